@@ -1,0 +1,35 @@
+"""Slider-move latency of the dashboards: the time of ``Dashboard.update()`` after a control change.
+
+Target: under 100 ms on the 2-core CPU. Each row moves one control back and forth.
+"""
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import bnexplained as bnx  # noqa: E402
+from common import machine, timed  # noqa: E402
+
+
+def moves(dashboard, control, values):
+    cycle = itertools.cycle(values)
+    return lambda: setattr(dashboard.controls[control], "value", next(cycle))
+
+
+def main():
+    X = bnx.data.star(50)
+    rows = []
+    fig1 = bnx.widgets.Figure1Explorer(X)
+    rows.append(("Figure1Explorer: layer slider", timed(moves(fig1, "layer", [1, 2, 3, 4]))))
+    rows.append(("Figure1Explorer: BN toggle", timed(moves(fig1, "bn", [False, True]))))
+    seeds = itertools.count(100)           # new random weights: nothing cached
+    rows.append(("Figure1Explorer: new random weights", timed(lambda: setattr(fig1.controls["seed"], "value", next(seeds)))))
+    print(f"# dashboards ({machine()})")
+    for name, r in rows:
+        print(f"{name:45s} median {r['median_ms']:6.1f} ms  (min {r['min_ms']:.1f}, max {r['max_ms']:.1f}, "
+              f"{r['repeats']} moves)  {'OK' if r['median_ms'] < 100 else 'OVER 100 ms'}")
+
+
+if __name__ == "__main__":
+    main()

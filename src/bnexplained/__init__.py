@@ -1,0 +1,37 @@
+"""bnexplained (``import bnexplained as bnx``): the library behind the book *BN Explained*.
+
+Batch normalization seen through the spline partition of a deep network, after
+R. Balestriero and R. G. Baraniuk, *Batch Normalization Explained* (arXiv:2209.14778).
+
+Modules, one idea each:
+
+* ``device``        – where tensors live (CUDA when present, else CPU)
+* ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
+* ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
+* ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
+* ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``plotting``      – drawing partitions and data; scrubbable animations for static pages
+* ``widgets``       – live dashboards
+* ``verify``        – one checker per claim of the paper
+* ``exercises``     – self-checking exercises
+"""
+from . import data, exercises, plotting, verify, widgets
+from .device import device, seed_everything
+from .networks import ACTIVATIONS, SplineMLP
+from .normalization import MODES, Normalization
+from .partition import (
+    data_extent,
+    folded_hyperplane_lines,
+    grid_preactivations,
+    inscribed_radius,
+    make_grid,
+    partition_boundaries,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "data", "data_extent", "device", "exercises",
+    "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
+    "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+]

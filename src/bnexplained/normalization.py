@@ -1,0 +1,133 @@
+"""The per-unit affine step of a layer: a plain bias (eq. 1) or batch normalization (eq. 2).
+
+Both are written as ``h = s * u + t`` on the product ``u = W z`` of a layer, with one scale
+``s`` and one shift ``t`` per unit:
+
+* plain layer (1):  ``s = 1``, ``t = c`` (the bias);
+* BN layer (2):     ``s = γ / σ``, ``t = β − γ μ / σ``, with ``μ, σ`` either the statistics
+  of the current mini-batch (eq. 3) or stored ones (whole-data values, or set by hand).
+
+The same module serves fully connected layers (``u`` of shape ``(N, C)``) and convolutional
+layers (``u`` of shape ``(N, C, H, W)``; the statistics then pool over positions as well).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["MODES", "STATISTICS", "Normalization"]
+
+MODES = ("bn", "zero_bias", "random_bias")
+STATISTICS = ("batch", "stored")
+
+
+def _unit_view(v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Reshape a per-unit vector so it broadcasts against ``u`` along dimension 1."""
+    return v.view(1, -1, *([1] * (u.ndim - 2)))
+
+
+class Normalization(nn.Module):
+    """Per-unit ``h = s ⊙ u + t`` for a layer in one of ``MODES``.
+
+    ``mode="bn"`` keeps buffers ``mu`` and ``sigma`` (the stored statistics) and ``gamma``,
+    ``beta`` (parameters when ``learnable_affine`` else buffers, 1 and 0 by default).
+    ``mode="zero_bias"`` / ``"random_bias"`` keep a learnable ``bias`` (zeros, or
+    ``N(0, bias_std²)`` draws from ``generator``).
+    """
+
+    def __init__(self, num_units: int, mode: str = "bn", *, learnable_affine: bool = False,
+                 bias_std: float = 1.0, generator: torch.Generator | None = None,
+                 dtype: torch.dtype = torch.float32):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if not isinstance(num_units, int) or num_units < 1:
+            raise ValueError(f"num_units must be a positive int, got {num_units!r}")
+        self.mode = mode
+        self.num_units = num_units
+        if mode == "bn":
+            self.register_buffer("mu", torch.zeros(num_units, dtype=dtype))
+            self.register_buffer("sigma", torch.ones(num_units, dtype=dtype))
+            self.register_buffer("statistics_set", torch.tensor(False))
+            gamma = torch.ones(num_units, dtype=dtype)
+            beta = torch.zeros(num_units, dtype=dtype)
+            if learnable_affine:
+                self.gamma = nn.Parameter(gamma)
+                self.beta = nn.Parameter(beta)
+            else:
+                self.register_buffer("gamma", gamma)
+                self.register_buffer("beta", beta)
+        else:
+            if mode == "random_bias":
+                if not bias_std > 0:
+                    raise ValueError(f"bias_std must be positive, got {bias_std!r}")
+                bias = torch.randn(num_units, generator=generator, dtype=torch.float64) * bias_std
+            else:
+                bias = torch.zeros(num_units, dtype=torch.float64)
+            self.bias = nn.Parameter(bias.to(dtype))
+
+    def extra_repr(self) -> str:
+        return f"{self.num_units}, mode={self.mode!r}"
+
+    # ------------------------------------------------------------------ statistics
+    @staticmethod
+    def batch_statistics(u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eq. (3): per-unit mean and (biased) standard deviation of ``u`` over the batch.
+
+        ``u`` has shape ``(N, C)`` or ``(N, C, H, W)``; returns two tensors of shape ``(C,)``.
+        Raises ``ValueError`` for a batch of one or a unit whose values do not vary.
+        """
+        dims = [0] + list(range(2, u.ndim))
+        count = u.numel() // u.shape[1]
+        if u.shape[0] < 2 and count < 2:
+            raise ValueError("batch statistics need a batch of at least 2 inputs (a batch of one has "
+                             "σ = 0); use stored statistics instead (net.eval() or statistics='stored')")
+        mu = u.mean(dim=dims)
+        sigma = (u - _unit_view(mu, u)).pow(2).mean(dim=dims).sqrt()
+        # σ may legitimately be tiny (a hyperplane that fits the batch exactly), but not zero.
+        if not bool((sigma > 0).all()):
+            bad = torch.nonzero(~(sigma > 0)).flatten().tolist()
+            raise ValueError(f"σ = 0 for unit(s) {bad[:10]}: every input gives the same ⟨w, z⟩ "
+                             "(zero-norm weight row, or a batch orthogonal to it); eq. (2) is undefined")
+        return mu, sigma
+
+    def set_statistics(self, mu=None, sigma=None) -> None:
+        """Store ``μ`` and/or ``σ`` (shape ``(C,)``) by hand; ``σ`` must be positive and finite."""
+        if self.mode != "bn":
+            raise ValueError(f"only mode='bn' layers have statistics (this one is {self.mode!r})")
+        for name, value in (("mu", mu), ("sigma", sigma)):
+            if value is None:
+                continue
+            v = torch.as_tensor(value, dtype=self.mu.dtype, device=self.mu.device)
+            if v.ndim == 0:
+                v = v.expand(self.num_units)
+            if v.shape != (self.num_units,):
+                raise ValueError(f"{name} must have shape ({self.num_units},), got {tuple(v.shape)}")
+            if not torch.isfinite(v).all():
+                raise ValueError(f"{name} contains NaN or infinite values")
+            if name == "sigma" and not bool((v > 0).all()):
+                raise ValueError("sigma must be strictly positive (σ → 0 makes eq. (2) undefined)")
+            getattr(self, name).copy_(v)
+        self.statistics_set.fill_(True)
+
+    # ------------------------------------------------------------------ the affine step
+    def scale_shift(self, u: torch.Tensor, statistics: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-unit ``(s, t)`` with ``h = s ⊙ u + t``; ``statistics`` is ``"batch"`` or ``"stored"``."""
+        if self.mode != "bn":
+            return torch.ones_like(self.bias), self.bias
+        if statistics == "batch":
+            mu, sigma = self.batch_statistics(u)
+        elif statistics == "stored":
+            if not bool(self.statistics_set):
+                raise ValueError("this BN layer has no stored statistics yet: call "
+                                 "net.fit_statistics(X) or net.set_statistics(...) first, "
+                                 "or use statistics='batch'")
+            mu, sigma = self.mu, self.sigma
+        else:
+            raise ValueError(f"statistics must be one of {STATISTICS}, got {statistics!r}")
+        scale = self.gamma / sigma
+        return scale, self.beta - scale * mu
+
+    def forward(self, u: torch.Tensor, statistics: str = "batch") -> torch.Tensor:
+        s, t = self.scale_shift(u, statistics)
+        return _unit_view(s, u) * u + _unit_view(t, u)

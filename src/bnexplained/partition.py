@@ -1,0 +1,190 @@
+"""The spline partition of a network with 2-D input, seen on a grid (eq. 10).
+
+Every function here evaluates the network with its *stored* BN statistics: the partition
+is a property of fixed parameters, and a grid of points must not become the batch that
+defines them. (Fit them first, e.g. ``net.fit_statistics(X)``.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["Grid", "GridPartition", "make_grid", "grid_preactivations", "partition_boundaries",
+           "folded_hyperplane_lines", "data_extent", "inscribed_radius"]
+
+
+@dataclass
+class Grid:
+    """A square-pixel grid over ``extent = (x_min, x_max, y_min, y_max)``: ``xs`` (W,), ``ys`` (H,),
+    and ``points`` of shape ``(H * W, 2)``, row-major (``y`` varies slowest)."""
+
+    xs: torch.Tensor
+    ys: torch.Tensor
+    points: torch.Tensor
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self.ys), len(self.xs))
+
+    @property
+    def extent(self) -> tuple:
+        return (float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1]))
+
+
+def _extent(extent) -> tuple:
+    if isinstance(extent, (int, float)) and not isinstance(extent, bool):
+        if not extent > 0:
+            raise ValueError(f"extent must be positive when given as a half-width, got {extent!r}")
+        return (-float(extent), float(extent), -float(extent), float(extent))
+    try:
+        if isinstance(extent, (str, bytes)):
+            raise TypeError
+        e = tuple(float(v) for v in extent)
+    except (TypeError, ValueError):
+        raise TypeError("extent must be a number r (the square [-r, r]^2) or (x_min, x_max, y_min, y_max)")
+    if len(e) != 4 or not (e[0] < e[1] and e[2] < e[3]) or not np.all(np.isfinite(e)):
+        raise ValueError(f"extent must be (x_min, x_max, y_min, y_max) with x_min < x_max and "
+                         f"y_min < y_max, got {extent!r}")
+    return e
+
+
+def data_extent(X, margin: float = 0.5) -> tuple:
+    """A square extent around 2-D data, ``margin`` times its half-size larger on every side."""
+    X = np.asarray(X.detach().cpu() if isinstance(X, torch.Tensor) else X, dtype=float)
+    lo, hi = X.min(0), X.max(0)
+    centre, half = (lo + hi) / 2, max((hi - lo).max() / 2, 1e-6) * (1 + margin)
+    return (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+
+
+def make_grid(extent, resolution: int = 256, *, dtype=torch.float32, device=None) -> Grid:
+    """A ``resolution × resolution`` grid over ``extent`` (a half-width ``r`` or a 4-tuple)."""
+    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 2:
+        raise ValueError(f"resolution must be an int ≥ 2, got {resolution!r}")
+    e = _extent(extent)
+    xs = torch.linspace(e[0], e[1], resolution, dtype=dtype, device=device)
+    ys = torch.linspace(e[2], e[3], resolution, dtype=dtype, device=device)
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+    return Grid(xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], 1))
+
+
+def _check_2d(net) -> None:
+    if net.widths[0] != 2:
+        raise ValueError(f"the network must have 2-D input for a planar partition, got D_0 = {net.widths[0]}")
+    if net.mode == "bn" and not net.statistics_set():
+        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) "
+                         "(or net.set_statistics(...)) before drawing its partition")
+
+
+@torch.no_grad()
+def grid_preactivations(net, extent, resolution: int = 256) -> tuple:
+    """``(grid, [h_1, ..., h_L])`` with each ``h_ℓ`` of shape ``(H, W, D_ℓ)`` on the net's device."""
+    _check_2d(net)
+    p = net.layers[0].weight
+    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    hs = net.preactivations(grid.points, statistics="stored")
+    return grid, [h.reshape(*grid.shape, -1) for h in hs]
+
+
+@dataclass
+class GridPartition:
+    """Where each layer's units change sign on a grid.
+
+    ``boundaries[ℓ-1]`` is a boolean ``(H, W)`` tensor, ``True`` at pixel ``(i, j)`` when some
+    unit of layer ℓ has a different sign at ``(i, j)`` than at its right neighbour ``(i, j+1)``
+    or its upper neighbour ``(i+1, j)``: layer ℓ's own contribution to the boundary (10).
+    """
+
+    grid: Grid
+    boundaries: torch.Tensor
+
+    def cumulative(self, layer: int) -> torch.Tensor:
+        """``∂Ω_{|ℓ}`` of eq. (10): the union of layers ``1..ℓ``'s boundaries, ``(H, W)`` bool."""
+        if not 1 <= layer <= len(self.boundaries):
+            raise ValueError(f"layer must lie in 1..{len(self.boundaries)}, got {layer!r}")
+        return self.boundaries[:layer].any(0)
+
+
+def _sign_changes(h: torch.Tensor) -> torch.Tensor:
+    """``(H, W, D)`` pre-activations → ``(H, W)``: a unit's sign differs from the right/upper pixel."""
+    s = h >= 0
+    out = torch.zeros(s.shape[:2], dtype=torch.bool, device=s.device)
+    out[:, :-1] |= (s[:, 1:] != s[:, :-1]).any(-1)
+    out[:-1, :] |= (s[1:, :] != s[:-1, :]).any(-1)
+    return out
+
+
+@torch.no_grad()
+def partition_boundaries(net, extent, resolution: int = 256, *, max_floats: int = 2 ** 26) -> GridPartition:
+    """Eq. (10) on a grid: for each layer, the pixels its units' zero sets pass between.
+
+    Batched on the network's device; the grid is processed in bands of rows so at most about
+    ``max_floats`` pre-activation values exist at once (width-1024 networks fit on a laptop).
+    Returns a :class:`GridPartition` whose tensors live on the network's device.
+    """
+    _check_2d(net)
+    p = net.layers[0].weight
+    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    H, W = grid.shape
+    rows = max(2, min(H, max_floats // max(1, W * sum(net.widths[1:]))))
+    bounds = torch.zeros(net.depth, H, W, dtype=torch.bool, device=p.device)
+    start = 0
+    while start < H - 1:
+        stop = min(H, start + rows)                       # band [start, stop) overlaps the next by one row
+        pts = grid.points[start * W: stop * W]
+        hs = net.preactivations(pts, statistics="stored")
+        for i, h in enumerate(hs):
+            b = _sign_changes(h.reshape(stop - start, W, -1))
+            bounds[i, start:stop] |= b
+        start = stop - 1
+    return GridPartition(grid, bounds)
+
+
+def folded_hyperplane_lines(net, extent, resolution: int = 200) -> list:
+    """The zero sets ``{x : h_{ℓ,k}(x) = 0}`` (folded hyperplanes ``F_{ℓ,k}``, eq. 11) as polylines.
+
+    Returns ``lines[ℓ-1][k]``: a list of ``(M, 2)`` NumPy arrays for unit ``k`` of layer ℓ, traced
+    by marching squares (``contourpy``) on the grid; exact where ``h`` is affine across a cell.
+    """
+    import contourpy
+
+    grid, hs = grid_preactivations(net, extent, resolution)
+    xs = grid.xs.double().cpu().numpy()
+    ys = grid.ys.double().cpu().numpy()
+    out = []
+    for h in hs:
+        h = h.double().cpu().numpy()
+        layer_lines = []
+        for k in range(h.shape[-1]):
+            gen = contourpy.contour_generator(xs, ys, h[..., k], line_type="Separate")
+            layer_lines.append([seg for seg in gen.lines(0.0) if len(seg) > 1])
+        out.append(layer_lines)
+    return out
+
+
+@torch.no_grad()
+def inscribed_radius(net, x, *, statistics: str = "stored", return_direction: bool = False):
+    """Radius of a ball around each input that lies inside the input's region of the partition.
+
+    ``r(x) = min_{ℓ,k} |h_{ℓ,k}(x)| / ‖∇_x h_{ℓ,k}(x)‖``: until some unit changes sign, every
+    ``h_{ℓ,k}`` is affine along a segment from ``x``, so no sign can change within ``r(x)``.
+    It is a lower bound on the distance to the region's boundary (equal when the nearest zero
+    set's foot point lies in the region). Works in any input dimension; shape ``(N,)``.
+    With ``return_direction=True`` also returns unit vectors ``(N, D_0)`` from ``x`` toward the
+    zero set that attains the minimum.
+    """
+    maps = net.preactivation_maps(x, statistics=statistics)
+    hs = net.preactivations(x, statistics=statistics)
+    G = torch.cat([m[0] for m in maps], 1)                       # (N, ΣD, D_0)
+    h = torch.cat(hs, 1)                                        # (N, ΣD)
+    norms = G.norm(dim=-1)
+    ratio = torch.where(norms > 0, h.abs() / norms.clamp_min(torch.finfo(h.dtype).tiny),
+                        torch.full_like(h, float("inf")))
+    radius, idx = ratio.min(1)
+    if not return_direction:
+        return radius
+    rows = torch.arange(len(idx), device=idx.device)
+    g = G[rows, idx]
+    direction = -torch.sign(h[rows, idx])[:, None] * g / g.norm(dim=-1, keepdim=True).clamp_min(1e-300)
+    return radius, direction

@@ -1,0 +1,56 @@
+"""Appendix A: a network with piecewise-linear activations is a continuous piecewise-affine spline."""
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from ..partition import inscribed_radius
+from .report import Report
+
+__all__ = ["spline_identity"]
+
+
+@torch.no_grad()
+def spline_identity(net, X, *, samples: int = 32, seed: int = 0) -> Report:
+    """Eqs. (16)–(18): ``A(x) x + B(x)`` equals the forward pass, and on the ball of radius
+    ``r(x)`` around each point (:func:`~bnexplained.partition.inscribed_radius`) codes and
+    ``A, B`` stay fixed, while a step just past ``r(x)`` toward the nearest zero set changes a code.
+
+    Computed on a float64 copy. BN networks without stored statistics get statistics fitted on ``X``.
+    """
+    rep = Report("Appendix A, eq. (16)", "inside each region the network is one affine map A x + B")
+    net = copy.deepcopy(net).to(torch.float64)          # checked in float64 whatever the net's dtype
+    if net.mode == "bn" and not net.statistics_set():
+        net.fit_statistics(X)
+        rep.setting = "BN statistics fitted on the given points"
+    p = net.layers[0].weight
+    X = torch.as_tensor(X).to(dtype=p.dtype, device=p.device)
+    tol = 1e-9
+    A, B = net.affine_maps(X, statistics="stored")
+    f = net(X, statistics="stored")
+    err = ((A @ X[:, :, None]).squeeze(-1) + B - f).abs().max().item()
+    scale = max(1.0, f.abs().max().item())
+    rep.add("max |A(x)x + B(x) − f(x)| / max(1, |f|)", err / scale, 0.0, tol, err / scale <= tol)
+
+    gen = torch.Generator().manual_seed(seed)
+    r, direction = inscribed_radius(net, X, return_direction=True)
+    finite = torch.isfinite(r) & (r > 0)
+    Xc, rc, dc = X[finite], r[finite], direction[finite]
+    n, d = Xc.shape
+    u = torch.randn(n, samples, d, generator=gen, dtype=torch.float64).to(Xc)
+    u = u / u.norm(dim=-1, keepdim=True)
+    radii = torch.rand(n, samples, 1, generator=gen, dtype=torch.float64).to(Xc) * 0.99 * rc[:, None, None]
+    inside = (Xc[:, None, :] + radii * u).reshape(-1, d)
+    same_code = (net.signs(inside, "stored").reshape(n, samples, -1)
+                 == net.signs(Xc, "stored")[:, None]).all(-1).float().mean().item()
+    rep.add("fraction of points within 0.99 r(x) sharing x's code", same_code, 1.0, 0.0, same_code == 1.0)
+    A_in, B_in = net.affine_maps(inside, statistics="stored")
+    A_diff = (A_in.reshape(n, samples, *A.shape[1:]) - A[finite][:, None]).abs().max().item() if n else 0.0
+    rep.add("max change of A(x) within 0.99 r(x)", A_diff, 0.0, tol, A_diff <= tol * max(1.0, A.abs().max().item()))
+    beyond = Xc + (rc * 1.001)[:, None] * dc
+    changed = (net.signs(beyond, "stored") != net.signs(Xc, "stored")).any(-1).float().mean().item()
+    rep.add("fraction whose code changes at 1.001 r(x) toward the nearest zero set", changed, 1.0, 0.0,
+            changed == 1.0)
+    rep.details.update(radius=r, affine_error=err)
+    return rep

@@ -1,0 +1,117 @@
+"""Live dashboards (ipywidgets): a figure that redraws when a control moves.
+
+Every dashboard is a :class:`Dashboard`: controls, a matplotlib figure kept off pyplot, and an
+``update()`` that redraws and re-encodes the picture. ``update()`` is a plain method, so
+``benchmarks/`` can time exactly what a slider move costs. Each dashboard pairs with a
+kernel-free fallback (a scrubbable animation, :func:`bnexplained.plotting.scrubbable`).
+"""
+from __future__ import annotations
+
+import io
+import ipywidgets as W
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .networks import SplineMLP
+from .partition import data_extent, folded_hyperplane_lines
+from .plotting import draw_data, draw_layer, style_axes
+
+__all__ = ["Dashboard", "Figure1Explorer", "figure1_network"]
+
+
+class Dashboard:
+    """Controls + a figure; subclasses implement ``draw(fig, **values)``.
+
+    ``values`` holds the current control values; ``update()`` redraws and stores the PNG in
+    ``self.image`` (an ``ipywidgets.Image``). Display the dashboard itself in a notebook.
+    """
+
+    def __init__(self, controls: dict, *, figsize=(6, 3), dpi: int = 80):
+        self.controls = controls
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self.image = W.Image(format="png")
+        self.readout = W.HTML()
+        for control in controls.values():
+            control.observe(lambda _change: self.update(), names="value")
+        self.update()
+
+    @property
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def draw(self, fig, **values) -> str | None:  # pragma: no cover - abstract
+        """Draw on ``fig``; may return an HTML string shown under the controls (a readout)."""
+        raise NotImplementedError
+
+    def update(self) -> None:
+        """Redraw for the current control values and re-encode the PNG (what a slider move costs)."""
+        self.fig.clear()
+        text = self.draw(self.fig, **self.values)
+        if text is not None:
+            self.readout.value = text
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png")
+        self.image.value = buf.getvalue()
+
+    def widget(self) -> W.Widget:
+        rows = [W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))]
+        return W.VBox(rows + [self.readout, self.image])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget())
+
+
+def figure1_network(units: int, bn: bool, seed: int, layers: int = 4) -> SplineMLP:
+    """Figure 1's network: 2-D input, ``layers`` leaky-ReLU layers of ``units`` units, random weights.
+
+    The same seed gives the same weights with and without BN, so the two rows of the figure
+    differ only by the normalization. (BN statistics are left for the caller to fit.)
+    """
+    mode = "bn" if bn else "random_bias"
+    return SplineMLP([2] + [units] * layers, "leaky_relu", mode, seed=seed)
+
+
+class Figure1Explorer(Dashboard):
+    """Figure 1, live: pick a layer, switch BN on or off, draw new random weights, change the width."""
+
+    def __init__(self, data, *, layers: int = 4, resolution: int = 160):
+        self.data = data
+        self.layers = layers
+        self.extent = data_extent(data)
+        self.resolution = resolution
+        self._lines = {}
+        controls = {
+            "layer": W.IntSlider(value=layers, min=1, max=layers, description="layer"),
+            "bn": W.ToggleButtons(options=[("without BN", False), ("with BN", True)], value=True),
+            "units": W.IntSlider(value=6, min=1, max=16, description="units"),
+            "seed": W.BoundedIntText(value=0, min=0, max=10_000, description="seed", layout=W.Layout(width="150px")),
+        }
+        new = W.Button(description="new random weights")
+        new.on_click(lambda _b: setattr(controls["seed"], "value", controls["seed"].value + 1))
+        super().__init__(controls, figsize=(4.2, 4.2), dpi=80)
+        self.button = new
+
+    def widget(self) -> W.Widget:
+        box = super().widget()
+        box.children = (box.children[0], self.button) + box.children[1:]
+        return box
+
+    def lines(self, units: int, bn: bool, seed: int) -> list:
+        """Folded-hyperplane polylines for one network, computed once per (units, bn, seed)."""
+        key = (units, bn, seed)
+        if key not in self._lines:
+            net = figure1_network(units, bn, seed, self.layers)
+            if bn and not net.statistics_set():
+                net.fit_statistics(self.data)
+            self._lines[key] = folded_hyperplane_lines(net, self.extent, self.resolution)
+        return self._lines[key]
+
+    def draw(self, fig, layer, bn, units, seed):
+        ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
+        draw_layer(ax, self.lines(units, bn, seed), layer)
+        draw_data(ax, self.data)
+        style_axes(ax, self.extent)
+        ax.set_title(f"layer {layer} {'with' if bn else 'without'} BN, seed {seed}", fontsize=10)
