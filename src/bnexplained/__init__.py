@@ -10,9 +10,9 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
-* ``plotting``      – drawing partitions and data; scrubbable animations for static pages
-* ``widgets``       – live dashboards
-* ``verify``        – one checker per claim of the paper
+* ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
+* ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
+* ``verify``        – one checker per claim of the paper (package)
 * ``exercises``     – self-checking exercises
 """
 from . import data, exercises, plotting, verify, widgets

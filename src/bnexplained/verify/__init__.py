@@ -7,21 +7,12 @@ module defines it.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from .._reexport import reexport
 from .report import Check, Report
 
-__all__ = ["Check", "Report", "CHECKERS"]
+_checkers = reexport(__name__, __path__, globals(), skip=("report",))
 
-#: claim name → checker function, filled by the modules of this package (for the scorecard)
-CHECKERS: dict = {}
+#: checker name → function, one per claim (the reproduction scorecard walks this)
+CHECKERS: dict = {name: globals()[name] for name in _checkers}
 
-for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if _info.name == "report":
-        continue
-    _mod = importlib.import_module(f"{__name__}.{_info.name}")
-    for _name in getattr(_mod, "__all__", []):
-        globals()[_name] = getattr(_mod, _name)
-        __all__.append(_name)
-        CHECKERS[_name] = getattr(_mod, _name)
+__all__ = ["Check", "Report", "CHECKERS"] + _checkers

@@ -1,4 +1,4 @@
-"""Drawing: data, (folded) hyperplanes, partitions, and scrubbable animations for the static page.
+"""Shared drawing: colours, data dots, line collections, per-layer partitions, scrubbable animations.
 
 Depends on :mod:`bnexplained.partition` for the geometry; nothing here computes geometry of its own.
 """
@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from matplotlib.collections import LineCollection
 
-from .partition import data_extent, folded_hyperplane_lines
+from ..partition import data_extent, folded_hyperplane_lines
 
-__all__ = ["BLUE", "GREY", "draw_data", "draw_lines", "draw_layer", "plot_partition", "plot_bn_comparison",
+__all__ = ["BLUE", "GREY", "RED", "draw_data", "draw_lines", "draw_layer", "plot_partition", "plot_bn_comparison",
            "scrubbable", "style_axes"]
 
 BLUE = "#1f5fbf"

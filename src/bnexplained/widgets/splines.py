@@ -1,67 +1,14 @@
-"""Live dashboards (ipywidgets): a figure that redraws when a control moves.
-
-Every dashboard is a :class:`Dashboard`: controls, a matplotlib figure kept off pyplot, and an
-``update()`` that redraws and re-encodes the picture. ``update()`` is a plain method, so
-``benchmarks/`` can time exactly what a slider move costs. Each dashboard pairs with a
-kernel-free fallback (a scrubbable animation, :func:`bnexplained.plotting.scrubbable`).
-"""
+"""Chapter 1's dashboard: Figure 1 live (layer, BN on/off, random weights, width)."""
 from __future__ import annotations
 
-import io
 import ipywidgets as W
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from .networks import SplineMLP
-from .partition import data_extent, folded_hyperplane_lines
-from .plotting import draw_data, draw_layer, style_axes
+from ..networks import SplineMLP
+from ..partition import data_extent, folded_hyperplane_lines
+from ..plotting import draw_data, draw_layer, style_axes
+from .dashboard import Dashboard
 
-__all__ = ["Dashboard", "Figure1Explorer", "figure1_network"]
-
-
-class Dashboard:
-    """Controls + a figure; subclasses implement ``draw(fig, **values)``.
-
-    ``values`` holds the current control values; ``update()`` redraws and stores the PNG in
-    ``self.image`` (an ``ipywidgets.Image``). Display the dashboard itself in a notebook.
-    """
-
-    def __init__(self, controls: dict, *, figsize=(6, 3), dpi: int = 80):
-        self.controls = controls
-        self.fig = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(self.fig)
-        self.image = W.Image(format="png")
-        self.readout = W.HTML()
-        for control in controls.values():
-            control.observe(lambda _change: self.update(), names="value")
-        self.update()
-
-    @property
-    def values(self) -> dict:
-        return {name: control.value for name, control in self.controls.items()}
-
-    def draw(self, fig, **values) -> str | None:  # pragma: no cover - abstract
-        """Draw on ``fig``; may return an HTML string shown under the controls (a readout)."""
-        raise NotImplementedError
-
-    def update(self) -> None:
-        """Redraw for the current control values and re-encode the PNG (what a slider move costs)."""
-        self.fig.clear()
-        text = self.draw(self.fig, **self.values)
-        if text is not None:
-            self.readout.value = text
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png")
-        self.image.value = buf.getvalue()
-
-    def widget(self) -> W.Widget:
-        rows = [W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))]
-        return W.VBox(rows + [self.readout, self.image])
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget())
+__all__ = ["Figure1Explorer", "figure1_network"]
 
 
 def figure1_network(units: int, bn: bool, seed: int, layers: int = 4) -> SplineMLP:
