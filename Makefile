@@ -8,6 +8,8 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
+export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 
 .PHONY: env book test unit notebooks build sync repository clean
 

@@ -10,12 +10,13 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
 * ``verify``        – one checker per claim of the paper (package)
 * ``exercises``     – self-checking exercises
 """
-from . import data, exercises, plotting, verify, widgets
+from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
@@ -31,7 +32,7 @@ from .partition import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "data", "data_extent", "device", "exercises",
+    "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
 ]
