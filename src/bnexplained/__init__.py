@@ -10,6 +10,10 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``batch_noise``   – BN's statistics as random estimates: Proposition 2 (eq. 13), mini-batch samplers
+* ``noisy_bn``      – noise-controlled BN: ``NoisyBatchNorm1d/2d``, ``noise_controlled`` (Section 5)
+* ``margins``       – decision boundary of a binary classifier, distance of each point to it
+* ``jitter``        – a BN network under the statistics of random mini-batches (Figure 6)
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -17,9 +21,12 @@ Modules, one idea each:
 * ``exercises``     – self-checking exercises
 """
 from . import cache, data, exercises, plotting, verify, widgets
+from . import batch_noise, jitter, margins, noisy_bn
 from .device import device, seed_everything
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
+from .noisy_bn import NoisyBatchNorm1d, NoisyBatchNorm2d, noise_controlled
+from .margins import margin_distances
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -35,4 +42,6 @@ __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+    "batch_noise", "jitter", "margins", "noisy_bn", "NoisyBatchNorm1d", "NoisyBatchNorm2d", "noise_controlled",
+    "margin_distances",
 ]

@@ -1,0 +1,119 @@
+"""Jitter: a BN network seen with the statistics of random mini-batches (Section 5, Figure 6).
+
+In a training step every BN layer normalizes with the statistics of the current mini-batch
+(eq. 3), computed layer by layer on the inputs the earlier layers produce *with those same
+batch statistics*. So each mini-batch gives the network a slightly different partition and
+decision boundary. This module draws those statistics for random mini-batches (optionally
+with noise-controlled BN's extra noise, :mod:`bnexplained.noisy_bn`), evaluates the decision
+function under each draw on a grid, and measures how much the boundary moves.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+
+from .device import check_points
+from .margins import decision_function
+from .networks import SplineMLP, activate
+from .noisy_bn import StatisticNoise
+from .partition import make_grid
+
+__all__ = ["minibatch_statistics", "BoundaryDraws", "boundary_draws"]
+
+
+def _check_bn(net) -> None:
+    if not isinstance(net, SplineMLP):
+        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
+    if net.mode != "bn":
+        raise ValueError(f"net must use BN (mode='bn') for its statistics to jitter, got mode={net.mode!r}")
+
+
+@torch.no_grad()
+def minibatch_statistics(net: SplineMLP, X, batch_size: int, draws: int, *, virtual_batch_size: int | None = None,
+                         seed: int = 0) -> list:
+    """The statistics a training step uses, for ``draws`` random mini-batches of ``X`` (shape ``(N, D_0)``).
+
+    Each mini-batch is ``batch_size`` distinct points; layer by layer its ``(μ_B, σ_B)`` (eq. 3)
+    are computed on the layer inputs it produces, exactly as in training mode. With
+    ``virtual_batch_size=m`` every layer's statistics get noise-controlled BN's noise
+    (:func:`~bnexplained.noisy_bn.statistic_noise`), as a noise-controlled training step would.
+    Returns a list of ``draws`` pairs ``([μ_1..μ_L], [σ_1..σ_L])``, ready for ``net.set_statistics``.
+    """
+    _check_bn(net)
+    p = net.layers[0].weight
+    X = check_points(X, net.widths[0], name="X", min_count=2).to(dtype=p.dtype, device=p.device)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or not 2 <= batch_size <= len(X):
+        raise ValueError(f"batch_size must be an int in 2..{len(X)} (the number of points), got {batch_size!r}")
+    if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
+        raise ValueError(f"draws must be a positive int, got {draws!r}")
+    noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed + 1)
+    if noise is not None and virtual_batch_size >= batch_size:
+        raise ValueError(f"virtual_batch_size must be smaller than batch_size ({batch_size}), got {virtual_batch_size}")
+    gen = torch.Generator().manual_seed(int(seed))
+    out = []
+    for _ in range(draws):
+        z = X[torch.randperm(len(X), generator=gen)[:batch_size].to(X.device)]
+        mus, sigmas = [], []
+        for layer in net.layers:
+            u = z @ layer.weight.T
+            mu, sigma = layer.norm.batch_statistics(u)
+            if noise is not None:
+                mu, sigma = noise(u, mu, sigma)
+            mus.append(mu)
+            sigmas.append(sigma)
+            z = activate(layer.norm.gamma * (u - mu) / sigma + layer.norm.beta, net.slope)
+        out.append((mus, sigmas))
+    return out
+
+
+@dataclass
+class BoundaryDraws:
+    """Decision values on a grid under several mini-batch statistics.
+
+    ``grid``: the :class:`~bnexplained.partition.Grid`; ``values``: ``(draws, H, W)`` decision
+    values ``d`` under each draw's statistics; ``reference``: ``(H, W)`` under the stored
+    (whole-data) statistics. ``flip_share``: per draw, the share of the grid's area classified
+    differently from the reference; ``band``: ``(H, W)`` share of draws voting class 1.
+    """
+
+    grid: object
+    values: torch.Tensor
+    reference: torch.Tensor
+
+    @property
+    def flip_share(self) -> torch.Tensor:
+        return ((self.values > 0) != (self.reference > 0)).double().mean((1, 2))
+
+    @property
+    def band(self) -> torch.Tensor:
+        return (self.values > 0).double().mean(0)
+
+    @property
+    def mean_flip_share(self) -> float:
+        """The boundary's spread: mean share of the area whose class a mini-batch's statistics flip."""
+        return float(self.flip_share.mean())
+
+
+@torch.no_grad()
+def boundary_draws(net: SplineMLP, X, batch_size: int, draws: int, extent, resolution: int = 120, *,
+                   virtual_batch_size: int | None = None, seed: int = 0) -> BoundaryDraws:
+    """Figure 6: the decision function of ``net`` on a grid under ``draws`` mini-batches' statistics.
+
+    ``net`` is a 2-D binary BN classifier whose stored statistics (the reference, e.g. fitted on
+    all of ``X``) are set. The network itself is left unchanged.
+    """
+    _check_bn(net)
+    if not net.statistics_set():
+        raise ValueError("net has no stored statistics: call net.fit_statistics(X) first (the reference boundary)")
+    stats = minibatch_statistics(net, X, batch_size, draws, virtual_batch_size=virtual_batch_size, seed=seed)
+    p = net.layers[0].weight
+    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    ref = decision_function(net, grid.points).reshape(grid.shape)
+    work = copy.deepcopy(net)
+    values = []
+    for mus, sigmas in stats:
+        work.set_statistics(mus, sigmas)
+        values.append(decision_function(work, grid.points).reshape(grid.shape))
+    return BoundaryDraws(grid, torch.stack(values).cpu(), ref.cpu())
