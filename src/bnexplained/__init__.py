@@ -8,8 +8,10 @@ Modules, one idea each:
 * ``device``        – where tensors live (CUDA when present, else CPU)
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
+* ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``batch_noise``   – BN's statistics as random estimates: Proposition 2 (eq. 13), mini-batch samplers
 * ``noisy_bn``      – noise-controlled BN: ``NoisyBatchNorm1d/2d``, ``noise_controlled`` (Section 5)
 * ``margins``       – decision boundary of a binary classifier, distance of each point to it
@@ -23,6 +25,8 @@ Modules, one idea each:
 from . import cache, data, exercises, plotting, verify, widgets
 from . import batch_noise, jitter, margins, noisy_bn
 from .device import device, seed_everything
+from . import training
+from .convnets import ResNet9
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
 from .noisy_bn import NoisyBatchNorm1d, NoisyBatchNorm2d, noise_controlled
@@ -45,3 +49,4 @@ __all__ = [
     "batch_noise", "jitter", "margins", "noisy_bn", "NoisyBatchNorm1d", "NoisyBatchNorm2d", "noise_controlled",
     "margin_distances",
 ]
+__all__ += ["ResNet9", "training"]  # convnets, training (infra)
