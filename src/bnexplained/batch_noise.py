@@ -22,7 +22,7 @@ from .device import as_tensor, check_points
 
 __all__ = ["INPUT_LAWS", "ESTIMATORS", "projection_moments", "statistic_variances", "sample_inputs",
            "sample_batch_statistics", "batch_statistic_laws", "FIGURE7_MEANS", "FIGURE7_SPREADS",
-           "FIGURE7_PRINTED_RANGES", "figure7_training_set"]
+           "FIGURE7_PRINTED_RANGES", "figure7_training_set", "figure7_distributions", "figure7_range_ratios"]
 
 #: excess kurtosis ``μ₄/ρ² − 3`` of each zero-mean input law (Gaussian 0, uniform −6/5, Laplace 3)
 INPUT_LAWS = {"gaussian": 0.0, "uniform": -1.2, "laplace": 3.0}
@@ -69,6 +69,12 @@ def projection_moments(w, rho, distribution: str = "gaussian") -> tuple[torch.Te
     return s2, phi
 
 
+def _eq13(phi, s4, n: int, biased: bool):
+    """Eq. (13) on raw tensors: ``(φ − s⁴ (n−3)/(n−1))/n``, times ``((n−1)/n)²`` when ``biased``."""
+    v = (phi - s4 * (n - 3) / (n - 1)) / n
+    return v * ((n - 1) / n) ** 2 if biased else v
+
+
 def statistic_variances(variance, fourth_moment, batch_size: int, *,
                         estimator: str = "unbiased") -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. (13): ``(var(μ_B), var(σ²_B))`` for a batch of ``batch_size`` i.i.d. inputs.
@@ -91,11 +97,7 @@ def statistic_variances(variance, fourth_moment, batch_size: int, *,
         raise ValueError("variance must be > 0")
     if not bool((phi >= s2 ** 2 * (1 - 1e-9)).all()):
         raise ValueError("fourth_moment must be ≥ variance² (φ ≥ s⁴ holds for every distribution)")
-    var_mu = s2 / n
-    var_s2 = (phi - s2 ** 2 * (n - 3) / (n - 1)) / n
-    if estimator == "biased":
-        var_s2 = var_s2 * ((n - 1) / n) ** 2
-    return var_mu, var_s2
+    return s2 / n, _eq13(phi, s2 ** 2, n, estimator == "biased")
 
 
 def sample_inputs(n: int, rho, distribution: str = "gaussian", *, generator: torch.Generator | None = None,
@@ -122,29 +124,40 @@ def sample_inputs(n: int, rho, distribution: str = "gaussian", *, generator: tor
 
 
 @torch.no_grad()
-def sample_batch_statistics(U, batch_size: int, batches: int, *, seed: int = 0,
-                            chunk: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_batch_statistics(U, batch_size: int, batches: int, *, virtual_batch_size: int | None = None,
+                            seed: int = 0, chunk: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
     """The empirical distribution of ``(μ_B, σ_B)`` (eq. 3) over random mini-batches of a training set.
 
     ``U`` has shape ``(N, K)``: the values ``⟨w_k, z⟩`` of ``K`` units on a training set of ``N``
     points. Each of ``batches`` mini-batches is ``batch_size`` distinct points drawn uniformly
-    (one step of a shuffled epoch); batches are independent. Returns ``(mu, sigma)``, each of
-    shape ``(batches, K)``, with BN's biased ``σ_B``. Deterministic for a ``seed``.
+    (one step of a shuffled epoch); batches are independent. With ``virtual_batch_size=m`` the
+    statistics are noise-controlled BN's (:func:`bnexplained.noisy_bn.statistic_noise`).
+    Returns ``(mu, sigma)``, each of shape ``(batches, K)``, with BN's biased ``σ_B``.
+    Deterministic for a ``seed``.
     """
+    from .noisy_bn import statistic_noise
+
     U = check_points(U, None, name="U", min_count=2)
     n = _batch_size(batch_size)
     if n > U.shape[0]:
         raise ValueError(f"batch_size must be at most the training-set size {U.shape[0]}, got {n}")
     batches = _batch_size(batches, "batches", 1)
     gen = torch.Generator().manual_seed(int(seed))
+    noise_gen = torch.Generator().manual_seed(int(seed) + 1)
     mus, sigmas = [], []
     for start in range(0, batches, chunk):
         r = min(chunk, batches - start)
         idx = torch.rand(r, U.shape[0], generator=gen).argsort(1)[:, :n].to(U.device)
         B = U[idx]                                          # (r, n, K)
         mu = B.mean(1)
+        sigma = (B - mu[:, None]).pow(2).mean(1).sqrt()
+        if virtual_batch_size is not None:                  # every (batch, unit) pair as one unit
+            u = B.permute(1, 0, 2).reshape(n, -1)
+            mu, sigma = statistic_noise(u, mu.reshape(-1), sigma.reshape(-1), virtual_batch_size,
+                                        generator=noise_gen)
+            mu, sigma = mu.reshape(r, -1), sigma.reshape(r, -1)
         mus.append(mu)
-        sigmas.append((B - mu[:, None]).pow(2).mean(1).sqrt())
+        sigmas.append(sigma)
     return torch.cat(mus), torch.cat(sigmas)
 
 
@@ -186,3 +199,42 @@ def figure7_training_set(reading: str = "standard deviations", n: int = 1000, *,
     z = torch.randn(_batch_size(n, "n"), 3, generator=gen, dtype=torch.float64)
     return torch.tensor(FIGURE7_MEANS, dtype=torch.float64) + z * torch.tensor(FIGURE7_SPREADS[reading],
                                                                                  dtype=torch.float64)
+
+
+def figure7_distributions(reading: str = "standard deviations", *, batch_size: int = 64,
+                          virtual_batch_size: int = 32, batches: int = 4000, n: int = 1000, seed: int = 0) -> dict:
+    """Everything Figure 7 draws: empirical, analytic and noise-controlled laws of ``μ_k, σ_k``.
+
+    Mini-batches of ``batch_size`` from :func:`figure7_training_set` (``n`` points) give the
+    empirical samples (``"mu"``, ``"sigma"``, each ``(batches, 3)``); the same draws with
+    noise-controlled BN at ``virtual_batch_size`` give ``"noisy_mu"``, ``"noisy_sigma"``.
+    ``"laws"`` and ``"virtual_laws"`` are eq. (13)'s Gaussian approximations
+    (:func:`batch_statistic_laws`) at the two batch sizes, centred on the training set's own
+    mean and spread.
+    """
+    U = figure7_training_set(reading, n, seed=seed)
+    mu, sigma = sample_batch_statistics(U, batch_size, batches, seed=seed + 1)
+    nmu, nsigma = sample_batch_statistics(U, batch_size, batches, virtual_batch_size=virtual_batch_size,
+                                          seed=seed + 1)
+    c = U - U.mean(0)
+    s2, phi = c.pow(2).mean(0), c.pow(4).mean(0)
+    laws = batch_statistic_laws(s2, phi, batch_size, mean=U.mean(0))
+    virtual = batch_statistic_laws(s2, phi, virtual_batch_size, mean=U.mean(0))
+    return dict(reading=reading, batch_size=batch_size, virtual_batch_size=virtual_batch_size, training_set=U,
+                mu=mu, sigma=sigma, noisy_mu=nmu, noisy_sigma=nsigma, laws=laws, virtual_laws=virtual)
+
+
+def figure7_range_ratios(reading: str, virtual_batch_size: int = 32) -> torch.Tensor:
+    """Half-width of each axis range printed under Figure 7 over the analytic standard deviation.
+
+    Row 0 ``μ_k``, row 1 ``σ_k`` (``k = 1, 2, 3``), the spread taken at the virtual batch (the
+    widest law drawn). A reading that reproduces the figure gives similar ratios in all six
+    panels (axes span a fixed number of standard deviations). Returns shape ``(2, 3)``.
+    """
+    if reading not in FIGURE7_SPREADS:
+        raise ValueError(f"reading must be one of {sorted(FIGURE7_SPREADS)}, got {reading!r}")
+    s2 = torch.tensor(FIGURE7_SPREADS[reading], dtype=torch.float64) ** 2
+    laws = batch_statistic_laws(s2, 3 * s2 ** 2, _batch_size(virtual_batch_size, "virtual_batch_size"))
+    half = torch.tensor([[(hi - lo) / 2 for lo, hi in FIGURE7_PRINTED_RANGES[key]] for key in ("mu", "sigma")],
+                        dtype=torch.float64)
+    return half / torch.stack([laws["mu"][1], laws["sigma"][1]])

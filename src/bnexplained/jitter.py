@@ -9,13 +9,12 @@ function under each draw on a grid, and measures how much the boundary moves.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import torch
 
 from .device import check_points
-from .margins import decision_function
+from .margins import _binary, decision_function
 from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
@@ -111,9 +110,79 @@ def boundary_draws(net: SplineMLP, X, batch_size: int, draws: int, extent, resol
     p = net.layers[0].weight
     grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
     ref = decision_function(net, grid.points).reshape(grid.shape)
-    work = copy.deepcopy(net)
-    values = []
-    for mus, sigmas in stats:
-        work.set_statistics(mus, sigmas)
-        values.append(decision_function(work, grid.points).reshape(grid.shape))
-    return BoundaryDraws(grid, torch.stack(values).cpu(), ref.cpu())
+    values = _decision_under(net, grid.points, stats).reshape(len(stats), *grid.shape)
+    return BoundaryDraws(grid, values.cpu(), ref.cpu())
+
+
+def _decision_under(net: SplineMLP, points: torch.Tensor, stats: list) -> torch.Tensor:
+    """Decision values ``(K, P)`` of ``points`` ``(P, D_0)`` under ``K`` sets of statistics at once."""
+    z = points.expand(len(stats), *points.shape)
+    for i, layer in enumerate(net.layers):
+        mu = torch.stack([s[0][i] for s in stats])[:, None]               # (K, 1, D_ℓ)
+        sigma = torch.stack([s[1][i] for s in stats])[:, None]
+        u = z @ layer.weight.T
+        z = activate(layer.norm.gamma * (u - mu) / sigma + layer.norm.beta, net.slope)
+    out = net.readout(z) if net.readout is not None else z
+    return _binary(out.reshape(-1, out.shape[-1])).reshape(len(stats), -1)
+
+
+# ---------------------------------------------------------------------- the margin experiment
+def _margin_run(split, widths, virtual_batch_size, seed, lr, epochs, batch_size) -> dict:
+    """One training run of the margin experiment (see :func:`margin_experiment`)."""
+    from .margins import margin_distances
+    from .noisy_bn import noise_controlled
+    from .training import train
+
+    net = SplineMLP(widths, "leaky_relu", "bn", out_features=2, seed=seed)
+    if virtual_batch_size is not None:
+        noise_controlled(net, virtual_batch_size, seed=10_000 + seed)
+    h = train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+    noise_controlled(net, None)
+    m = margin_distances(net, *split.train)
+    return dict(test_acc=h.test_acc[-1], train_loss=h.train_loss[-1], signed=m.signed.float(),
+                train_acc=float(m.correct.double().mean()), tolerance=m.tolerance, diverged=h.diverged,
+                state=net.state_dict())
+
+
+def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), widths=(2, 32, 32, 32),
+                      lr: float = 0.05, epochs: int = 120, batch_size: int = 16, name: str = "ch8-margins",
+                      config: dict | None = None, progress: bool = True) -> dict:
+    """Train a 2-D BN classifier with plain and noise-controlled BN over several seeds; measure margins.
+
+    For each virtual batch size (``None`` = plain BN) and seed: a ``SplineMLP(widths, "leaky_relu",
+    "bn", out_features=2)`` trained by :func:`bnexplained.training.train` on ``split`` (evaluated with
+    whole-training-set statistics), then the signed margin of every training point
+    (:func:`~bnexplained.margins.margin_distances`, grid method) and the test accuracy. Cached with
+    :func:`bnexplained.cache.cached` under ``name`` (describe the data in ``config``). Returns
+    ``{m: [run, ...]}``, each run a dict with ``test_acc``, ``train_acc``, ``signed`` (``(N_train,)``),
+    ``tolerance``, ``state`` (the trained ``state_dict``).
+    """
+    from tqdm.auto import tqdm
+
+    from .cache import cached
+
+    settings, seeds = list(virtual_batch_sizes), [int(s) for s in seeds]
+    for m in settings:
+        if m is not None and not (isinstance(m, int) and 2 <= m < batch_size):
+            raise ValueError(f"virtual_batch_sizes must hold None or ints in 2..{batch_size - 1} (below batch_size), "
+                             f"got {m!r}")
+    if len(split.train[1]) % batch_size:
+        raise ValueError(f"the training split ({len(split.train[1])} points) must be a multiple of batch_size "
+                         f"({batch_size}), so that every mini-batch is larger than the virtual batch")
+    key = dict(config=config or {}, settings=settings, seeds=seeds, widths=list(widths), lr=lr, epochs=epochs,
+               batch_size=batch_size, train=[float(split.train[0].double().sum()), len(split.train[1])])
+
+    def compute():
+        bar = tqdm(total=len(settings) * len(seeds), desc="margin experiment", disable=not progress)
+        out = {}
+        try:
+            for m in settings:
+                out[m] = []
+                for seed in seeds:
+                    out[m].append(_margin_run(split, list(widths), m, seed, lr, epochs, batch_size))
+                    bar.update(1)
+        finally:
+            bar.close()
+        return out
+
+    return cached(name, key, compute)

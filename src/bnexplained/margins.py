@@ -12,7 +12,9 @@ Two methods (:func:`margin_distances`):
 * ``"grid"`` (2-D input): trace ``d = 0`` by marching squares on a fine grid and take the
   exact distance to the traced polylines. The trace is exact on every grid cell where ``d`` is
   affine; a cell crossed by a partition boundary can move it by at most one cell, so the
-  margin is exact to within the cell diagonal ``h√2`` (returned as ``tolerance``).
+  margin is exact to within the cell diagonal ``h√2`` (returned as ``tolerance``) — except
+  that an island of the other class small enough to fit between grid points is missed
+  altogether (raise ``resolution`` to rule that out at scale ``h``).
 * ``"gradient"`` (any input dimension): walk from ``x`` by Newton steps on ``d`` along its
   gradient, ``x ← x − d(x) ∇d / ‖∇d‖²`` (the projection onto the current region's affine
   piece, as in DeepFool), until ``d`` changes sign, then bisect to the crossing. The endpoint
@@ -122,33 +124,28 @@ def _gradient_margins(net, X: torch.Tensor, steps: int, statistics) -> torch.Ten
     x0 = X.detach()
     with torch.no_grad():
         s0 = torch.sign(decision_function(net, x0, statistics=statistics))
-    x = x0.clone()
-    found = torch.zeros(len(x0), dtype=torch.bool, device=x0.device)
-    crossing = x0.clone()
+    x, lo, hi = x0.clone(), x0.clone(), x0.clone()
+    found = s0 == 0                                    # a point on the boundary has margin 0
     for _ in range(steps):
+        if bool(found.all()):
+            break
         xr = x.clone().requires_grad_(True)
         d = decision_function(net, xr, statistics=statistics)
         (g,) = torch.autograd.grad(d.sum(), xr)
         with torch.no_grad():
-            g2 = (g ** 2).sum(1).clamp_min(1e-300)
-            nxt = x - (1.02 * d / g2)[:, None] * g                          # 2 % overshoot crosses the piece
-            flipped = torch.sign(decision_function(net, nxt, statistics=statistics)) != s0
-            new = flipped & ~found
-            if new.any():
-                lo, hi = x[new], nxt[new]
-                for _ in range(50):                                         # bisection on the last segment
-                    mid = (lo + hi) / 2
-                    side = torch.sign(decision_function(net, mid, statistics=statistics)) != s0[new]
-                    hi = torch.where(side[:, None], mid, hi)
-                    lo = torch.where(side[:, None], lo, mid)
-                crossing[new] = hi
-                found |= new
+            nxt = x - (1.02 * d / (g ** 2).sum(1).clamp_min(1e-300))[:, None] * g   # 2 % overshoot
+            new = (torch.sign(decision_function(net, nxt, statistics=statistics)) != s0) & ~found
+            lo[new], hi[new] = x[new], nxt[new]
+            found |= new
             x = torch.where(found[:, None], x, nxt)
-        if bool(found.all()):
-            break
-    dist = (crossing - x0).norm(dim=1).double().cpu()
+    with torch.no_grad():                               # bisection on each point's last segment
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            across = torch.sign(decision_function(net, mid, statistics=statistics)) != s0
+            hi = torch.where(across[:, None], mid, hi)
+            lo = torch.where(across[:, None], lo, mid)
+    dist = (hi - x0).norm(dim=1).double().cpu()
     dist[~found.cpu()] = float("inf")
-    dist[(s0 == 0).cpu()] = 0.0
     return dist
 
 

@@ -24,7 +24,10 @@ built on :class:`~bnexplained.normalization.Normalization`), and :func:`statisti
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .batch_noise import _eq13
 
 __all__ = ["statistic_noise", "StatisticNoise", "noise_controlled", "NoisyBatchNorm1d", "NoisyBatchNorm2d"]
 
@@ -33,11 +36,6 @@ def _virtual(m) -> int:
     if not isinstance(m, int) or isinstance(m, bool) or m < 2:
         raise ValueError(f"virtual_batch_size must be an int ≥ 2 (or None for plain BN), got {m!r}")
     return m
-
-
-def _eq13_biased(phi: torch.Tensor, v2: torch.Tensor, k: int) -> torch.Tensor:
-    """Eq. (13) for BN's biased ``σ²`` at batch size ``k``: ``((k−1)/k)² (φ − s⁴ (k−3)/(k−1)) / k`` (``v2 = s⁴``)."""
-    return ((k - 1) / k) ** 2 * (phi - v2 * (k - 3) / (k - 1)) / k
 
 
 def _unbiased_moments(m2: torch.Tensor, m4: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,7 +63,7 @@ def _noise_variances(u: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, n: 
         m2, m4 = s2, (u - mu.view(shape)).pow(4).mean(0)
         phi, v2 = _unbiased_moments(m2, m4, n)
         add_mu = s2 * n / (n - 1) * (1 / m - 1 / n)
-        add_s2 = _eq13_biased(phi, v2, m) - _eq13_biased(phi, v2, n)
+        add_s2 = _eq13(phi, v2, m, True) - _eq13(phi, v2, n, True)
     else:                                               # i.i.d. images, positions pooled
         dims = tuple(range(2, u.ndim))
         a = u.mean(dims)                                # (n, C) per-image channel means
@@ -164,13 +162,12 @@ class _NoisyBatchNorm(nn.modules.batchnorm._BatchNorm):
         dims = [0] + list(range(2, x.ndim))
         mu = x.mean(dims)
         var = x.var(dims, unbiased=False)
-        if self.track_running_stats:          # running statistics exactly as BatchNorm keeps them
+        if self.track_running_stats:          # running statistics updated by BatchNorm's own kernel: bit-identical
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
                 f = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-                count = x.numel() // x.shape[1]
-                self.running_mean.mul_(1 - f).add_(mu.detach(), alpha=f)
-                self.running_var.mul_(1 - f).add_(var.detach() * count / max(count - 1, 1), alpha=f)
+                F.batch_norm(x.detach(), self.running_mean, self.running_var, None, None, True, f,
+                             self.eps or 1e-5)  # eps does not enter the running statistics
         mu_t, sigma_t = self.noise(x, mu, var.clamp_min(0).sqrt())
         shape = (1, -1) + (1,) * (x.ndim - 2)
         y = (x - mu_t.view(shape)) / (sigma_t.pow(2) + self.eps).sqrt().view(shape)
