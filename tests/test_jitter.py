@@ -15,16 +15,26 @@ def moons():
 
 
 def test_minibatch_statistics_are_those_of_a_training_step(moons):
-    """Draw k's statistics, set by hand, reproduce the training-mode forward pass on that mini-batch."""
+    """Draw r's statistics, set by hand, reproduce the training-mode forward pass on that mini-batch."""
     X, _, net = moons
-    stats = minibatch_statistics(net, X, 16, 3, seed=5)
-    gen = torch.Generator().manual_seed(5)
-    for mus, sigmas in stats:
-        batch = X[torch.randperm(len(X), generator=gen)[:16]]
-        train_out = net(batch, statistics="batch")
-        stored = net.__class__([2, 12, 12], "leaky_relu", "bn", out_features=2, seed=0).set_statistics(mus, sigmas)
-        torch.testing.assert_close(stored(batch, statistics="stored"), train_out)
-    assert minibatch_statistics(net, X, len(X), 1)[0][0][0].allclose(net.mu[0], atol=1e-6)
+    mus, sigmas = minibatch_statistics(net, X, 16, 3, seed=5)
+    idx = torch.rand(3, len(X), generator=torch.Generator().manual_seed(5)).argsort(1)[:, :16]
+    stored = bnx.SplineMLP([2, 12, 12], "leaky_relu", "bn", out_features=2, seed=0)
+    for r in range(3):
+        stored.set_statistics([m[r] for m in mus], [s[r] for s in sigmas])
+        torch.testing.assert_close(stored(X[idx[r]], statistics="stored"), net(X[idx[r]], statistics="batch"))
+    whole = minibatch_statistics(net, X, len(X), 1)
+    torch.testing.assert_close(whole[0][0][0], net.mu[0])
+
+
+def test_deeper_layers_statistics_vary_far_less_than_eq13_predicts(moons):
+    """A closer look: a batch's inputs to layer 2 are coupled through layer 1's batch statistics."""
+    X, _, net = moons
+    r = bnx.jitter.layer_statistic_variances(net, X, 16, 1500, seed=0)
+    assert abs(float(r["mu"][0].median()) - 1) < 0.1 and abs(float(r["sigma2"][0].median()) - 1) < 0.15
+    assert float(r["mu"][1].median()) < 0.2
+    linear = bnx.SplineMLP([2, 12, 12], "leaky_relu", "bn", alpha=0.99, out_features=2, seed=0)
+    assert float(bnx.jitter.layer_statistic_variances(linear, X, 16, 300)["mu"][1].max()) < 1e-3
 
 
 def test_noise_controlled_draws_differ_and_are_seeded(moons):
@@ -32,8 +42,8 @@ def test_noise_controlled_draws_differ_and_are_seeded(moons):
     a = minibatch_statistics(net, X, 32, 2, virtual_batch_size=8, seed=1)
     b = minibatch_statistics(net, X, 32, 2, virtual_batch_size=8, seed=1)
     c = minibatch_statistics(net, X, 32, 2, seed=1)
-    assert torch.equal(a[0][0][1], b[0][0][1])
-    assert not torch.equal(a[0][0][0], c[0][0][0])
+    assert torch.equal(a[1][0], b[1][0]) and a[0][1].shape == (2, 12)
+    assert not torch.equal(a[0][0], c[0][0])
 
 
 def test_boundary_draws_spread_shrinks_with_the_batch_and_grows_with_noise(moons):

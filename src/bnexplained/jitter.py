@@ -19,7 +19,7 @@ from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
 
-__all__ = ["minibatch_statistics", "BoundaryDraws", "boundary_draws"]
+__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment"]
 
 
 def _check_bn(net) -> None:
@@ -31,39 +31,76 @@ def _check_bn(net) -> None:
 
 @torch.no_grad()
 def minibatch_statistics(net: SplineMLP, X, batch_size: int, draws: int, *, virtual_batch_size: int | None = None,
-                         seed: int = 0) -> list:
+                         seed: int = 0) -> tuple[list, list]:
     """The statistics a training step uses, for ``draws`` random mini-batches of ``X`` (shape ``(N, D_0)``).
 
     Each mini-batch is ``batch_size`` distinct points; layer by layer its ``(μ_B, σ_B)`` (eq. 3)
     are computed on the layer inputs it produces, exactly as in training mode. With
     ``virtual_batch_size=m`` every layer's statistics get noise-controlled BN's noise
     (:func:`~bnexplained.noisy_bn.statistic_noise`), as a noise-controlled training step would.
-    Returns a list of ``draws`` pairs ``([μ_1..μ_L], [σ_1..σ_L])``, ready for ``net.set_statistics``.
+    All draws are computed at once. Returns ``([μ_1..μ_L], [σ_1..σ_L])`` with ``μ_ℓ, σ_ℓ`` of
+    shape ``(draws, D_ℓ)``: row ``r`` of every layer, given to ``net.set_statistics``, is draw ``r``.
     """
     _check_bn(net)
     p = net.layers[0].weight
     X = check_points(X, net.widths[0], name="X", min_count=2).to(dtype=p.dtype, device=p.device)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or not 2 <= batch_size <= len(X):
-        raise ValueError(f"batch_size must be an int in 2..{len(X)} (the number of points), got {batch_size!r}")
+    n = batch_size
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= len(X):
+        raise ValueError(f"batch_size must be an int in 2..{len(X)} (the number of points), got {n!r}")
     if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
         raise ValueError(f"draws must be a positive int, got {draws!r}")
     noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed + 1)
-    if noise is not None and virtual_batch_size >= batch_size:
-        raise ValueError(f"virtual_batch_size must be smaller than batch_size ({batch_size}), got {virtual_batch_size}")
+    if noise is not None and virtual_batch_size >= n:
+        raise ValueError(f"virtual_batch_size must be smaller than batch_size ({n}), got {virtual_batch_size}")
     gen = torch.Generator().manual_seed(int(seed))
-    out = []
-    for _ in range(draws):
-        z = X[torch.randperm(len(X), generator=gen)[:batch_size].to(X.device)]
-        mus, sigmas = [], []
-        for layer in net.layers:
-            u = z @ layer.weight.T
-            mu, sigma = layer.norm.batch_statistics(u)
-            if noise is not None:
-                mu, sigma = noise(u, mu, sigma)
-            mus.append(mu)
-            sigmas.append(sigma)
-            z = activate(layer.norm.gamma * (u - mu) / sigma + layer.norm.beta, net.slope)
-        out.append((mus, sigmas))
+    z = X[torch.rand(draws, len(X), generator=gen).argsort(1)[:, :n].to(X.device)]     # (draws, n, D_0)
+    mus, sigmas = [], []
+    for layer in net.layers:
+        u = z @ layer.weight.T                                                         # (draws, n, D_ℓ)
+        mu = u.mean(1)
+        sigma = (u - mu[:, None]).pow(2).mean(1).sqrt()
+        if not bool((sigma > 0).all()):
+            raise ValueError("σ = 0 for some unit on some mini-batch (a zero-norm weight row, or a batch whose "
+                             "points all give the same ⟨w, z⟩): eq. (2) is undefined; use a larger batch_size")
+        if noise is not None:                          # every (draw, unit) pair as one unit of one batch
+            flat = u.permute(1, 0, 2).reshape(n, -1)
+            mu, sigma = (t.reshape(draws, -1) for t in noise(flat, mu.reshape(-1), sigma.reshape(-1)))
+        mus.append(mu)
+        sigmas.append(sigma)
+        z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
+    return mus, sigmas
+
+
+@torch.no_grad()
+def layer_statistic_variances(net: SplineMLP, X, batch_size: int, draws: int = 2000, *, seed: int = 0) -> dict:
+    """Measured vs eq. (13) variances of every BN layer's ``μ, σ²`` over mini-batches of ``X``.
+
+    Measured: over ``draws`` mini-batches of ``batch_size`` distinct points, each layer's
+    statistics computed as in a training step (:func:`minibatch_statistics`). Predicted: eq. (13)
+    for BN's biased ``σ²`` with ``s²`` and ``φ`` of the layer's values ``⟨w_{ℓ,k}, z⟩`` over all of
+    ``X`` (whole-data statistics below), times the finite-population factor ``(N−n)/(N−1)``
+    for ``μ``, as if the batch's layer inputs were i.i.d. Returns ``{"mu": [ratio_ℓ], "sigma2":
+    [ratio_ℓ]}``, each ratio ``measured / predicted`` of shape ``(D_ℓ,)``.
+    """
+    from .batch_noise import statistic_variances
+
+    _check_bn(net)
+    stats = minibatch_statistics(net, X, batch_size, draws, seed=seed)
+    p = net.layers[0].weight
+    X = X.to(dtype=p.dtype, device=p.device)
+    mus, sigmas = net.statistics_of(X)
+    z = X
+    out = {"mu": [], "sigma2": []}
+    N, n = len(X), batch_size
+    for i, layer in enumerate(net.layers):
+        u = (z @ layer.weight.T).double()
+        c = u - u.mean(0)
+        var_mu, var_s2 = statistic_variances(c.pow(2).mean(0), c.pow(4).mean(0), n, estimator="biased")
+        measured_mu = stats[0][i].double().var(0)
+        measured_s2 = stats[1][i].double().pow(2).var(0)
+        out["mu"].append((measured_mu / (var_mu * (N - n) / (N - 1))).cpu())
+        out["sigma2"].append((measured_s2 / var_s2).cpu())
+        z = activate(layer.norm.gamma * (z @ layer.weight.T - mus[i]) / sigmas[i] + layer.norm.beta, net.slope)
     return out
 
 
@@ -110,20 +147,19 @@ def boundary_draws(net: SplineMLP, X, batch_size: int, draws: int, extent, resol
     p = net.layers[0].weight
     grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
     ref = decision_function(net, grid.points).reshape(grid.shape)
-    values = _decision_under(net, grid.points, stats).reshape(len(stats), *grid.shape)
+    values = _decision_under(net, grid.points, *stats).reshape(draws, *grid.shape)
     return BoundaryDraws(grid, values.cpu(), ref.cpu())
 
 
-def _decision_under(net: SplineMLP, points: torch.Tensor, stats: list) -> torch.Tensor:
+def _decision_under(net: SplineMLP, points: torch.Tensor, mus: list, sigmas: list) -> torch.Tensor:
     """Decision values ``(K, P)`` of ``points`` ``(P, D_0)`` under ``K`` sets of statistics at once."""
-    z = points.expand(len(stats), *points.shape)
-    for i, layer in enumerate(net.layers):
-        mu = torch.stack([s[0][i] for s in stats])[:, None]               # (K, 1, D_ℓ)
-        sigma = torch.stack([s[1][i] for s in stats])[:, None]
+    K = mus[0].shape[0]
+    z = points.expand(K, *points.shape)
+    for layer, mu, sigma in zip(net.layers, mus, sigmas):
         u = z @ layer.weight.T
-        z = activate(layer.norm.gamma * (u - mu) / sigma + layer.norm.beta, net.slope)
+        z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
     out = net.readout(z) if net.readout is not None else z
-    return _binary(out.reshape(-1, out.shape[-1])).reshape(len(stats), -1)
+    return _binary(out.reshape(-1, out.shape[-1])).reshape(K, -1)
 
 
 # ---------------------------------------------------------------------- the margin experiment
