@@ -114,3 +114,15 @@ def test_margin_experiment_runs_caches_and_checks_its_arguments(tmp_path, monkey
         margin_experiment(split, **{**kw, "virtual_batch_sizes": (8,)})
     with pytest.raises(ValueError, match="multiple of batch_size"):
         margin_experiment(split, **{**kw, "batch_size": 10})
+
+
+def test_virtual_batch_matches_a_real_one_in_layer_1_only(moons):
+    """A closer look: noise-controlled BN reproduces a batch of m where eq. (13) holds (layer 1), and
+    adds far more than a real batch of m would deeper down."""
+    X, _, net = moons
+    noisy = minibatch_statistics(net, X, 64, 2000, virtual_batch_size=16, seed=0)
+    real = minibatch_statistics(net, X, 16, 2000, seed=1)
+    layer1 = noisy[0][0].var(0) / real[0][0].var(0)
+    layer2 = noisy[0][1].var(0) / real[0][1].var(0)
+    assert abs(float(layer1.median()) - 1) < 0.15
+    assert float(layer2.median()) > 5

@@ -202,7 +202,7 @@ def figure7_training_set(reading: str = "standard deviations", n: int = 1000, *,
 
 
 def figure7_distributions(reading: str = "standard deviations", *, batch_size: int = 64,
-                          virtual_batch_size: int = 32, batches: int = 4000, n: int = 1000, seed: int = 0) -> dict:
+                          virtual_batch_size: int = 32, batches: int = 3000, n: int = 1000, seed: int = 0) -> dict:
     """Everything Figure 7 draws: empirical, analytic and noise-controlled laws of ``μ_k, σ_k``.
 
     Mini-batches of ``batch_size`` from :func:`figure7_training_set` (``n`` points) give the

@@ -9,7 +9,9 @@ function under each draw on a grid, and measures how much the boundary moves.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
 
 import torch
 
@@ -19,7 +21,8 @@ from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
 
-__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment"]
+__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
+           "margin_run_model", "margin_table", "figure6_networks"]
 
 
 def _check_bn(net) -> None:
@@ -111,25 +114,39 @@ class BoundaryDraws:
     ``grid``: the :class:`~bnexplained.partition.Grid`; ``values``: ``(draws, H, W)`` decision
     values ``d`` under each draw's statistics; ``reference``: ``(H, W)`` under the stored
     (whole-data) statistics. ``flip_share``: per draw, the share of the grid's area classified
-    differently from the reference; ``band``: ``(H, W)`` share of draws voting class 1.
+    differently from the reference; ``band``: ``(H, W)`` share of draws voting class 1; ``lines``:
+    ``(per-draw boundary polylines, reference polylines)``. Derived values are computed once.
     """
 
     grid: object
     values: torch.Tensor
     reference: torch.Tensor
 
-    @property
+    @functools.cached_property
     def flip_share(self) -> torch.Tensor:
-        return ((self.values > 0) != (self.reference > 0)).double().mean((1, 2))
+        votes = self.values.numpy() > 0
+        return torch.as_tensor((votes != (self.reference.numpy() > 0)).mean((1, 2)))
 
-    @property
+    @functools.cached_property
     def band(self) -> torch.Tensor:
-        return (self.values > 0).double().mean(0)
+        return torch.as_tensor((self.values.numpy() > 0).mean(0))
 
     @property
     def mean_flip_share(self) -> float:
         """The boundary's spread: mean share of the area whose class a mini-batch's statistics flip."""
         return float(self.flip_share.mean())
+
+    @functools.cached_property
+    def lines(self) -> tuple[list, list]:
+        import contourpy
+
+        xs, ys = self.grid.xs.double().cpu().numpy(), self.grid.ys.double().cpu().numpy()
+
+        def trace(v):
+            gen = contourpy.contour_generator(xs, ys, v.double().numpy(), line_type="Separate")
+            return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+
+        return [seg for v in self.values for seg in trace(v)], trace(self.reference)
 
 
 @torch.no_grad()
@@ -177,7 +194,14 @@ def _margin_run(split, widths, virtual_batch_size, seed, lr, epochs, batch_size)
     m = margin_distances(net, *split.train)
     return dict(test_acc=h.test_acc[-1], train_loss=h.train_loss[-1], signed=m.signed.float(),
                 train_acc=float(m.correct.double().mean()), tolerance=m.tolerance, diverged=h.diverged,
-                state=net.state_dict())
+                widths=list(widths), state=net.state_dict())
+
+
+def margin_run_model(run: dict) -> SplineMLP:
+    """The trained classifier of one :func:`margin_experiment` run (eval mode, whole-data statistics)."""
+    net = SplineMLP(run["widths"], "leaky_relu", "bn", out_features=2)
+    net.load_state_dict(run["state"])
+    return net.eval()
 
 
 def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), widths=(2, 32, 32, 32),
@@ -191,7 +215,7 @@ def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), w
     (:func:`~bnexplained.margins.margin_distances`, grid method) and the test accuracy. Cached with
     :func:`bnexplained.cache.cached` under ``name`` (describe the data in ``config``). Returns
     ``{m: [run, ...]}``, each run a dict with ``test_acc``, ``train_acc``, ``signed`` (``(N_train,)``),
-    ``tolerance``, ``state`` (the trained ``state_dict``).
+    ``tolerance``, ``widths`` and ``state`` (the trained ``state_dict``; see :func:`margin_run_model`).
     """
     from tqdm.auto import tqdm
 
@@ -222,3 +246,46 @@ def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), w
         return out
 
     return cached(name, key, compute)
+
+
+def margin_table(results: dict) -> str:
+    """A text table of :func:`margin_experiment`'s results: per setting, mean ± std over seeds of the
+    test accuracy, the training accuracy, and the 10th percentile and median of the training points'
+    signed margins."""
+    import numpy as np
+
+    rows = [f"{'setting':<12}{'test acc.':>15}{'train acc.':>15}{'margin, 10th pct':>17}{'median margin':>15}"]
+    for m, runs in results.items():
+        name = "BN" if m is None else f"noisy m = {m}"
+        cols = [np.array([r["test_acc"] for r in runs]), np.array([r["train_acc"] for r in runs]),
+                np.array([float(r["signed"].quantile(0.1)) for r in runs]),
+                np.array([float(r["signed"].median()) for r in runs])]
+        cells = [f"{c.mean():.3f} ± {c.std():.3f}" for c in cols]
+        rows.append(f"{name:<12}" + "".join(f"{c:>15}" if i != 2 else f"{c:>17}" for i, c in enumerate(cells)))
+    return "\n".join(rows)
+
+
+def figure6_networks(split, *, widths=(2, 32, 32, 32), lr: float = 0.05, epochs: int = 30, batch_size: int = 32,
+                     seed: int = 0, name: str = "ch8-figure6", config: dict | None = None) -> dict:
+    """Figure 6's two networks: one BN classifier at initialization and after training on ``split``.
+
+    ``{"at initialization": net, "after training": net}``, both ``SplineMLP(widths, "leaky_relu", "bn",
+    out_features=2, seed=seed)`` with stored statistics from the whole training split (the dashed
+    reference boundary). Training (:func:`bnexplained.training.train`) is cached under ``name``.
+    """
+    from .cache import cached
+    from .training import train
+
+    def make():
+        return SplineMLP(list(widths), "leaky_relu", "bn", out_features=2, seed=seed)
+
+    def compute():
+        net = make()
+        train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+        return net.state_dict()
+
+    key = dict(config=config or {}, widths=list(widths), lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
+               train=[float(split.train[0].double().sum()), len(split.train[1])])
+    trained = make()
+    trained.load_state_dict(cached(name, key, compute))
+    return {"at initialization": make().fit_statistics(split.train[0]).eval(), "after training": trained.eval()}

@@ -6,7 +6,8 @@ import torch
 
 from .core import BLUE, RED, draw_lines, style_axes
 
-__all__ = ["CLASS_COLORS", "plot_figure7", "draw_labelled_data", "draw_boundary_draws", "plot_margin_distributions"]
+__all__ = ["CLASS_COLORS", "plot_figure7", "draw_labelled_data", "draw_boundary_draws", "plot_boundary_draws",
+           "plot_margin_distributions", "plot_margin_experiment"]
 
 #: colours of the two classes' points (dark grey, orange): distinct from the blue and red lines
 CLASS_COLORS = ("#333333", "#e69f00")
@@ -71,14 +72,6 @@ def draw_labelled_data(ax, X, y, *, size: float = 12) -> None:
         ax.scatter(X[y == c, 0], X[y == c, 1], s=size, c=colour, zorder=5, linewidths=0.3, edgecolors="white")
 
 
-def _zero_lines(grid, values) -> list:
-    import contourpy
-
-    gen = contourpy.contour_generator(_np(grid.xs).astype(float), _np(grid.ys).astype(float),
-                                      _np(values).astype(float), line_type="Separate")
-    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
-
-
 def draw_boundary_draws(ax, draws, X=None, y=None, *, title: str | None = None, band: bool = True) -> None:
     """Figure 6, one panel: the decision boundary under each mini-batch's statistics (thin blue),
     under the whole-data statistics (dashed black), and, with ``band``, the area whose class some
@@ -89,14 +82,42 @@ def draw_boundary_draws(ax, draws, X=None, y=None, *, title: str | None = None, 
         mask = np.ma.masked_where((p == 0) | (p == 1), np.ones_like(p))
         ax.imshow(mask, extent=g.extent, origin="lower", cmap="Reds", vmin=0, vmax=4, interpolation="nearest",
                   aspect="auto")
-    lines = [seg for v in draws.values for seg in _zero_lines(g, v)]
+    lines, reference = draws.lines
     draw_lines(ax, lines, color=BLUE, lw=0.8, alpha=0.8)
-    draw_lines(ax, _zero_lines(g, draws.reference), color="black", lw=1.4, linestyles="--")
+    draw_lines(ax, reference, color="black", lw=1.4, linestyles="--")
     if X is not None:
         draw_labelled_data(ax, X, y, size=8)
     style_axes(ax, g.extent)
     if title:
         ax.set_title(title, fontsize=10)
+
+
+def plot_boundary_draws(networks: dict, X, y, batch_sizes=(16, 256), *, draws: int = 10, extent=None,
+                        resolution: int = 120, virtual_batch_size: int | None = None, seed: int = 0, fig=None,
+                        panel: float = 3.8):
+    """Figure 6's layout: one row per network (``{name: net}``), one column per batch size.
+
+    Each panel shows ``draws`` mini-batches' boundaries (:func:`draw_boundary_draws`) and, in its
+    title, the mean share of the area whose class a mini-batch flips. ``extent`` defaults to a
+    tight square around ``X``. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..jitter import boundary_draws
+    from ..partition import data_extent
+
+    extent = data_extent(X, margin=0.15) if extent is None else extent
+    rows, cols = len(networks), len(batch_sizes)
+    if fig is None:
+        fig = plt.figure(figsize=(panel * cols, panel * rows + 0.3))
+    axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    for row, (name, net) in zip(axes, networks.items()):
+        for ax, b in zip(row, batch_sizes):
+            d = boundary_draws(net, X, b, draws, extent, resolution, virtual_batch_size=virtual_batch_size, seed=seed)
+            label = f"{name}, " if rows > 1 or name else ""
+            draw_boundary_draws(ax, d, X, y, title=f"{label}batch {b}: {d.mean_flip_share:.1%} flipped")
+    fig.tight_layout()
+    return fig
 
 
 def plot_margin_distributions(results: dict, *, ax=None, tolerance: float | None = None):
@@ -121,3 +142,30 @@ def plot_margin_distributions(results: dict, *, ax=None, tolerance: float | None
     if tolerance:
         ax.set_title(f"boxes: quartiles; whiskers: 5th–95th percentiles (grid error ≤ {tolerance:.3f})", fontsize=9)
     return ax
+
+
+def plot_margin_experiment(results: dict, split, *, settings=None, batch_size: int = 16, draws: int = 6,
+                           fig=None):
+    """The margin experiment in one figure: the signed margins per setting (top), and for each setting
+    in ``settings`` (default: the first and the last) seed 0's trained boundary jittering under its own
+    training noise (mini-batches of ``batch_size``, with the setting's virtual batch). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from ..jitter import boundary_draws, margin_run_model
+    from ..partition import data_extent
+
+    keys = list(results)
+    settings = [keys[0], keys[-1]] if settings is None else list(settings)
+    X, y = split.train
+    if fig is None:
+        fig = plt.figure(figsize=(8, 3.0 + 3.6))
+    grid = fig.add_gridspec(2, len(settings), height_ratios=[3.0, 3.6])
+    plot_margin_distributions(results, ax=fig.add_subplot(grid[0, :]), tolerance=results[keys[0]][0]["tolerance"])
+    extent = data_extent(X, margin=0.15)
+    for i, m in enumerate(settings):
+        net = margin_run_model(results[m][0])
+        d = boundary_draws(net, X, batch_size, draws, extent, 100, virtual_batch_size=m)
+        draw_boundary_draws(fig.add_subplot(grid[1, i]), d, X, y,
+                            title="trained with BN" if m is None else f"trained noise-controlled, m = {m}")
+    fig.tight_layout()
+    return fig

@@ -78,7 +78,7 @@ def proposition_2(w=None, rho=None, batch_size: int = 16, *, distribution: str =
                                 ("var(σ²_B), BN's biased eq. (3): ((n−1)/n)² × eq. (13)", torch.cat(sig2s), var_sig2)):
         v, se, ok, worst = _variance_check(samples, pred, z)
         rep.add(f"{name}: max relative gap to the formula", worst, 0.0, None, ok,
-                note=f"measured {v.numpy().round(5).tolist()}, formula {pred.numpy().round(5).tolist()}")
+                note=f"measured {[float(f'{a:.4g}') for a in v]}, formula {[float(f'{a:.4g}') for a in pred]}")
     printed_on_biased = float((var_sig2 / var_S2).min())
     rep.add("eq. (13) as printed, applied to BN's biased σ²_B: ratio true/printed", printed_on_biased,
             note="the printed formula is for the unbiased S²; BN's σ²_B varies ((n−1)/n)² as much")
