@@ -28,10 +28,8 @@ def jitter_rows():
         w.controls["batch_size"].value = b
     rows.append(("JitterExplorer: batch size (cached)", timed(moves(w, "batch_size", [8, 16, 32, 64, 128, 256]))))
     rows.append(("JitterExplorer: network toggle", timed(moves(w, "network", list(nets)))))
-    seeds = itertools.count(1)                             # a new draw seed: nothing cached
-
-    def fresh():
-        w.seed = next(seeds)
+    def fresh():                                           # nothing cached: new draws, contours, band
+        w._cache.clear()
         w.controls["virtual"].value = 8 if w.controls["virtual"].value != 8 else 4
     rows.append(("JitterExplorer: uncached setting", timed(fresh)))
     return rows

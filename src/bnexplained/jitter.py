@@ -9,6 +9,7 @@ function under each draw on a grid, and measures how much the boundary moves.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -21,8 +22,24 @@ from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
 
-__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
+__all__ = ["single_thread", "minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
            "margin_run_model", "margin_table", "figure6_networks"]
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run a block on one intra-op thread (restored afterwards).
+
+    The networks of this chapter are tiny: a training step is a few dozen small kernels, and
+    synchronizing two threads for each costs more than it saves (several times slower on a busy
+    2-core machine). Results do not depend on the thread count.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _check_bn(net) -> None:
@@ -189,9 +206,10 @@ def _margin_run(split, widths, virtual_batch_size, seed, lr, epochs, batch_size)
     net = SplineMLP(widths, "leaky_relu", "bn", out_features=2, seed=seed)
     if virtual_batch_size is not None:
         noise_controlled(net, virtual_batch_size, seed=10_000 + seed)
-    h = train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
-    noise_controlled(net, None)
-    m = margin_distances(net, *split.train)
+    with single_thread():
+        h = train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+        noise_controlled(net, None)
+        m = margin_distances(net, *split.train)
     return dict(test_acc=h.test_acc[-1], train_loss=h.train_loss[-1], signed=m.signed.float(),
                 train_acc=float(m.correct.double().mean()), tolerance=m.tolerance, diverged=h.diverged,
                 widths=list(widths), state=net.state_dict())
@@ -205,7 +223,7 @@ def margin_run_model(run: dict) -> SplineMLP:
 
 
 def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), widths=(2, 32, 32, 32),
-                      lr: float = 0.05, epochs: int = 120, batch_size: int = 16, name: str = "ch8-margins",
+                      lr: float = 0.05, epochs: int = 80, batch_size: int = 16, name: str = "ch8-margins",
                       config: dict | None = None, progress: bool = True) -> dict:
     """Train a 2-D BN classifier with plain and noise-controlled BN over several seeds; measure margins.
 
@@ -281,7 +299,8 @@ def figure6_networks(split, *, widths=(2, 32, 32, 32), lr: float = 0.05, epochs:
 
     def compute():
         net = make()
-        train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+        with single_thread():
+            train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
         return net.state_dict()
 
     key = dict(config=config or {}, widths=list(widths), lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
