@@ -10,6 +10,8 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``initialization`` – Section 4's three initializations of the same random weights
+* ``decision_boundary`` – a binary classifier's decision boundary; Proposition 3's mini-batches
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -20,6 +22,8 @@ from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
+from .initialization import INITIALIZATIONS, initialize, initializations
+from .decision_boundary import decision_boundary_lines, decision_values, one_sided_batches, one_sided_rates
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -35,4 +39,6 @@ __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+    "INITIALIZATIONS", "initialize", "initializations",
+    "decision_boundary_lines", "decision_values", "one_sided_batches", "one_sided_rates",
 ]
