@@ -8,10 +8,13 @@ Modules, one idea each:
 * ``device``        – where tensors live (CUDA when present, else CPU)
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
+* ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``initialization`` – Section 4's three initializations of the same random weights
 * ``decision_boundary`` – a binary classifier's decision boundary; Proposition 3's mini-batches
+* ``smart_init``    – Section 4's experiment (Figures 5, 10) at CPU or paper scale
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -20,10 +23,10 @@ Modules, one idea each:
 """
 from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
+from . import training
+from .convnets import ResNet9
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
-from .initialization import INITIALIZATIONS, initialize, initializations
-from .decision_boundary import decision_boundary_lines, decision_values, one_sided_batches, one_sided_rates
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -39,6 +42,10 @@ __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
-    "INITIALIZATIONS", "initialize", "initializations",
-    "decision_boundary_lines", "decision_values", "one_sided_batches", "one_sided_rates",
 ]
+__all__ += ["ResNet9", "training"]  # convnets, training (infra)
+from . import decision_boundary, initialization, smart_init  # noqa: E402  (smart-init)
+from .decision_boundary import decision_boundary_lines, decision_values, one_sided_batches, one_sided_rates  # noqa: E402
+from .initialization import INITIALIZATIONS, initialize, initializations  # noqa: E402
+__all__ += ["INITIALIZATIONS", "initialize", "initializations", "decision_boundary", "initialization", "smart_init",
+            "decision_boundary_lines", "decision_values", "one_sided_batches", "one_sided_rates"]  # smart-init

@@ -18,7 +18,7 @@ from .networks import SplineMLP, activate
 from .partition import make_grid
 
 __all__ = ["decision_values", "batch_decision_values", "one_sided_batches", "one_sided_rates",
-           "decision_boundary_lines", "READOUTS"]
+           "decision_grid", "zero_set_lines", "decision_boundary_lines", "READOUTS"]
 
 READOUTS = ("zero_bias", "centred")
 
@@ -150,20 +150,32 @@ def one_sided_rates(X, widths, batch_sizes, *, hidden=(8, 8), networks: int = 10
 
 
 @torch.no_grad()
+def decision_grid(net, extent, resolution: int = 200, statistics: str = "stored") -> tuple:
+    """``(grid, f)``: the decision value of a 2-D binary classifier on a grid, ``f`` of shape ``(H, W)``.
+
+    Uses the network's stored statistics (fit them on a batch first to see that batch's boundary).
+    """
+    _check_binary(net)
+    if net.widths[0] != 2:
+        raise ValueError(f"the network must have 2-D input to draw its decision boundary, got D_0 = {net.widths[0]}")
+    p = net.layers[0].weight
+    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    return grid, decision_values(net, grid.points, statistics=statistics).reshape(grid.shape)
+
+
+def zero_set_lines(grid, values) -> list:
+    """The zero set of ``values`` (shape ``(H, W)`` on ``grid``) as polylines ``(M, 2)``, by marching squares."""
+    import contourpy
+
+    gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
+                                      torch.as_tensor(values).double().cpu().numpy(), line_type="Separate")
+    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+
+
 def decision_boundary_lines(net, extent, resolution: int = 200, statistics: str = "stored") -> list:
     """The decision boundary ``{x : f(x) = 0}`` of a 2-D binary classifier as polylines ``(M, 2)``.
 
     Traced by marching squares on a ``resolution × resolution`` grid over ``extent``, with the
     network's stored statistics (fit them on a batch first to see that batch's boundary).
     """
-    import contourpy
-
-    _check_binary(net)
-    if net.widths[0] != 2:
-        raise ValueError(f"the network must have 2-D input to draw its decision boundary, got D_0 = {net.widths[0]}")
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
-    f = decision_values(net, grid.points, statistics=statistics).reshape(grid.shape)
-    gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
-                                      f.double().cpu().numpy(), line_type="Separate")
-    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+    return zero_set_lines(*decision_grid(net, extent, resolution, statistics))
