@@ -34,7 +34,7 @@ from .networks import SplineMLP
 from .training import Split, split as make_split, sweep, train
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
-           "final_accuracies", "trajectories", "one_thread"]
+           "final_accuracies", "accuracy_table", "trajectories", "one_thread"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,25 @@ def final_accuracies(results: dict, epoch: int | None = None) -> dict:
         e = len(mean) - 1 if epoch is None else epoch
         out[init] = (res.best_lr, float(mean[e]), float(std[e]))
     return out
+
+
+def accuracy_table(results: dict, epochs=(1, 2, None)) -> str:
+    """A text table: per initialization, the chosen learning rate and the test accuracy (mean ± std over
+    seeds) at each of ``epochs`` (``None``: the last)."""
+    last = next(iter(results.values())).epochs
+    epochs = [last if e is None else e for e in epochs]
+    head = f"{'start':12s} {'lr':>6s} " + " ".join(f"{'epoch ' + str(e):>15s}" for e in epochs)
+    rows = [head]
+    for init in results:
+        if results[init].best_lr is None:
+            rows.append(f"{init:12s} every learning rate diverged")
+            continue
+        cells = []
+        for e in epochs:
+            lr, mean, std = final_accuracies({init: results[init]}, e)[init]
+            cells.append(f"{mean:.3f} ± {std:.3f}".rjust(15))
+        rows.append(f"{init:12s} {lr:6g} " + " ".join(cells))
+    return "\n".join(rows)
 
 
 def trajectories(X, y, widths, *, lr: float, epochs: int, seed: int = 0, batch_size: int = 32,

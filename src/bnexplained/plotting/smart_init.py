@@ -53,18 +53,21 @@ def plot_initializations(nets: dict, X, y=None, *, extent=None, resolution: int 
         draw_classes(ax, X, y)
         style_axes(ax, extent)
         if titles:
-            ax.set_title(INIT_LABELS.get(init, init), fontsize=10, color=INIT_COLOURS.get(init, "black"))
+            ax.set_title(INIT_LABELS.get(init, init), fontsize=13, color=INIT_COLOURS.get(init, "black"))
     return axes
 
 
 def plot_learning_curves(curves: dict, *, ax=None, ylabel: str = "test accuracy", epochs=None, title: str = ""):
-    """Mean ± one standard deviation over seeds, per initialization: ``curves[init] = (mean, std)``."""
+    """Mean ± one standard deviation over seeds, per initialization: ``curves[init] = (mean, std)``.
+
+    Entry ``e`` of each curve is epoch ``e`` (0 = before training), as in :class:`bnexplained.training.History`.
+    """
     created = ax is None
     if created:
         _, ax = plt.subplots(figsize=(5.2, 3.4))
     for init, (mean, std) in curves.items():
         mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
-        x = np.arange(1, len(mean) + 1) if epochs is None else np.asarray(epochs)
+        x = np.arange(len(mean)) if epochs is None else np.asarray(epochs)
         colour = INIT_COLOURS.get(init, None)
         ax.plot(x, mean, color=colour, lw=2, label=INIT_LABELS.get(init, init))
         ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.2, lw=0)

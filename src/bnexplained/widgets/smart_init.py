@@ -54,7 +54,7 @@ class Proposition3Explorer(Dashboard):
             "readout": W.ToggleButtons(options=[("c_L = 0", "zero_bias"), ("centred", "centred")],
                                        value="zero_bias"),
         }
-        super().__init__(controls, figsize=(4.4, 4.4), dpi=80)
+        super().__init__(controls, figsize=(5.0, 5.0), dpi=80)
 
     def network(self, width: int, seed: int) -> SplineMLP:
         key = (width, seed)
@@ -90,7 +90,7 @@ class Proposition3Explorer(Dashboard):
         net, xb = self.batch_network(width, seed, batch_size, batch, readout)
         draw_data(ax, self.data, color=GREY, size=6)
         if net is None:
-            ax.set_title("σ = 0 on this batch: BN undefined", fontsize=10)
+            ax.set_title("σ = 0 on this batch: BN undefined", fontsize=13)
             return "BN is undefined on this batch (two identical points)."
         grid, f = decision_grid(net, self.extent, self.resolution)
         e = self.extent
@@ -103,7 +103,7 @@ class Proposition3Explorer(Dashboard):
         style_axes(ax, self.extent)
         both = bool((fb > 0).any() and (fb < 0).any())
         ax.set_title(f"{'both sides ✓' if both else 'one side only ✗'}   "
-                     f"({int((fb > 0).sum())} on +, {int((fb < 0).sum())} on −)", fontsize=10,
+                     f"({int((fb > 0).sum())} on +, {int((fb < 0).sum())} on −)", fontsize=13,
                      color="#1e7b34" if both else "#b03a2e")
         rate = self.rate(width, seed, batch_size, readout)
         return (f"Network {seed}, D<sub>L−1</sub> = {width}, batches of {batch_size}: "
@@ -119,15 +119,17 @@ def _two_colours():
 class TrainingExplorer(Dashboard):
     """Training from three starts on a 2-D task, epoch by epoch: partition, decision boundary, accuracy.
 
-    ``snapshots[init]`` is a list of networks (epoch 0 = initialization, then one per epoch);
-    ``accuracy[init]`` the matching test accuracies. Pictures are computed once per
-    (initialization, epoch) and cached, so moving the epoch slider only redraws.
+    ``trajectories`` is :func:`bnexplained.smart_init.trajectories`'s output, ``{init: (snapshots,
+    test_acc)}`` (epoch 0 = initialization, then one network per epoch). The pictures of every
+    (initialization, epoch) are computed up front, so moving the epoch slider only redraws.
     """
 
-    def __init__(self, snapshots: dict, accuracy: dict, X, y, *, resolution: int = 120):
+    def __init__(self, trajectories: dict, X, y, *, resolution: int = 120):
         from ..partition import folded_hyperplane_lines
 
-        self.snapshots, self.accuracy = snapshots, accuracy
+        self.snapshots = {init: snaps for init, (snaps, _) in trajectories.items()}
+        self.accuracy = {init: acc for init, (_, acc) in trajectories.items()}
+        snapshots = self.snapshots
         self.X, self.y = X, y
         self.extent = data_extent(X)
         epochs = {len(v) for v in snapshots.values()}
@@ -137,8 +139,11 @@ class TrainingExplorer(Dashboard):
         self._pictures = {}
         self._lines = folded_hyperplane_lines
         self.resolution = resolution
+        for init in snapshots:
+            for epoch in range(self.epochs + 1):
+                self.picture(init, epoch)
         controls = {"epoch": W.IntSlider(value=0, min=0, max=self.epochs, description="epoch")}
-        super().__init__(controls, figsize=(9.6, 3.5), dpi=72)
+        super().__init__(controls, figsize=(9.6, 3.8), dpi=72)
 
     def picture(self, init: str, epoch: int):
         key = (init, epoch)
@@ -156,6 +161,7 @@ class TrainingExplorer(Dashboard):
             draw_classes(ax, self.X, self.y, size=6)
             style_axes(ax, self.extent)
             acc = self.accuracy[init][epoch]
-            ax.set_title(f"{INIT_LABELS[init]}: {acc:.0%}", fontsize=10, color=INIT_COLOURS[init])
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9, wspace=0.04)
+            ax.set_title(f"{INIT_LABELS[init]}: {acc:.0%}", fontsize=12, color=INIT_COLOURS[init])
+        fig.suptitle(f"epoch {epoch}", fontsize=13, y=0.99)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.84, wspace=0.04)
         return f"epoch {epoch} ({'initialization' if epoch == 0 else 'after SGD'}); test accuracy in the titles"
