@@ -95,3 +95,22 @@ def test_initialize_rejects_bad_input():
         affine.layers[0].norm.gamma.fill_(2.0)
     with pytest.raises(ValueError, match="γ = 1"):
         bnx.initialize(affine, "zero_bias")
+
+
+def test_resnet9_initializations_share_weights_and_fold_bn_exactly():
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(12, 1, 8, 8, generator=gen, dtype=torch.float64)
+    net = bnx.ResNet9(1, 3, width=2, seed=1, dtype=torch.float64)
+    inits = bnx.initializations(net, X, seed=2)
+    for init, plain in inits.items():
+        assert plain.mode == "random_bias"
+        for unit, ref in zip(plain.units, net.units):
+            if init != "bn":
+                assert torch.equal(unit.weight, ref.weight)
+        biases = torch.cat([unit.norm.bias for unit in plain.units])
+        if init == "zero_bias":
+            assert torch.equal(biases, torch.zeros_like(biases))
+    frozen = net.fit_statistics(X)
+    x = torch.randn(5, 1, 8, 8, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(inits["bn"](x).detach(), frozen(x, statistics="stored").detach(),
+                               rtol=1e-9, atol=1e-9)

@@ -6,10 +6,13 @@ import copy
 import ipywidgets as W
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from ..decision_boundary import decision_grid, decision_values, one_sided_batches, zero_set_lines
 from ..networks import SplineMLP
-from ..partition import data_extent
+from ..smart_init import one_thread
+from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting.core import GREY, draw_data, draw_lines, style_axes
 from ..plotting.smart_init import INIT_COLOURS, INIT_LABELS, draw_classes, draw_initialization
 from .dashboard import Dashboard
@@ -39,6 +42,8 @@ class Proposition3Explorer(Dashboard):
     centred on the batch). The batch's points are coloured by the side they fall on; the readout
     line says whether both sides are met, and the share of one-sided batches over 200 draws.
     """
+
+    savefig_kwargs = {"pil_kwargs": {"compress_level": 1}}
 
     def __init__(self, data, *, resolution: int = 110, rate_batches: int = 200):
         self.data = torch.as_tensor(data, dtype=torch.float64)
@@ -85,6 +90,10 @@ class Proposition3Explorer(Dashboard):
         return net, xb
 
     def draw(self, fig, width, batch_size, batch, seed, readout):
+        with one_thread():                       # tiny tensors: a second thread only adds contention
+            return self._draw(fig, width, batch_size, batch, seed, readout)
+
+    def _draw(self, fig, width, batch_size, batch, seed, readout):
         ax = fig.add_axes([0.02, 0.02, 0.96, 0.88])
         style_axes(ax, self.extent)
         net, xb = self.batch_network(width, seed, batch_size, batch, readout)
@@ -121,12 +130,10 @@ class TrainingExplorer(Dashboard):
 
     ``trajectories`` is :func:`bnexplained.smart_init.trajectories`'s output, ``{init: (snapshots,
     test_acc)}`` (epoch 0 = initialization, then one network per epoch). The pictures of every
-    (initialization, epoch) are computed up front, so moving the epoch slider only redraws.
+    epoch are rendered up front, so moving the epoch slider only shows a stored image.
     """
 
-    def __init__(self, trajectories: dict, X, y, *, resolution: int = 120):
-        from ..partition import folded_hyperplane_lines
-
+    def __init__(self, trajectories: dict, X, y, *, resolution: int = 120, dpi: int = 72):
         self.snapshots = {init: snaps for init, (snaps, _) in trajectories.items()}
         self.accuracy = {init: acc for init, (_, acc) in trajectories.items()}
         snapshots = self.snapshots
@@ -137,31 +144,39 @@ class TrainingExplorer(Dashboard):
             raise ValueError("snapshots must hold the same number of epochs for every initialization")
         self.epochs = epochs.pop() - 1
         self._pictures = {}
-        self._lines = folded_hyperplane_lines
-        self.resolution = resolution
-        for init in snapshots:
-            for epoch in range(self.epochs + 1):
-                self.picture(init, epoch)
+        self.resolution, self.dpi, self.figsize = resolution, dpi, (9.6, 3.8)
+        for epoch in range(self.epochs + 1):
+            self.picture(epoch)
         controls = {"epoch": W.IntSlider(value=0, min=0, max=self.epochs, description="epoch")}
-        super().__init__(controls, figsize=(9.6, 3.8), dpi=72)
+        super().__init__(controls, figsize=self.figsize, dpi=dpi)
 
-    def picture(self, init: str, epoch: int):
-        key = (init, epoch)
-        if key not in self._pictures:
-            net = self.snapshots[init][epoch]
-            grid, f = decision_grid(net, self.extent, self.resolution)
-            self._pictures[key] = (self._lines(net, self.extent, self.resolution), zero_set_lines(grid, f))
-        return self._pictures[key]
+    savefig_kwargs = {"pil_kwargs": {"compress_level": 1}}    # a large, busy picture: encode it fast
 
-    def draw(self, fig, epoch):
+    def picture(self, epoch: int) -> np.ndarray:
+        """The whole picture of one epoch, rendered once to an RGBA array of the figure's size."""
+        if epoch not in self._pictures:
+            fig = Figure(figsize=self.figsize, dpi=self.dpi)
+            canvas = FigureCanvasAgg(fig)
+            self.render(fig, epoch)
+            canvas.draw()
+            self._pictures[epoch] = np.asarray(canvas.buffer_rgba()).copy()
+        return self._pictures[epoch]
+
+    def render(self, fig, epoch: int) -> None:
+        """Draw one epoch from scratch: per start, its partition, decision boundary, data and accuracy."""
         axes = fig.subplots(1, len(self.snapshots))
         for ax, init in zip(np.atleast_1d(axes), self.snapshots):
-            lines, boundary = self.picture(init, epoch)
-            draw_initialization(ax, lines, boundary)
+            net = self.snapshots[init][epoch]
+            grid, f = decision_grid(net, self.extent, self.resolution)
+            draw_initialization(ax, folded_hyperplane_lines(net, self.extent, self.resolution),
+                                zero_set_lines(grid, f))
             draw_classes(ax, self.X, self.y, size=6)
             style_axes(ax, self.extent)
             acc = self.accuracy[init][epoch]
             ax.set_title(f"{INIT_LABELS[init]}: {acc:.0%}", fontsize=12, color=INIT_COLOURS[init])
         fig.suptitle(f"epoch {epoch}", fontsize=13, y=0.99)
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.84, wspace=0.04)
+
+    def draw(self, fig, epoch):
+        fig.figimage(self.picture(epoch), resize=True)
         return f"epoch {epoch} ({'initialization' if epoch == 0 else 'after SGD'}); test accuracy in the titles"
