@@ -130,12 +130,25 @@ def one_sided_rates(X, widths, batch_sizes, *, hidden=(8, 8), networks: int = 10
         raise ValueError(f"networks must be a positive int, got {networks!r}")
     if not np.isfinite(output_bias):
         raise ValueError(f"output_bias must be finite, got {output_bias!r}")
+    from .smart_init import one_thread         # small tensors: one CPU thread is faster
+
     counts = torch.zeros(len(widths), len(batch_sizes), dtype=torch.long)
     defined = torch.zeros_like(counts)
-    X64 = X.to(torch.float64)
+    with one_thread(X.device.type == "cpu"):
+        _search(X.to(torch.float64), widths, batch_sizes, hidden, networks, batches, alpha, readout, output_bias,
+                seed, counts, defined)
+    rates = counts.double() / defined.clamp_min(1).double()
+    return dict(rates=rates, counts=counts, defined=defined, widths=widths, batch_sizes=batch_sizes,
+                hidden=tuple(hidden), networks=networks, batches=batches, alpha=alpha, readout=readout,
+                output_bias=float(output_bias))
+
+
+@torch.no_grad()
+def _search(X64, widths, batch_sizes, hidden, networks, batches, alpha, readout, output_bias, seed, counts, defined):
+    """The loop behind :func:`one_sided_rates`: fills ``counts`` and ``defined`` in place."""
     for i, width in enumerate(widths):
         for r in range(networks):
-            net = SplineMLP([X.shape[1], *hidden, width], "leaky_relu", "bn", alpha=alpha, out_features=1,
+            net = SplineMLP([X64.shape[1], *hidden, width], "leaky_relu", "bn", alpha=alpha, out_features=1,
                             seed=seed + r, dtype=torch.float64)
             net.readout.bias.fill_(float(output_bias))
             for j, bs in enumerate(batch_sizes):
@@ -143,10 +156,6 @@ def one_sided_rates(X, widths, batch_sizes, *, hidden=(8, 8), networks: int = 10
                                             readout=readout)
                 counts[i, j] += int(one.sum())
                 defined[i, j] += int(ok.sum())
-    rates = counts.double() / defined.clamp_min(1).double()
-    return dict(rates=rates, counts=counts, defined=defined, widths=widths, batch_sizes=batch_sizes,
-                hidden=tuple(hidden), networks=networks, batches=batches, alpha=alpha, readout=readout,
-                output_bias=float(output_bias))
 
 
 @torch.no_grad()

@@ -60,8 +60,9 @@ class Scale:
     def __str__(self) -> str:
         model = (f"ResNet9 (width {self.width})" if self.model == "resnet9"
                  else f"MLP ({self.depth} layers of {self.width})")
-        return (f"{self.name} scale: {model} on {self.data}, learning rates {list(self.lrs)}, "
-                f"{len(self.seeds)} seeds, {self.epochs} epochs, batches of {self.batch_size}")
+        return (f"{self.name} scale: {model} on {self.data}\n"
+                f"learning rates {list(self.lrs)}, {len(self.seeds)} seeds, {self.epochs} epochs, "
+                f"batches of {self.batch_size}")
 
 
 CPU = Scale("cpu", "digits", "mlp", width=128, depth=6, lrs=(0.01, 0.03, 0.1), seeds=(0, 1, 2), epochs=6)
