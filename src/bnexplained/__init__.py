@@ -9,6 +9,8 @@ Modules, one idea each:
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
+* ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
+* ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
@@ -18,8 +20,10 @@ Modules, one idea each:
 """
 from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
+from .exact import Facets, Partition, exact_partition, folded_hyperplane_distance
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
+from .sequential import Abs, Residual
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -35,4 +39,5 @@ __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+    "Abs", "Facets", "Partition", "Residual", "exact_partition", "folded_hyperplane_distance",
 ]
