@@ -562,3 +562,75 @@ def test_unsupported_modules_and_mismatched_widths_raise():
     with pytest.raises(ValueError, match="batch="):
         bnx.exact_partition(nn.Sequential(nn.Linear(2, 3), bn, nn.ReLU()), 1.0)
     assert len(bnx.exact_partition(nn.Sequential(nn.Linear(2, 3), bn, nn.ReLU()), 1.0, batch=points(8, 2, 0))) >= 1
+
+
+def test_a_larger_tolerance_merges_the_crossings_float32_rounding_spreads_apart():
+    X = bnx.data.star(50)
+    net = bnx.SplineMLP([2, 6], "leaky_relu", "bn", seed=0).fit_statistics(X)      # float32 statistics
+    assert len(bnx.exact_partition(net, 1.5)) > 12                                  # tiny triangles near the mean
+    assert len(bnx.exact_partition(net, 1.5, tolerance=1e-6)) == 12                 # the central arrangement
+    with pytest.raises(ValueError, match="tolerance"):
+        bnx.exact_partition(net, 1.5, tolerance=-1.0)
+
+
+# ------------------------------------------------------------------ junctions (Theorem 3's geometry)
+@given(net=networks(d0=2, max_depth=3, max_width=6, activations=st.sampled_from(["leaky_relu", "abs"])), seed=seeds)
+def test_facet_junctions_meet_on_a_boundary_between_regions_differing_in_one_code(net, seed):
+    _fitted(net, seed)
+    part = bnx.exact_partition(net, 2.0)
+    for layer in range(2, net.depth + 1):
+        for unit in range(net.widths[layer]):
+            f, J = part.facets(layer, unit), part.facet_junctions(layer, unit)
+            if len(J) == 0:
+                continue
+            p = J.point
+            for idx in (J.first, J.second):                       # the point is on both facets' lines
+                assert (((f.normal[idx] * p).sum(-1) + f.offset[idx]).abs()
+                        <= 1e-8 * (f.normal[idx].norm(dim=-1) * 2 + f.offset[idx].abs()).clamp_min(1)).all()
+            inner = J.boundary_layer > 0
+            signs = part.signs(of=layer - 1)
+            diff = signs[f.region[J.first]] != signs[f.region[J.second]]
+            # across an edge (not a vertex) the two regions differ in exactly the boundary unit's sign
+            assert (diff[inner].sum(1) == 1).all()
+            glob = torch.tensor([part._offsets[int(l) - 1] for l in J.boundary_layer[inner]], dtype=torch.long) \
+                + J.boundary_unit[inner]
+            assert diff[inner].float().argmax(1).equal(glob)
+            # the boundary normal is that unit's gradient there: h_{j,i}(point) = 0
+            assert (J.boundary_normal[inner].norm(dim=-1) > 0).all()
+
+
+def test_two_layer_junctions_reproduce_the_angle_of_eq_26():
+    net = bnx.SplineMLP([2, 8, 8], "leaky_relu", "bn", seed=0, dtype=torch.float64).fit_statistics(bnx.data.star(50).double())
+    part = bnx.exact_partition(net, 1.5)
+    f, J = part.facets(2, 3), part.facet_junctions(2, 3)
+    assert len(J) > 3 and (J.boundary_layer == 1).all()
+    d1 = f.segments[J.first, 1] - f.segments[J.first, 0]
+    d2 = f.segments[J.second, 1] - f.segments[J.second, 0]
+    measured = (d1 * d2).sum(-1).abs() / (d1.norm(dim=-1) * d2.norm(dim=-1))
+    # eq. (26) with Q_1 of both regions, w_{2,k}^T Q_1 W_1 / σ (the facets' normals from the codes)
+    W1, W2 = net.weights[0] / net.sigma[0][:, None], net.weights[1][3] / net.sigma[1][3]
+    q = part.codes(1, of=1)
+    n1, n2 = (W2 * q[f.region[J.first]]) @ W1, (W2 * q[f.region[J.second]]) @ W1
+    formula = (n1 * n2).sum(-1).abs() / (n1.norm(dim=-1) * n2.norm(dim=-1))
+    assert torch.allclose(measured, formula, atol=1e-9)
+
+
+# ------------------------------------------------------------------ drawing
+def test_drawing_helpers_draw_every_region_and_facet():
+    import matplotlib.pyplot as plt
+
+    X = bnx.data.star(30)
+    net = bnx.SplineMLP([2, 5, 5], "leaky_relu", "bn", seed=0).fit_statistics(X)
+    part = bnx.exact_partition(net, bnx.data_extent(X))
+    fig, ax = plt.subplots()
+    pc = bnx.plotting.draw_regions(ax, part, values=part.areas())
+    assert len(pc.get_paths()) == len(part)
+    lc = bnx.plotting.draw_facets(ax, part, 2, 1)
+    assert len(lc.get_segments()) == len(part.facets(2, 1))
+    with pytest.raises(ValueError, match="values must have shape"):
+        bnx.plotting.draw_regions(ax, part, values=[1.0])
+    im = bnx.plotting.draw_region_counts(ax, part, 8)
+    assert im.get_array().shape == (8, 8)
+    axes = bnx.plotting.plot_exact_partition(part, X, highlight=(1, 0))
+    assert len(axes) == 2 and "regions" in axes[1].get_title()
+    plt.close("all")

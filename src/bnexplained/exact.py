@@ -29,7 +29,7 @@ from .device import check_points
 from .partition import _extent
 from .sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
-__all__ = ["EPS", "Facets", "Partition", "exact_partition", "folded_hyperplane_distance", "segment_distance"]
+__all__ = ["EPS", "Facets", "Junctions", "Partition", "exact_partition", "folded_hyperplane_distance", "segment_distance"]
 
 #: relative tolerance for "this vertex lies on this line": |h(v)| ≤ EPS (‖∇h‖ r + |h(0)|), r the square's size
 EPS = 1e-10
@@ -37,6 +37,7 @@ EPS = 1e-10
 # edge labels of the input square's sides (unit edges carry the unit's global index ≥ 0)
 _SIDES = (-1, -2, -3, -4)       # bottom, right, top, left
 _PAD = -9                       # label of a padding slot
+_VERTEX = -10                   # a facet endpoint at a vertex of its region
 
 
 @dataclass
@@ -47,7 +48,8 @@ class Facets:
     ``region`` ``(F,)`` the region ω of layers ``1..ℓ−1`` it lies in (an index into
     ``partition.polygons(ℓ − 1)``); ``normal`` ``(F, 2)`` and ``offset`` ``(F,)``: on ω,
     ``h_{ℓ,k}(x) = ⟨normal, x⟩ + offset`` (so ``normal`` is the facet's normal, eq. (24)'s
-    ``w_{2,k}ᵀ Q_1(ω) W_1`` for layer 2).
+    ``w_{2,k}ᵀ Q_1(ω) W_1`` for layer 2); ``edge`` ``(F, 2)``: the label of the edge of ω each
+    endpoint lies on (as :meth:`Partition.edge_labels`; ``−10`` when the endpoint is a vertex of ω).
     """
 
     segments: torch.Tensor
@@ -55,22 +57,47 @@ class Facets:
     region: torch.Tensor
     normal: torch.Tensor
     offset: torch.Tensor
+    edge: torch.Tensor
 
     def __len__(self) -> int:
         return self.segments.shape[0]
 
     def select(self, mask) -> "Facets":
         """The facets where ``mask`` (bool ``(F,)`` or an index tensor) holds."""
-        return Facets(self.segments[mask], self.unit[mask], self.region[mask], self.normal[mask], self.offset[mask])
+        return Facets(self.segments[mask], self.unit[mask], self.region[mask], self.normal[mask], self.offset[mask],
+                      self.edge[mask])
 
     @property
     def lengths(self) -> torch.Tensor:
         """Segment lengths ``(F,)`` (0 where the zero set only touches ω at a vertex)."""
-        return (self.segments[:, 1] - self.segments[:, 0]).norm(dim=-1)
+        return _norm2(self.segments[:, 1] - self.segments[:, 0])
 
     def lines(self) -> list:
         """The segments as a list of ``(2, 2)`` NumPy arrays, for :func:`bnexplained.plotting.draw_lines`."""
         return list(self.segments.detach().cpu().numpy())
+
+
+@dataclass
+class Junctions:
+    """Where two facets of one folded hyperplane ``F_{ℓ,k}`` meet: ``F_{ℓ,k,ω}`` and ``F_{ℓ,k,ω′}`` in
+    neighbouring regions ω, ω′ of layers ``1..ℓ−1``, on the boundary between them (Theorem 3).
+
+    ``first``, ``second`` ``(J,)``: indices into ``partition.facets(ℓ, k)``; ``point`` ``(J, 2)``
+    where they meet; ``boundary_layer``, ``boundary_unit`` ``(J,)``: the unit ``(j, i)`` whose
+    folded hyperplane separates ω and ω′ there (``−1, −1`` when the meeting point is a vertex
+    of the partition, where several boundaries cross); ``boundary_normal`` ``(J, 2)``: that
+    boundary's normal in ``first``'s region (zeros at a vertex).
+    """
+
+    first: torch.Tensor
+    second: torch.Tensor
+    point: torch.Tensor
+    boundary_layer: torch.Tensor
+    boundary_unit: torch.Tensor
+    boundary_normal: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.first.shape[0]
 
 
 def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 ** 22):
@@ -94,7 +121,7 @@ def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 
         rel = xs[:, None, :] - p0[None]                                          # (n, F, 2)
         t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd))
         foot = p0[None] + t.clamp(0, 1)[..., None] * d[None]
-        dist_all = (xs[:, None, :] - foot).norm(dim=-1)
+        dist_all = _norm2(xs[:, None, :] - foot)
         best, idx = dist_all.min(1)
         dist[start:start + step] = best
         index[start:start + step] = idx
@@ -123,27 +150,26 @@ def _gather_rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return t.gather(1, idx)
 
 
-def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor, width: int) -> tuple:
-    """Keep the flagged slots of ``points`` ``(K, S, 2)`` in order: polygons padded to ``width``."""
-    K = points.shape[0]
+def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> tuple:
+    """Keep the flagged slots of ``points`` ``(K, S, 2)`` in order: polygons padded to the widest."""
+    K, S = keep.shape
     count = keep.sum(1)
-    pos = keep.cumsum(1) - 1
-    rows = torch.arange(K, device=points.device)[:, None].expand_as(keep)
-    V = torch.zeros(K, width, 2, dtype=points.dtype, device=points.device)
-    E = torch.full((K, width), _PAD, dtype=labels.dtype, device=points.device)
-    V[rows[keep], pos[keep]] = points[keep]
-    E[rows[keep], pos[keep]] = labels[keep]
+    width = int(count.max())
+    target = torch.where(keep, keep.cumsum(1) - 1, S)                         # dropped slots go to column S
+    V = points.new_zeros(K, S + 1, 2).scatter_(1, target[..., None].expand(-1, -1, 2), points)[:, :width]
+    E = labels.new_full((K, S + 1), _PAD).scatter_(1, target, labels)[:, :width]
     valid = torch.arange(width, device=points.device)[None] < count[:, None]
     V = torch.where(valid[..., None], V, V[:, :1])                              # pad with vertex 0
+    E = torch.where(valid, E, _PAD)
     return V, count, E
 
 
-def _split(V, n, E, s, tol, label: int) -> tuple:
+def _split(V, n, E, s, tol, label: torch.Tensor) -> tuple:
     """Cut convex polygons ``V`` ``(K, M, 2)`` along lines with values ``s`` ``(K, M)`` at the vertices.
 
     Returns the positive and the negative piece of every polygon (both padded to the same
     width): vertices with ``|s| ≤ tol`` go to both; crossing points are inserted on edges
-    whose ends lie strictly on opposite sides; new edges along the line get ``label``.
+    whose ends lie strictly on opposite sides; new edges along the line get ``label`` ``(K,)``.
     """
     K, M = s.shape
     valid = torch.arange(M, device=s.device)[None] < n[:, None]
@@ -151,29 +177,32 @@ def _split(V, n, E, s, tol, label: int) -> tuple:
     neg = (s < -tol[:, None]) & valid
     nxt = _next_index(n, M)
     s1, V1 = _gather_rows(s, nxt), _gather_rows(V, nxt)
-    pos1, neg1 = _gather_rows(pos, nxt), _gather_rows(neg, nxt)
-    cross = (pos & neg1) | (neg & pos1)
+    cross = (pos & _gather_rows(neg, nxt)) | (neg & _gather_rows(pos, nxt))
     t = torch.where(cross, s / torch.where(cross, s - s1, torch.ones_like(s)), torch.zeros_like(s))
     P = V + t[..., None] * (V1 - V)
-    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2)
-    pieces = []
-    for keep_v in (valid & ~neg, valid & ~pos):                                 # positive side, negative side
-        keep_next = _gather_rows(keep_v, nxt)
-        keep = torch.stack([keep_v, cross], 2).reshape(K, 2 * M)
-        lab_v = torch.where(cross | keep_next, E, torch.full_like(E, label))
-        lab_p = torch.where(keep_next, E, torch.full_like(E, label))
-        labels = torch.stack([lab_v, lab_p], 2).reshape(K, 2 * M)
-        pieces.append((points, keep, labels))
-    width = int(max(p[1].sum(1).max() for p in pieces))
-    return tuple(_compact(pts, keep, lab, width) for pts, keep, lab in pieces)
+    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2).repeat(2, 1, 1)
+    keep_v = torch.cat([valid & ~neg, valid & ~pos])                              # positive side, negative side
+    keep_next = _gather_rows(keep_v, nxt.repeat(2, 1))
+    cross2, E2, label2 = cross.repeat(2, 1), E.repeat(2, 1), label.repeat(2)[:, None]
+    keep = torch.stack([keep_v, cross2], 2).reshape(2 * K, 2 * M)
+    lab_v = torch.where(cross2 | keep_next, E2, label2)
+    lab_p = torch.where(keep_next, E2, label2)
+    labels = torch.stack([lab_v, lab_p], 2).reshape(2 * K, 2 * M)
+    Vs, ns, Es = _compact(points, keep, labels)
+    return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
 
-def _tolerance(a: torch.Tensor, c: torch.Tensor, scale: float) -> torch.Tensor:
-    return EPS * (a.norm(dim=-1) * scale + c.abs())
+def _norm2(v: torch.Tensor) -> torch.Tensor:
+    """Euclidean norm over a last dimension of size 2 (``hypot``: much faster than ``norm`` there)."""
+    return torch.hypot(v[..., 0], v[..., 1])
+
+
+def _tolerance(a: torch.Tensor, c: torch.Tensor, scale: float, eps: float) -> torch.Tensor:
+    return eps * (_norm2(a) * scale + c.abs())
 
 
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, G, g, scale, max_floats: int = 2 ** 22) -> tuple:
+def _layer_facets(V0, n0, E0, G, g, scale, eps, max_floats: int = 2 ** 21) -> tuple:
     """Facets of one layer on the regions ``V0`` before it, and which (region, unit) pairs cross.
 
     ``G`` ``(R, D, 2)``, ``g`` ``(R, D)``: the pre-activation maps on each region.
@@ -183,25 +212,35 @@ def _layer_facets(V0, n0, G, g, scale, max_floats: int = 2 ** 22) -> tuple:
     D = G.shape[1]
     cross_all = torch.zeros(R, D, dtype=torch.bool, device=V0.device)
     out = []
-    step = max(1, max_floats // max(1, D * M))
+    # a line can only meet a region if it passes within the region's bounding circle
+    valid0 = torch.arange(M, device=V0.device)[None] < n0[:, None]
+    centre = (V0 * valid0[..., None]).sum(1) / n0[:, None]
+    radius = _norm2(V0 - centre[:, None]).amax(1)
+    step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
-        V, n = V0[start:start + step], n0[start:start + step]
-        Gc, gc = G[start:start + step], g[start:start + step]
-        S = torch.einsum("rmi,rdi->rdm", V, Gc) + gc[..., None]                  # (r, D, M)
-        norm = Gc.norm(dim=-1)
-        tol = EPS * (norm * scale + gc.abs())
-        valid = (torch.arange(M, device=V.device)[None] < n[:, None])[:, None, :]
-        pos = (S > tol[..., None]) & valid
-        neg = (S < -tol[..., None]) & valid
-        on = valid & ~pos & ~neg
-        cross = pos.any(-1) & neg.any(-1)
-        cross_all[start:start + step] = cross
-        touch = ~cross & on.any(-1) & (norm > 0)
-        r, k = torch.nonzero(cross | touch, as_tuple=True)
+        sl = slice(start, start + step)
+        Gc, gc = G[sl], g[sl]
+        norm = _norm2(Gc)
+        tol = eps * (norm * scale + gc.abs())
+        h_centre = Gc[..., 0] * centre[sl, 0, None] + Gc[..., 1] * centre[sl, 1, None] + gc
+        near = h_centre.abs() <= norm * radius[sl, None] * (1 + 1e-9) + 2 * tol
+        r, k = torch.nonzero(near, as_tuple=True)
         if r.numel() == 0:
             continue
-        s, Vp, npair = S[r, k], V[r], n[r]
-        p_, n_, on_ = pos[r, k], neg[r, k], on[r, k]
+        r = r + start
+        Vp, npair, a, c, tp = V0[r], n0[r], G[r, k], g[r, k], tol[r - start, k, None]
+        s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]      # h at the vertices
+        hi, lo = s.amax(1, keepdim=True), s.amin(1, keepdim=True)                  # padding repeats vertex 0
+        cross = ((hi > tp) & (lo < -tp)).squeeze(1)
+        cross_all[r[cross], k[cross]] = True
+        touch = ~cross & (_norm2(a) > 0) & ((lo.abs() <= tp) | (hi.abs() <= tp)).squeeze(1)
+        keep = cross | touch
+        if not bool(keep.any()):
+            continue
+        r, k, s, Vp, npair, tp = r[keep], k[keep], s[keep], Vp[keep], npair[keep], tp[keep]
+        valid = torch.arange(M, device=V0.device)[None] < npair[:, None]
+        p_, n_ = (s > tp) & valid, (s < -tp) & valid
+        on_ = valid & ~p_ & ~n_
         nxt = _next_index(npair, M)
         s1, V1 = _gather_rows(s, nxt), _gather_rows(Vp, nxt)
         crossing = (p_ & _gather_rows(n_, nxt)) | (n_ & _gather_rows(p_, nxt))
@@ -211,16 +250,19 @@ def _layer_facets(V0, n0, G, g, scale, max_floats: int = 2 ** 22) -> tuple:
         points = torch.stack([Vp, P], 2).reshape(len(r), 2 * M, 2)
         first = slots.int().argmax(1)
         last = 2 * M - 1 - slots.flip(1).int().argmax(1)
-        rows = torch.arange(len(r), device=V.device)
+        rows = torch.arange(len(r), device=V0.device)
         seg = torch.stack([points[rows, first], points[rows, last]], 1)
-        out.append(Facets(seg, k, r + start, Gc[r, k], gc[r, k]))
+        Er = E0[r]
+        ends = torch.stack([first, last], 1)
+        edge = torch.where(ends % 2 == 1, Er.gather(1, ends // 2), torch.full_like(ends, _VERTEX))
+        out.append(Facets(seg, k, r, G[r, k], g[r, k], edge))
     if not out:
         z = torch.zeros(0, dtype=torch.long, device=V0.device)
         return Facets(torch.zeros(0, 2, 2, dtype=V0.dtype, device=V0.device), z, z.clone(),
-                      torch.zeros(0, 2, dtype=V0.dtype, device=V0.device), torch.zeros(0, dtype=V0.dtype,
-                                                                                  device=V0.device)), cross_all
+                      torch.zeros(0, 2, dtype=V0.dtype, device=V0.device),
+                      torch.zeros(0, dtype=V0.dtype, device=V0.device), z.new_zeros(0, 2)), cross_all
     f = Facets(*(torch.cat([getattr(o, name) for o in out]) for name in
-                 ("segments", "unit", "region", "normal", "offset")))
+                 ("segments", "unit", "region", "normal", "offset", "edge")))
     order = torch.argsort(f.unit * (R + 1) + f.region)
     return f.select(order), cross_all
 
@@ -284,35 +326,36 @@ class _Regions:
         return self.V[:R, :M], self.n[:R], self.E[:R, :M], self.anc[:R]
 
 
-def _cut_layer(V0, n0, E0, G, g, cross0, offset: int, scale: float) -> tuple:
+def _cut_layer(V0, n0, E0, G, g, cross0, offset: int, scale: float, eps: float) -> tuple:
     """Cut every region of ``V0`` by each unit of the layer in turn; return the new regions
     ``(V, n, E, parent)`` sorted by parent, and their sign pattern ``(R, D)``."""
     regions = _Regions(V0, n0, E0)
-    D = G.shape[1]
-    units = torch.nonzero(cross0.any(0)).flatten().tolist()
-    for k in units:
-        cand = torch.nonzero(cross0[regions.anc[:regions.R], k]).flatten()
-        if cand.numel() == 0:
-            continue
-        a, c = G[regions.anc[cand], k], g[regions.anc[cand], k]
-        V, n = regions.V[cand], regions.n[cand]
-        s = (V * a[:, None, :]).sum(-1) + c[:, None]
-        tol = _tolerance(a, c, scale)
-        valid = torch.arange(regions.M, device=V.device)[None] < n[:, None]
-        split = ((s > tol[:, None]) & valid).any(1) & ((s < -tol[:, None]) & valid).any(1)
-        if not bool(split.any()):
-            continue
+    # step t cuts every region by the t-th unit crossing its ancestor (units in increasing order)
+    count = cross0.sum(1)
+    order = torch.sort((~cross0).to(torch.uint8), dim=1, stable=True).indices     # crossing units first
+    for t in range(int(count.max()) if count.numel() else 0):
+        cand = torch.nonzero(count[regions.anc[:regions.R]] > t).flatten()
+        anc = regions.anc[cand]
+        k = order[anc, t]
+        a, c = G[anc, k], g[anc, k]
+        V = regions.V[cand]
+        s = a[:, None, 0] * V[..., 0] + a[:, None, 1] * V[..., 1] + c[:, None]
+        tol = _tolerance(a, c, scale, eps)
+        split = (s.amax(1) > tol) & (s.amin(1) < -tol)                         # padding repeats vertex 0
         sel = torch.nonzero(split).flatten()
-        (Vp, npos, Ep), (Vn, nneg, En) = _split(V[sel], n[sel], regions.E[cand[sel]], s[sel], tol[sel], offset + k)
+        if sel.numel() == 0:
+            continue
         idx = cand[sel]
+        (Vp, npos, Ep), (Vn, nneg, En) = _split(V[sel], regions.n[idx], regions.E[idx], s[sel], tol[sel],
+                                                 offset + k[sel])
         regions.put(idx, Vp, npos, Ep)
-        regions.append(Vn, nneg, En, regions.anc[idx])
+        regions.append(Vn, nneg, En, anc[sel])
     V, n, E, anc = regions.trimmed()
     order = torch.sort(anc, stable=True).indices
     V, n, E, anc = V[order], n[order], E[order], anc[order]
     valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
     centroid = (V * valid[..., None]).sum(1) / n[:, None]
-    h = torch.einsum("rdi,ri->rd", G[anc], centroid) + g[anc]
+    h = G[anc, :, 0] * centroid[:, 0, None] + G[anc, :, 1] * centroid[:, 1, None] + g[anc]
     return V, n, E, anc, h >= 0
 
 
@@ -500,6 +543,36 @@ class Partition:
             return f
         return f.select(f.unit == self._unit(layer, unit))
 
+    def facet_junctions(self, layer: int, unit: int) -> Junctions:
+        """Pairs of facets of ``F_{ℓ,k}`` in different regions ω, ω′ that meet at a point, and the
+        boundary they meet on (for measuring the folding angles of Theorem 3, eqs. (24)–(26))."""
+        layer = self._layer(layer, allow_zero=False)
+        f = self.facets(layer, unit)
+        dev = f.segments.device
+        F = len(f)
+        ends = f.segments.reshape(-1, 2)
+        labels = f.edge.reshape(-1)
+        owner = torch.arange(F, device=dev).repeat_interleave(2)
+        tol = 1e-9 * max(abs(v) for v in self.extent)
+        i, j = torch.nonzero(torch.cdist(ends, ends) <= tol, as_tuple=True) if F else (owner, owner)
+        keep = (owner[i] < owner[j]) & (f.region[owner[i]] != f.region[owner[j]]) & (f.lengths[owner[i]] > 0) \
+            & (f.lengths[owner[j]] > 0)
+        i, j = i[keep], j[keep]
+        # the boundary: the edge label seen from whichever side meets it inside an edge
+        use_j = (labels[i] < 0) & (labels[j] >= 0)
+        lab = torch.where(use_j, labels[j], labels[i])
+        side = torch.where(use_j, owner[j], owner[i])
+        blayer = torch.full_like(lab, -1)
+        bunit = torch.full_like(lab, -1)
+        normal = torch.zeros(len(lab), 2, dtype=torch.float64, device=dev)
+        for m in range(len(lab)):
+            if int(lab[m]) >= 0:
+                jl, ju = self.unit_of_label(int(lab[m]))
+                blayer[m], bunit[m] = jl, ju
+                region = self.ancestors(jl - 1, layer - 1)[f.region[side[m]]]
+                normal[m] = self._pre[jl - 1][0][region, ju]
+        return Junctions(owner[i], owner[j], ends[i], blayer, bunit, normal)
+
     def folded_hyperplane_distance(self, x, layer: int, unit: int, *, return_nearest: bool = False):
         """Eq. (12): ``d(x, F_{ℓ,k}) = min_{x' ∈ F_{ℓ,k}} ‖x − x'‖`` for points ``x`` ``(N, 2)``.
 
@@ -570,7 +643,7 @@ class Partition:
         normal = torch.stack([d[..., 1], -d[..., 0]], -1)                           # outward for CCW
         proj = torch.einsum("pmi,pci->pmc", normal, corners).min(-1).values       # (P, M)
         edge = (normal * Vr).sum(-1)
-        scale_n = normal.norm(dim=-1)
+        scale_n = _norm2(normal)
         separated = (proj >= edge - tol * scale_n) & (scale_n > 0)
         meets = ~separated.any(1)
         out = torch.zeros(bins * bins, dtype=torch.long, device=V.device)
@@ -595,7 +668,7 @@ class Partition:
         for start in range(0, x.shape[0], step):
             rel = x[start:start + step, None, :] - p0[None]
             t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
-            dist = (rel - t[..., None] * d[None]).norm(dim=-1)
+            dist = _norm2(rel - t[..., None] * d[None])
             out[start:start + step] = (dist <= radius).sum(1).cpu()
         return out
 
@@ -642,7 +715,7 @@ def _match(parent_r, words_r, parent_p, words_p) -> torch.Tensor:
 
 # ---------------------------------------------------------------------------------- entry points
 @torch.no_grad()
-def exact_partition(net, extent, *, batch=None, device=None) -> Partition:
+def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = EPS) -> Partition:
     """Eq. (10) exactly: the square ``extent`` split into the convex polygons where ``net`` is affine.
 
     ``net``: a 2-D-input ``SplineMLP`` (BN from stored statistics) or a ``torch.nn.Sequential`` of
@@ -650,9 +723,13 @@ def exact_partition(net, extent, *, batch=None, device=None) -> Partition:
     and ``bnx.Residual`` blocks. ``batch`` ``(N, 2)``: take every BN layer's statistics from this
     mini-batch instead (eq. 3). ``extent``: a half-width ``r`` (the square ``[−r, r]²``) or
     ``(x_min, x_max, y_min, y_max)``. ``device``: where to compute (default: the network's).
-    Returns a :class:`Partition`; everything is float64.
+    ``tolerance``: a vertex with ``|h| ≤ tolerance · (‖∇h‖ r + |h(0)|)`` lies on the unit's line
+    (``r`` the largest coordinate of the square); raise it (say to ``1e-6``) to merge the
+    crossings that float32 rounding spreads apart. Returns a :class:`Partition` (float64).
     """
     e = _extent(extent)
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
+        raise ValueError(f"tolerance must be a number in [0, 0.01), got {tolerance!r}")
     steps = spline_steps(net, batch)
     if input_width(steps) != 2:
         raise ValueError(f"net must have 2-D input for a planar partition, got D_0 = {input_width(steps)}")
@@ -668,20 +745,20 @@ def exact_partition(net, extent, *, batch=None, device=None) -> Partition:
     offset = 0
     for s in steps:
         if isinstance(s, Affine):
-            A = torch.einsum("ed,rdi->rei", s.weight, A)
+            A = (A.transpose(1, 2) @ s.weight.T).transpose(1, 2)
             B = B @ s.weight.T + s.bias
         elif isinstance(s, Save):
             saved.append((A, B))
         elif isinstance(s, Add):
             As, Bs = saved.pop()
             if s.shortcut is not None:
-                As = torch.einsum("ed,rdi->rei", s.shortcut.weight, As)
+                As = (As.transpose(1, 2) @ s.shortcut.weight.T).transpose(1, 2)
                 Bs = Bs @ s.shortcut.weight.T + s.shortcut.bias
             A, B = A + As, B + Bs
         else:
             G, g = A, B
-            f, cross = _layer_facets(V, n, G, g, scale)
-            V, n, E, parent, signs = _cut_layer(V, n, E, G, g, cross, offset, scale)
+            f, cross = _layer_facets(V, n, E, G, g, scale, tolerance)
+            V, n, E, parent, signs = _cut_layer(V, n, E, G, g, cross, offset, scale, tolerance)
             q = torch.where(signs, torch.ones_like(s.slope), s.slope)
             A, B = q[..., None] * G[parent], q * g[parent]
             saved = [(As[parent], Bs[parent]) for As, Bs in saved]
