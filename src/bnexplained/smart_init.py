@@ -8,11 +8,11 @@ chosen on a validation split, and the test accuracy per epoch at that rate is av
 seeds — the protocol of Figure 10. The same code runs at two scales:
 
 * :data:`CPU`:   a six-layer leaky-ReLU MLP on scikit-learn's 8×8 digits, 3 seeds, a few epochs
-  (about 20 s on a shared 2-core CPU);
+  (10 to 20 s on a shared 2-core CPU);
 * :data:`PAPER`: the ResNet9 of Figure 10 (width 64) on CIFAR-100 with a GPU (no data augmentation).
 
 :func:`choose_scale` picks one from the device (and whether CIFAR-100 is on disk);
-:data:`RESNET9_CPU` runs a narrow ResNet9 on the digits (about a minute on the CPU). A small 2-D task
+:data:`RESNET9_CPU` runs a narrow ResNet9 on the digits (a minute or two on a 2-core CPU). A small 2-D task
 (:func:`trajectories`) keeps a snapshot of the model after every epoch, to watch the
 partition and the decision boundary move.
 """
