@@ -142,3 +142,14 @@ def test_training_explorer_precomputes_every_epoch(cache, circles):
     assert w.image.value != first and "epoch 2" in w.readout.value
     with pytest.raises(ValueError, match="same number of epochs"):
         bnx.widgets.TrainingExplorer({"bn": runs["bn"], "zero_bias": (runs["zero_bias"][0][:2], [0, 0])}, X, y)
+
+
+def test_proposition_3_explorer_says_when_bn_is_undefined_on_a_batch():
+    X = torch.tensor([[0.5, 0.5]] * 12 + [[1.0, -1.0], [-1.0, 0.3]])
+    w = bnx.widgets.Proposition3Explorer(X, resolution=30, rate_batches=20)
+    w.controls["batch_size"].value = 2
+    messages = set()
+    for draw in range(20):
+        w.controls["batch"].value = draw
+        messages.add(w.readout.value)
+    assert any("undefined" in m for m in messages) and any("one-sided" in m for m in messages)
