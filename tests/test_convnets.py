@@ -238,3 +238,12 @@ def test_deepcopy_keeps_the_function():
     X = images(9)
     net = net64().fit_statistics(X)
     torch.testing.assert_close(copy.deepcopy(net)(X, "stored"), net(X, "stored"))
+
+
+@pytest.mark.parametrize("act", bnx.ACTIVATIONS)
+def test_fused_activation_gives_the_same_numbers_as_the_reference(act):
+    from bnexplained import convnets, networks
+
+    h = images(5, c=3) * 3
+    slope = networks.code_slope(act, 0.1)
+    assert torch.equal(convnets.activate(h, slope), networks.activate(h, slope))
