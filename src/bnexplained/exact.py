@@ -607,6 +607,10 @@ class Partition:
         layer = self._layer(layer)
         dev = self._layers[0][0].device
         x = check_points(points, 2, name="points").to(dtype=torch.float64, device=dev)
+        with _one_cpu_thread(dev):
+            return self._region_of(x, layer)
+
+    def _region_of(self, x, layer: int) -> torch.Tensor:
         e = self.extent
         inside = (x[:, 0] >= e[0]) & (x[:, 0] <= e[1]) & (x[:, 1] >= e[2]) & (x[:, 1] <= e[3])
         idx = torch.where(inside, 0, -1)
