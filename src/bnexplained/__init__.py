@@ -10,6 +10,7 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
+* ``density``       – how densely the partition crowds around points: grid counts and estimators (Section 3.3)
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
@@ -22,6 +23,8 @@ from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
 from . import training
 from .convnets import ResNet9
+from . import density
+from .density import facet_concentration
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
 from .partition import (
@@ -41,3 +44,4 @@ __all__ = [
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
 ]
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)
+__all__ += ["density", "facet_concentration"]  # density (Section 3.3)
