@@ -38,8 +38,8 @@ from .partition import Grid, _check_2d, make_grid
 
 __all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "figure3_scale",
            "figure3", "figure4_scale", "figure4", "gaussian_like",
-           "facet_distances", "local_concentration", "sampled_concentration", "near_far_masks",
-           "near_far_ratio"]
+           "facet_distances", "local_concentration", "sampled_concentration", "exact_concentration",
+           "near_far_masks", "near_far_ratio"]
 
 #: the paper's three initialization settings (Section 3.3): ``SplineMLP``/``ResNet9`` modes
 SETTINGS = ("zero_bias", "random_bias", "bn")
@@ -562,3 +562,36 @@ def figure4(X, *, width: int = 16, n: int = 100, eps=None, probes: int | None = 
             out[name][setting] = _count_below(dist, eps).float().mean(1).cpu()
         out["units"] = torch.tensor([d.shape[1] for d in dist])
     return out
+
+
+# ---------------------------------------------------------------------------------------------- exact counts
+@torch.no_grad()
+def exact_concentration(partition, points, eps: float, *, layers=None) -> tuple:
+    """Exact counts from an exact partition (:func:`bnexplained.exact_partition`): for each point and
+    chosen layer, ``units``, the folded hyperplanes ``F_{j,k}`` within distance ``eps`` (eq. 12), and
+    ``facets``, the facets ``F_{j,k,ω}`` (eq. 11) within it. Returns ``(units, facets)``, each
+    ``(N, len(layers))`` int64. Exact for points whose ε-disc lies inside the partition's square.
+    """
+    eps = _check_eps(eps)
+    layers = _check_layers(layers, partition.depth)
+    x = as_tensor(points, name="points", dtype=torch.float64)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"points must have shape (N, 2), got {tuple(x.shape)}")
+    units, facets = [], []
+    for j in layers:
+        f = partition.facets(j)
+        n_units = int(f.unit.max()) + 1 if len(f) else 1
+        hit = torch.zeros(x.shape[0], len(f), dtype=torch.bool)
+        if len(f):
+            seg = f.segments.cpu()
+            p0, d = seg[:, 0], seg[:, 1] - seg[:, 0]
+            dd = (d * d).sum(-1)
+            step = max(1, 2 ** 22 // len(f))
+            for s in range(0, x.shape[0], step):
+                rel = x[s:s + step, None, :] - p0[None]
+                t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
+                hit[s:s + step] = (rel - t[..., None] * d[None]).norm(dim=-1) <= eps
+        onehot = F.one_hot(f.unit.cpu().long(), n_units).to(torch.float64) if len(f) else torch.zeros(0, 1, dtype=torch.float64)
+        facets.append(hit.sum(1))
+        units.append(((hit.to(torch.float64) @ onehot) > 0).sum(1))
+    return torch.stack(units, 1), torch.stack(facets, 1)
