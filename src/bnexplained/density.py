@@ -39,7 +39,7 @@ from .partition import Grid, _check_2d, make_grid
 __all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "figure3_scale",
            "figure3", "figure4_scale", "figure4", "gaussian_like",
            "facet_distances", "local_concentration", "sampled_concentration", "exact_concentration",
-           "near_far_masks", "near_far_ratio"]
+           "compare_estimators", "near_far_masks", "near_far_ratio"]
 
 #: the paper's three initialization settings (Section 3.3): ``SplineMLP``/``ResNet9`` modes
 SETTINGS = ("zero_bias", "random_bias", "bn")
@@ -595,3 +595,26 @@ def exact_concentration(partition, points, eps: float, *, layers=None) -> tuple:
         facets.append(hit.sum(1))
         units.append(((hit.to(torch.float64) @ onehot) > 0).sum(1))
     return torch.stack(units, 1), torch.stack(facets, 1)
+
+
+def compare_estimators(net, points, eps: float, *, extent, resolution: int = 300, samples: int = 64,
+                       seed: int = 0) -> dict:
+    """Every way of counting, side by side, at ``points`` of a 2-D ``SplineMLP``: the exact facets and
+    folded hyperplanes (from :func:`bnexplained.exact_partition` over ``extent``), the grid count, the
+    local (JVP) estimate, and the two sampling estimates. Returns ``{name: (N, L) int64 counts}``."""
+    from .exact import exact_partition
+    from .partition import _extent
+
+    e = _extent(extent)
+    part = exact_partition(net, (e[0] - eps, e[1] + eps, e[2] - eps, e[3] + eps))
+    units, facets = exact_concentration(part, points, eps)
+    conc = facet_concentration(net, extent, eps, resolution=resolution)
+    return {
+        "facets (exact)": facets,
+        "folded hyperplanes (exact)": units,
+        "grid": conc.at(points).cpu().long(),
+        "local (JVP)": local_concentration(net, points, eps).cpu(),
+        f"ball, {samples} samples": sampled_concentration(net, points, eps, samples=samples, seed=seed).cpu(),
+        "cross-polytope": sampled_concentration(net, points, eps, samples=samples, scheme="cross_polytope",
+                                                seed=seed).cpu(),
+    }

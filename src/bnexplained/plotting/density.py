@@ -8,7 +8,7 @@ from ..density import SETTINGS
 from .core import BLUE, RED, draw_data, style_axes
 
 __all__ = ["SETTING_LABELS", "SETTING_COLORS", "draw_concentration", "plot_concentration",
-           "plot_image_concentration"]
+           "plot_image_concentration", "html_table"]
 
 SETTING_LABELS = {"zero_bias": "zero bias", "random_bias": "random bias", "bn": "BN"}
 SETTING_COLORS = {"zero_bias": "#6b6b6b", "random_bias": RED, "bn": BLUE}
@@ -79,3 +79,15 @@ def plot_image_concentration(result: dict, *, layers=None, axes=None):
     axes[0].set_ylabel("folded hyperplanes through the ball")
     axes[0].legend(fontsize=8)
     return axes
+
+
+def html_table(rows: dict, columns, *, fmt: str = "{:.2f}", caption: str = ""):
+    """A small HTML table for the page: ``rows`` maps a row label to one value per column."""
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    body = "".join(f"<tr><th style='text-align:left'>{name}</th>"
+                   + "".join(f"<td>{fmt.format(float(v))}</td>" for v in values) + "</tr>"
+                   for name, values in rows.items())
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return HTML(f"<table class='bnx-table'>{cap}<tr><th></th>{head}</tr>{body}</table>")

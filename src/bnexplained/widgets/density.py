@@ -17,11 +17,12 @@ class DensityExplorer(Dashboard):
     """Figure 3, live: the radius ε, the layer (how deep), the width and the initialization setting.
 
     One network per (width, setting) is evaluated once on a padded grid and its bit-packed sign maps
-    are cached; moving ε or the layer only re-dilates one layer's boundary pixels.
+    are cached (all of them up front with ``precompute=True``, about a second); moving any control then
+    only re-dilates one layer's boundary pixels.
     """
 
     def __init__(self, data=None, *, depth: int = 11, widths=(16, 32, 64), resolution: int = 96,
-                 eps_range=(0.04, 0.3), seed: int = 0):
+                 eps_range=(0.04, 0.3), seed: int = 0, precompute: bool = True):
         self.data = star(50) if data is None else data
         self.depth, self.resolution, self.seed = depth, resolution, seed
         self.extent = data_extent(self.data)
@@ -38,6 +39,10 @@ class DensityExplorer(Dashboard):
             "width": W.SelectionSlider(options=list(widths), value=widths[-1], description="width"),
             "setting": W.ToggleButtons(options=[(SETTING_LABELS[s], s) for s in SETTINGS], value="bn"),
         }
+        if precompute:
+            for width in widths:
+                for setting in SETTINGS:
+                    self.maps(width, setting)
         super().__init__(controls, figsize=(4.2, 4.2), dpi=80)
 
     def maps(self, width: int, setting: str):
