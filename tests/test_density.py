@@ -335,6 +335,7 @@ def test_plots_draw_every_panel():
     results = D.figure3(X, width=16, depth=3, layers=(1, 3), eps=0.1, resolution=40, progress=False)
     fig = bnx.plotting.plot_concentration(results, X)
     assert len(fig.axes) == 9
+    assert len(bnx.plotting.plot_settings(results, 3, X).axes) == 3
     out = D.figure4(torch.randn(10, 1, 8, 8), width=2, n=4, probes=2, progress=False)
     axes = bnx.plotting.plot_image_concentration(out)
     assert len(axes[0].lines) == 3

@@ -39,7 +39,7 @@ from .partition import Grid, _check_2d, make_grid
 __all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "figure3_scale",
            "figure3", "figure4_scale", "figure4", "gaussian_like",
            "facet_distances", "local_concentration", "sampled_concentration", "exact_concentration",
-           "compare_estimators", "near_far_masks", "near_far_ratio"]
+           "exact_grid_concentration", "compare_estimators", "near_far_masks", "near_far_ratio"]
 
 #: the paper's three initialization settings (Section 3.3): ``SplineMLP``/``ResNet9`` modes
 SETTINGS = ("zero_bias", "random_bias", "bn")
@@ -618,3 +618,20 @@ def compare_estimators(net, points, eps: float, *, extent, resolution: int = 300
         "cross-polytope": sampled_concentration(net, points, eps, samples=samples, scheme="cross_polytope",
                                                 seed=seed).cpu(),
     }
+
+
+def exact_grid_concentration(net, extent, eps: float, *, resolution: int = 48, layers=None) -> dict:
+    """Exact counts on a (coarse) grid from :func:`bnexplained.exact_partition`, meant for small
+    networks: ``{"facets": GridConcentration, "units": GridConcentration}``, the facets ``F_{j,k,ω}``
+    (the paper's definition) and the folded hyperplanes ``F_{j,k}`` meeting each pixel's ε-disc."""
+    from .exact import exact_partition
+    from .partition import _extent
+
+    eps = _check_eps(eps)
+    e = _extent(extent)
+    grid = make_grid(e, resolution, dtype=torch.float64)
+    part = exact_partition(net, (e[0] - eps, e[1] + eps, e[2] - eps, e[3] + eps))
+    layers = _check_layers(layers, part.depth)
+    units, facets = exact_concentration(part, grid.points, eps, layers=layers)
+    return {name: GridConcentration(grid, eps, layers, c.T.reshape(-1, *grid.shape))
+            for name, c in (("facets", facets), ("units", units))}

@@ -7,8 +7,8 @@ import numpy as np
 from ..density import SETTINGS
 from .core import BLUE, RED, draw_data, style_axes
 
-__all__ = ["SETTING_LABELS", "SETTING_COLORS", "draw_concentration", "plot_concentration",
-           "plot_image_concentration", "html_table"]
+__all__ = ["SETTING_LABELS", "SETTING_COLORS", "draw_concentration", "plot_concentration", "plot_settings",
+           "plot_image_concentration", "plot_ball_counts", "html_table"]
 
 SETTING_LABELS = {"zero_bias": "zero bias", "random_bias": "random bias", "bn": "BN"}
 SETTING_COLORS = {"zero_bias": "#6b6b6b", "random_bias": RED, "bn": BLUE}
@@ -58,6 +58,18 @@ def plot_concentration(results: dict, data, *, layers=None, fig=None, show_data_
     return fig
 
 
+def plot_settings(results: dict, layer: int, data=None, *, fig=None):
+    """One layer in every setting, side by side (one panel per setting, each normalized by its maximum)."""
+    settings = [s for s in SETTINGS if s in results]
+    if fig is None:
+        fig = plt.figure(figsize=(3.2 * len(settings), 3.3))
+    axes = np.atleast_1d(fig.subplots(1, len(settings)))
+    for ax, setting in zip(axes, settings):
+        draw_concentration(ax, results[setting], layer, data=data)
+        ax.set_title(f"{SETTING_LABELS[setting]}, layer {layer}", fontsize=10)
+    return fig
+
+
 def plot_image_concentration(result: dict, *, layers=None, axes=None):
     """Figure 4's layout: average concentration (summed over ``layers``, default all) against ε,
     around data images (left) and around random Gaussian images (right), one curve per setting."""
@@ -85,9 +97,43 @@ def html_table(rows: dict, columns, *, fmt: str = "{:.2f}", caption: str = ""):
     """A small HTML table for the page: ``rows`` maps a row label to one value per column."""
     from IPython.display import HTML
 
-    head = "".join(f"<th>{c}</th>" for c in columns)
-    body = "".join(f"<tr><th style='text-align:left'>{name}</th>"
-                   + "".join(f"<td>{fmt.format(float(v))}</td>" for v in values) + "</tr>"
-                   for name, values in rows.items())
+    pad = "padding:0.15em 0.7em"
+    head = "".join(f"<th style='{pad};text-align:right'>{c}</th>" for c in columns)
+    body = "".join(f"<tr><th style='{pad};text-align:left'>{name}</th>"
+                   + "".join(f"<td style='{pad};text-align:right'>{fmt.format(float(v))}</td>" for v in values)
+                   + "</tr>" for name, values in rows.items())
     cap = f"<caption>{caption}</caption>" if caption else ""
     return HTML(f"<table class='bnx-table'>{cap}<tr><th></th>{head}</tr>{body}</table>")
+
+
+def plot_ball_counts(partition, layer: int, centres, eps: float, *, data=None, ax=None):
+    """One layer's facets (blue) over the earlier layers' (grey) from an exact partition, with ε-discs
+    around ``centres`` (labelled A, B, ...); the legend says how many folded hyperplanes and facets of
+    the layer cross each disc."""
+    import torch
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Circle
+
+    from ..density import exact_concentration
+    from .core import GREY
+    from .exact import draw_facets
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 4.9))
+    for j in range(1, layer):
+        draw_facets(ax, partition, j, color=GREY, lw=0.8)
+    draw_facets(ax, partition, layer, color=BLUE, lw=1.4)
+    centres = torch.as_tensor(centres, dtype=torch.float64)
+    units, facets = exact_concentration(partition, centres, eps, layers=[layer])
+    handles = []
+    for name, c, u, f in zip("ABCDEFGH", centres.tolist(), units[:, 0].tolist(), facets[:, 0].tolist()):
+        ax.add_patch(Circle(c, eps, fill=False, ec="black", lw=1.8, zorder=6))
+        ax.text(c[0] + 0.75 * eps, c[1] + 0.75 * eps, name, fontsize=11, fontweight="bold", zorder=7)
+        handles.append(Line2D([], [], ls="none", label=f"{name}: {u} folded hyperplanes, {f} facets"))
+    if data is not None:
+        draw_data(ax, data, color=RED, size=6)
+    style_axes(ax, partition.extent)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=9, frameon=False,
+              handlelength=0)
+    ax.set_title(f"layer {layer} (blue) over layers 1..{layer - 1} (grey)", fontsize=10)
+    return ax

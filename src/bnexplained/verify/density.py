@@ -88,6 +88,7 @@ def concentration_near_images(result: dict, *, eps_index: int | None = None, lay
             passed=r["bn"] <= 1.05 * max(r["zero_bias"], r["random_bias"]),
             note=f"zero bias {r['zero_bias']:.0f}, random bias {r['random_bias']:.0f}")
     per_layer = (result["data"]["bn"][k] / result["random"]["bn"][k].clamp_min(1e-30)).tolist()
-    rep.setting = f"ε = {float(eps[k]):.3g}; counts summed over layers {'all' if layers is None else list(layers)}"
+    which = "all layers" if layers is None else f"layers {list(layers)}"
+    rep.setting = f"ε = {float(eps[k]):.3g}; counts summed over {which}"
     rep.details.update(total=total, ratio=ratio, bn_ratio_per_layer=per_layer)
     return rep
