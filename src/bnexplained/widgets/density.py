@@ -1,6 +1,8 @@
 """Chapter 6's dashboard: the concentration of the partition around the star, live."""
 from __future__ import annotations
 
+import io
+
 import ipywidgets as W
 
 from ..data import star
@@ -32,6 +34,7 @@ class DensityExplorer(Dashboard):
         self.pad = int(eps_range[1] / step) + 6
         self._maps = {}
         self._masks = None
+        self._artists = None
         controls = {
             "eps": W.FloatSlider(value=0.08, min=eps_range[0], max=eps_range[1], step=0.01, description="ε",
                                  readout_format=".2f"),
@@ -43,7 +46,7 @@ class DensityExplorer(Dashboard):
             for width in widths:
                 for setting in SETTINGS:
                     self.maps(width, setting)
-        super().__init__(controls, figsize=(4.2, 4.2), dpi=80)
+        super().__init__(controls, figsize=(4.0, 4.0), dpi=80)
 
     def maps(self, width: int, setting: str):
         """Bit-packed sign maps of one network, computed once per (width, setting)."""
@@ -55,14 +58,32 @@ class DensityExplorer(Dashboard):
             self._maps[key] = sign_maps(net, self.extent, self.resolution, pad=self.pad)
         return self._maps[key]
 
+    def update(self) -> None:
+        """Redraw in place: after the first picture only the map, the title and the label change."""
+        if self._artists is None:
+            return super().update()
+        text = self.draw(self.fig, **self.values)
+        self.readout.value = text
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png")
+        self.image.value = buf.getvalue()
+
     def draw(self, fig, eps, layer, width, setting):
         conc = self.maps(width, setting).concentration(eps, [layer])
         if self._masks is None:
             self._masks = near_far_masks(conc.grid, self.data, 0.1, 0.5)
-        ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
-        draw_concentration(ax, conc, layer, data=self.data)
-        ax.set_title(f"{SETTING_LABELS[setting]}, layer {layer} of {self.depth}, width {width}", fontsize=10)
+        title = f"{SETTING_LABELS[setting]}, layer {layer} of {self.depth}, width {width}"
         m = conc.of(layer).float()
+        top = float(m.max())
+        if self._artists is None or self._artists[0].figure is not fig or not fig.axes:
+            ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
+            draw_concentration(ax, conc, layer, data=self.data)
+            self._artists = (ax.images[0], ax.texts[0], ax.set_title(title, fontsize=10))
+        else:
+            image, label, head = self._artists
+            image.set_data((m / top if top > 0 else m).numpy())
+            label.set_text(f"max {top:.0f}")
+            head.set_text(title)
         near, far = m[self._masks[0]].mean().item(), m[self._masks[1]].mean().item()
         ratio = f"{near / far:.1f}" if far > 0 else "∞"
         return (f"folded hyperplanes through the ε-disc: {near:.1f} on average near the data, "
