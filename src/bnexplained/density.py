@@ -11,7 +11,7 @@ single region of layers ``1..j−1``. What we count, and how:
   pixels → ε-disc dilation → count, 64 units per machine word. Exact up to the grid spacing: the
   tests pin it between exact counts (from an exact polygonal partition) at ``ε ± 1.5`` steps.
 * :func:`local_concentration`, any input dimension (Figure 4): unit ``(j,k)`` is counted when
-  ``|h_{j,k}(x)| < ε ‖∇_x h_{j,k}(x)‖``, the distance to its facet's hyperplane in ``x``'s region
+  ``|h_{j,k}(x)| ≤ ε ‖∇_x h_{j,k}(x)‖``, the distance to its facet's hyperplane in ``x``'s region
   (eq. 7 applied to the local affine map). Assumption: ``h_{j,k}`` is affine on the ball, i.e. no
   unit of layers ``1..j−1`` changes sign inside it; then the count is exact, and it is also the facet
   count. Gradient norms come from forward-mode Jacobian–vector products, all units at once.
@@ -366,11 +366,11 @@ def facet_distances(net, x, *, probes: int | None = None, seed: int = 0, batch_s
 
 
 def _count_below(dist: list, eps) -> torch.Tensor:
-    """Counts ``#{k : dist_{j,k} < ε}`` per point and layer: ``(N, L)``, or ``(E, N, L)`` for a vector ε."""
+    """Counts ``#{k : dist_{j,k} ≤ ε}`` per point and layer: ``(N, L)``, or ``(E, N, L)`` for a vector ε."""
     scalar = isinstance(eps, (int, float, np.floating, np.integer)) and not isinstance(eps, bool)
     e = torch.as_tensor([_check_eps(eps)] if scalar else [_check_eps(float(v)) for v in eps],
                         dtype=dist[0].dtype, device=dist[0].device)
-    counts = torch.stack([(d[None] < e[:, None, None]).sum(-1) for d in dist], -1)
+    counts = torch.stack([(d[None] <= e[:, None, None]).sum(-1) for d in dist], -1)
     return counts[0] if scalar else counts
 
 
@@ -378,7 +378,7 @@ def local_concentration(net, x, eps, *, probes: int | None = None, seed: int = 0
                         batch_size: int = 256) -> torch.Tensor:
     """The local (Jacobian–vector product) estimate of the concentration around each input of ``x``.
 
-    Counts, per layer, the units with ``|h_{j,k}(x)| < ε ‖∇_x h_{j,k}(x)‖`` (:func:`facet_distances`).
+    Counts, per layer, the units with ``|h_{j,k}(x)| ≤ ε ‖∇_x h_{j,k}(x)‖`` (:func:`facet_distances`).
     Assumption: ``h_{j,k}`` is affine on the ball (no earlier unit changes sign inside it); then the
     count is exact and equals the facet count, one facet per unit. ``eps`` a number → ``(N, L)``;
     a sequence of E values → ``(E, N, L)``.
