@@ -97,7 +97,7 @@ def html_table(rows: dict, columns, *, fmt: str = "{:.2f}", caption: str = ""):
     """A small HTML table for the page: ``rows`` maps a row label to one value per column."""
     from IPython.display import HTML
 
-    pad = "padding:0.15em 0.7em"
+    pad = "padding:0.15em 0.6em;white-space:nowrap"
     head = "".join(f"<th style='{pad};text-align:right'>{c}</th>" for c in columns)
     body = "".join(f"<tr><th style='{pad};text-align:left'>{name}</th>"
                    + "".join(f"<td style='{pad};text-align:right'>{fmt.format(float(v))}</td>" for v in values)
