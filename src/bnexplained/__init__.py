@@ -9,6 +9,8 @@ Modules, one idea each:
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
+* ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
+* ``parameters``    – BN's γ and β: absorbing γ into the next layer (Proposition 1, Appendix C)
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
@@ -17,6 +19,7 @@ Modules, one idea each:
 * ``exercises``     – self-checking exercises
 """
 from . import cache, data, exercises, plotting, verify, widgets
+from . import geometry, parameters
 from .device import device, seed_everything
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
@@ -28,6 +31,17 @@ from .partition import (
     make_grid,
     partition_boundaries,
 )
+from .geometry import (
+    arrangement_regions,
+    hyperplane_distance,
+    hyperplane_segments,
+    max_regions,
+    tls_distance,
+    tls_fitting_error,
+    tls_minimizer,
+    unit_hyperplanes,
+)
+from .parameters import absorb_gamma, gamma_identity
 
 __version__ = "0.1.0"
 
@@ -36,3 +50,6 @@ __all__ = [
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
 ]
+__all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "gamma_identity", "hyperplane_distance",
+            "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",
+            "unit_hyperplanes"]

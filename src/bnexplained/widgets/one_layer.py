@@ -1,0 +1,221 @@
+"""Chapter 3's dashboard: move one layer's μ (and σ, γ, β) by hand and watch the TLS distance (Theorem 1)."""
+from __future__ import annotations
+
+import io
+
+import ipywidgets as W
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from .. import data as datasets
+from ..geometry import hyperplane_segments, tls_distance, tls_fitting_error
+from ..networks import SplineMLP
+from ..partition import data_extent
+from ..plotting import RED, draw_data, draw_tls_curves, style_axes, unit_colors
+from .dashboard import Dashboard
+
+__all__ = ["TLSExplorer", "one_layer_network"]
+
+DATASETS = ("star", "blobs", "moons")
+MU_RANGE = (-3.0, 3.0)
+FIGSIZE = (9.0, 3.9)
+
+
+def one_layer_network(units: int = 3, seed: int = 0) -> SplineMLP:
+    """The chapter's layer: 2-D input, ``units`` leaky-ReLU BN units, random weights (float64)."""
+    return SplineMLP([2, units], "leaky_relu", "bn", seed=seed, dtype=torch.float64)
+
+
+class TLSExplorer(Dashboard):
+    """One BN layer on a 2-D data set: sliders for each ``μ_k``, and for ``σ`` (as a multiple of BN's),
+    ``γ`` and ``β`` shared by the units; a button snaps ``μ`` to the batch mean.
+
+    Left: the data, each hyperplane ``⟨w_k, z⟩ = μ_k − σ_k β/γ`` (solid), the band where
+    ``|h_k| ≤ 1`` (dotted), BN's hyperplanes (dashed grey) and the data mean (red cross).
+    Right: ``L_k`` of eq. (8) against each hyperplane's offset, its minimum starred at BN's ``μ_k``.
+    The data are moved by ``shift`` away from the origin, as a layer's inputs usually are (after a
+    ReLU they all have positive entries), so that BN's hyperplanes visibly differ from the
+    zero-bias ones through the origin. Everything that depends only on the data set is computed
+    once per data set.
+    """
+
+    def __init__(self, *, units: int = 3, seed: int = 0, n: int = 60, dataset: str = "star", shift=(1.0, 0.5),
+                 mu=None):
+        if dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+        self.net = one_layer_network(units, seed)
+        self.W = self.net.weights[0].detach()
+        self.n = n
+        self.shift = torch.as_tensor(shift, dtype=torch.float64)
+        if self.shift.shape != (2,) or not torch.isfinite(self.shift).all():
+            raise ValueError(f"shift must be a finite 2-vector, got {shift!r}")
+        self.units = units
+        self.colors = unit_colors(units)
+        self._cache = {}
+        start = self.setup(dataset)
+        if mu is None:                                    # start away from the data: hyperplanes to move
+            mu = [round(float(m) + s, 2) for m, s in zip(start["mu_bn"], np.resize([1.2, -1.0, 0.8], units))]
+        controls = {"dataset": W.Dropdown(options=DATASETS, value=dataset, description="data")}
+        for k in range(units):
+            controls[f"mu_{k + 1}"] = W.FloatSlider(value=float(mu[k]), min=MU_RANGE[0], max=MU_RANGE[1], step=0.001,
+                                                    readout_format=".2f", description=f"μ_{k + 1}",
+                                                    continuous_update=True)
+        controls["sigma_scale"] = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.01,
+                                                   description="σ / σ_BN", readout_format=".2f")
+        controls["gamma"] = W.FloatSlider(value=1.0, min=0.25, max=3.0, step=0.01, description="γ")
+        controls["beta"] = W.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.01, description="β")
+        self.button = W.Button(description="set μ to the batch mean", button_style="info",
+                               layout=W.Layout(width="220px"))
+        self.button.on_click(lambda _b: self.snap())
+        self._holding = False
+        super().__init__(controls, figsize=FIGSIZE, dpi=80)
+
+    # ------------------------------------------------------------------ cached per data set
+    @torch.no_grad()
+    def setup(self, dataset: str) -> dict:
+        """Data, BN's statistics and the TLS curves of ``dataset``: computed once, then reused."""
+        if dataset not in self._cache:
+            X = datasets.toy_2d(dataset, self.n, dtype=torch.float64) + self.shift
+            mus, sigmas = self.net.statistics_of(X)
+            grid = torch.linspace(*MU_RANGE, 241, dtype=torch.float64)
+            curves = tls_distance(X, self.W, grid[:, None].expand(-1, self.units), per_unit=True)
+            self._cache[dataset] = dict(
+                X=X, extent=data_extent(X, margin=0.45), mu_bn=mus[0], sigma_bn=sigmas[0],
+                tls_min=tls_fitting_error(self.W, sigmas[0]), grid=grid.numpy(), curves=curves.numpy(),
+                mean=X.mean(0).numpy())
+        return self._cache[dataset]
+
+    def snap(self) -> None:
+        """Set every ``μ_k`` slider to BN's value for the current data set (one redraw)."""
+        mu_bn = self.setup(self.controls["dataset"].value)["mu_bn"]
+        self._holding = True
+        try:
+            for k in range(self.units):
+                self.controls[f"mu_{k + 1}"].value = float(mu_bn[k])
+        finally:
+            self._holding = False
+        self.update()
+
+    def update(self) -> None:
+        """Redraw for the current values and re-encode the PNG, as cheaply as matplotlib allows.
+
+        Each data set gets a figure of its own, built once; its static part (axes, data, BN's
+        hyperplanes, the TLS curves) is rendered once and kept as a pixel background, and a move
+        only restores that background and draws the artists that move (blitting).
+        """
+        if getattr(self, "_holding", False):
+            return
+        values = self.values
+        figs = self.__dict__.setdefault("_figures", {})          # one figure per data set, built once
+        if values["dataset"] not in figs:
+            fig = figs[values["dataset"]] = Figure(figsize=self.fig.get_size_inches(), dpi=self.fig.dpi)
+            FigureCanvasAgg(fig)
+        self.fig = fig = figs[values["dataset"]]
+        self.readout.value = self.draw(fig, **values)
+        art = fig._tls_artists
+        if art.get("background") is None:
+            fig.canvas.draw()                                     # everything but the animated artists
+            art["background"] = fig.canvas.copy_from_bbox(fig.bbox)
+        fig.canvas.restore_region(art["background"])
+        for artist in art["moving"]:
+            artist.axes.draw_artist(artist)
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1) \
+            .save(buf, format="png", compress_level=1)
+        self.image.value = buf.getvalue()
+
+    def widget(self) -> W.Widget:
+        box = super().widget()
+        box.children = (box.children[0], self.button) + box.children[1:]
+        return box
+
+    # ------------------------------------------------------------------ one frame
+    def state(self, dataset: str, sigma_scale: float, gamma: float, beta: float, **mus) -> dict:
+        """The drawn hyperplanes' offsets ``b = μ − σβ/γ`` and their TLS values, for given control values."""
+        if not (np.isfinite(sigma_scale) and sigma_scale > 0):
+            raise ValueError(f"sigma_scale must be positive (σ → 0 leaves eq. (2) undefined), got {sigma_scale!r}")
+        if not (np.isfinite(gamma) and gamma != 0):
+            raise ValueError(f"gamma must be non-zero (Proposition 1 needs γ ≠ 0), got {gamma!r}")
+        if not np.isfinite(beta):
+            raise ValueError(f"beta must be finite, got {beta!r}")
+        d = self.setup(dataset)
+        mu = torch.tensor([mus[f"mu_{k + 1}"] for k in range(self.units)], dtype=torch.float64)
+        sigma = sigma_scale * d["sigma_bn"]
+        b = mu - sigma * beta / gamma
+        per = tls_distance(d["X"], self.W, b, per_unit=True)
+        return dict(mu=mu, sigma=sigma, b=b, tls=per, data=d)
+
+    def _build(self, fig, dataset: str) -> dict:
+        """The parts of the figure that depend on the data set only; returns the artists that move."""
+        d = self.setup(dataset)
+        fig.clear()
+        ax = fig.add_axes([0.01, 0.03, 0.42, 0.86])
+        for seg in hyperplane_segments(self.W, d["mu_bn"], d["extent"]):      # where BN puts them
+            if seg is not None:
+                ax.plot(seg[:, 0], seg[:, 1], color="0.6", lw=0.9, ls="--", zorder=1)
+        band = [ax.plot([], [], color=c, lw=0.8, ls=":", alpha=0.6)[0] for c in self.colors * 2]
+        lines = [ax.plot([], [], color=c, lw=2.2)[0] for c in self.colors]
+        points = draw_data(ax, d["X"], size=9)
+        mean = ax.plot(*d["mean"], marker="X", ms=10, color=RED, mec="white", zorder=6)[0]
+        style_axes(ax, d["extent"])
+        ax.set_title(" ", fontsize=11)
+        ax2 = fig.add_axes([0.53, 0.17, 0.45, 0.72])
+        draw_tls_curves(ax2, d["grid"], d["curves"], d["mu_bn"].numpy(), d["tls_min"].numpy(), colors=self.colors)
+        ax2.set_title("★ BN's μ_k (minimum σ_k²/‖w_k‖²)   ● now", fontsize=11)
+        dots = [ax2.plot([], [], marker="o", ms=7, color=c, mec="black", zorder=6)[0] for c in self.colors]
+        moving = band + lines + [points, mean, ax.title] + dots  # drawn in this order over the background
+        for artist in moving:
+            artist.set_animated(True)
+        return dict(dataset=dataset, ax=ax, band=band, lines=lines, dots=dots, moving=moving, background=None)
+
+    @staticmethod
+    def _place(artists, segments) -> None:
+        for artist, seg in zip(artists, segments):
+            artist.set_data(([], []) if seg is None else (seg[:, 0], seg[:, 1]))
+
+    def draw(self, fig, dataset, sigma_scale, gamma, beta, **mus):
+        s = self.state(dataset, sigma_scale, gamma, beta, **mus)
+        d = s["data"]
+        art = getattr(fig, "_tls_artists", None)
+        if art is None or art["dataset"] != dataset or art["ax"] not in fig.axes:
+            art = fig._tls_artists = self._build(fig, dataset)
+        band = s["sigma"] / gamma
+        self._place(art["band"], hyperplane_segments(self.W, s["b"] + band, d["extent"])
+                    + hyperplane_segments(self.W, s["b"] - band, d["extent"]))
+        self._place(art["lines"], hyperplane_segments(self.W, s["b"], d["extent"]))
+        for k, dot in enumerate(art["dots"]):
+            dot.set_data([s["b"][k].item()], [s["tls"][k].item()])
+        total, best = s["tls"].sum().item(), d["tls_min"].sum().item()
+        art["ax"].set_title(f"{dataset}: L = {total:.3f} (minimum {best:.3f})", fontsize=11)
+        rows = "".join(
+            f"<tr><td style='color:rgb{tuple(int(255 * c) for c in self.colors[k][:3])}'>unit {k + 1}</td>"
+            f"<td>{s['mu'][k]:.3f}</td><td>{d['mu_bn'][k]:.3f}</td><td>{s['b'][k]:.3f}</td>"
+            f"<td>{s['tls'][k]:.4f}</td><td>{d['tls_min'][k]:.4f}</td></tr>" for k in range(self.units))
+        moved = "" if beta == 0 else " With β ≠ 0 the hyperplane sits at μ − σβ/γ, so σ and γ move it too."
+        return (f"<b>L(μ) = {total:.4f}</b>, minimum {best:.4f} at BN's μ (Theorem 1).{moved}"
+                f"<table style='font-size:85%'><tr><th></th><th>μ_k</th><th>BN μ_k</th><th>offset of H_k</th>"
+                f"<th>L_k</th><th>min L_k</th></tr>{rows}</table>")
+
+    # ------------------------------------------------------------------ kernel-free fallback
+    def fallback(self, frames: int = 7, *, dpi: int = 72):
+        """A scrubbable animation for the static page: ``μ`` slides from the start values to BN's mean."""
+        import matplotlib.pyplot as plt
+
+        from ..plotting import scrubbable
+
+        if not isinstance(frames, int) or frames < 2:
+            raise ValueError(f"frames must be an int ≥ 2, got {frames!r}")
+        values = self.values
+        d = self.setup(values["dataset"])
+        start = np.array([values[f"mu_{k + 1}"] for k in range(self.units)])
+        fig = plt.figure(figsize=FIGSIZE, dpi=dpi)
+
+        def frame(i):
+            t = 1 - i / (frames - 1)
+            mu = (1 - t) * d["mu_bn"].numpy() + t * start
+            self.draw(fig, **{**values, **{f"mu_{k + 1}": float(mu[k]) for k in range(self.units)}})
+
+        return scrubbable(fig, frame, frames)
