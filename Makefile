@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 export MPLBACKEND := Agg
+# (the book build unsets it: with MPLBACKEND=Agg the kernels draw no inline figures)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
@@ -22,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: env
-	$(JB) build .
+	env -u MPLBACKEND $(JB) build .
 	@echo "Open _build/html/index.html"
 
 test: env unit notebooks build
@@ -34,7 +35,7 @@ notebooks: env
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 --dist loadfile book/
 
 build: env
-	$(JB) build . -W --keep-going
+	env -u MPLBACKEND $(JB) build . -W --keep-going
 
 # After editing a chapter's .md, regenerate its paired .ipynb (outputs stay stripped).
 sync: env
