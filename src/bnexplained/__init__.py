@@ -8,10 +8,12 @@ Modules, one idea each:
 * ``device``        – where tensors live (CUDA when present, else CPU)
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
+* ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
 * ``parameters``    – BN's γ and β: absorbing γ into the next layer (Proposition 1, Appendix C)
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -21,6 +23,8 @@ Modules, one idea each:
 from . import cache, data, exercises, plotting, verify, widgets
 from . import geometry, parameters
 from .device import device, seed_everything
+from . import training
+from .convnets import ResNet9
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
 from .partition import (
@@ -52,4 +56,5 @@ __all__ = [
 ]
 __all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "gamma_identity", "hyperplane_distance",
             "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",
-            "unit_hyperplanes"]
+            "unit_hyperplanes"]  # one layer (chapters 2-3)
+__all__ += ["ResNet9", "training"]  # convnets, training (infra)
