@@ -36,7 +36,7 @@ def test_changing_the_data_set_rebuilds_the_picture_and_keeps_mu():
     mu = w.controls["mu_1"].value
     w.controls["dataset"].value = "blobs"
     assert w.controls["mu_1"].value == mu
-    assert w.fig._tls_artists["dataset"] == "blobs"
+    assert w.fig._blit_state["scene"] == "blobs"
 
 
 def test_bad_slider_values_are_refused():
@@ -55,3 +55,18 @@ def test_bad_slider_values_are_refused():
 def test_fallback_is_a_scrubbable_animation():
     html = bnx.widgets.TLSExplorer(units=2).fallback(frames=3).data
     assert "<img" in html and html.count("data:image/png") == 3          # one embedded image per frame
+
+
+def test_gamma_beta_explorer_shows_when_the_identity_fails():
+    w = bnx.widgets.GammaBetaExplorer(activation="leaky_relu")
+    assert w.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert w.state(**w.values)["gap"] < 1e-12                           # γ > 0: eq. (29) holds
+    w.controls["sign"].value = -1
+    assert w.state(**w.values)["gap"] > 0.1 and "not absorbable" in w.readout.value
+    w.controls["activation"].value = "abs"
+    assert w.state(**w.values)["gap"] < 1e-12                           # |γ| works for the absolute value
+    s = w.state(**{**w.values, "beta": 0.0})
+    torch.testing.assert_close(s["offset"], w.mu)                       # β = 0: the zero set is BN's hyperplane
+    with pytest.raises(ValueError, match="gamma_size must be positive"):
+        w.state(**{**w.values, "gamma_size": 0.0})
+    assert w.fallback(gammas=(1.0, -1.0)).data.count("data:image/png") == 2

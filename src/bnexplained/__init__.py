@@ -12,6 +12,7 @@ Modules, one idea each:
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
 * ``parameters``    – BN's γ and β: absorbing γ into the next layer (Proposition 1, Appendix C)
+* ``learnable_affine`` – the Table 1 experiment, small scale: training with learned vs fixed γ, β
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
@@ -46,6 +47,8 @@ from .geometry import (
     unit_hyperplanes,
 )
 from .parameters import absorb_gamma, gamma_identity
+from . import learnable_affine
+from .learnable_affine import compare_learnable_affine
 
 __version__ = "0.1.0"
 
@@ -56,5 +59,5 @@ __all__ = [
 ]
 __all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "gamma_identity", "hyperplane_distance",
             "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",
-            "unit_hyperplanes"]  # one layer (chapters 2-3)
+            "unit_hyperplanes", "learnable_affine", "compare_learnable_affine"]  # one layer (chapters 2-3)
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)

@@ -1,21 +1,16 @@
 """Chapter 3's dashboard: move one layer's μ (and σ, γ, β) by hand and watch the TLS distance (Theorem 1)."""
 from __future__ import annotations
 
-import io
-
 import ipywidgets as W
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image
 
 from .. import data as datasets
 from ..geometry import hyperplane_segments, tls_distance, tls_fitting_error
 from ..networks import SplineMLP
 from ..partition import data_extent
 from ..plotting import RED, draw_data, draw_tls_curves, style_axes, unit_colors
-from .dashboard import Dashboard
+from .blitting import BlitDashboard
 
 __all__ = ["TLSExplorer", "one_layer_network"]
 
@@ -29,7 +24,7 @@ def one_layer_network(units: int = 3, seed: int = 0) -> SplineMLP:
     return SplineMLP([2, units], "leaky_relu", "bn", seed=seed, dtype=torch.float64)
 
 
-class TLSExplorer(Dashboard):
+class TLSExplorer(BlitDashboard):
     """One BN layer on a 2-D data set: sliders for each ``μ_k``, and for ``σ`` (as a multiple of BN's),
     ``γ`` and ``β`` shared by the units; a button snaps ``μ`` to the batch mean.
 
@@ -39,7 +34,7 @@ class TLSExplorer(Dashboard):
     The data are moved by ``shift`` away from the origin, as a layer's inputs usually are (after a
     ReLU they all have positive entries), so that BN's hyperplanes visibly differ from the
     zero-bias ones through the origin. Everything that depends only on the data set is computed
-    once per data set.
+    and drawn once per data set; a move redraws only the lines, dots and title (blitting).
     """
 
     def __init__(self, *, units: int = 3, seed: int = 0, n: int = 60, dataset: str = "star", shift=(1.0, 0.5),
@@ -100,32 +95,8 @@ class TLSExplorer(Dashboard):
         self.update()
 
     def update(self) -> None:
-        """Redraw for the current values and re-encode the PNG, as cheaply as matplotlib allows.
-
-        Each data set gets a figure of its own, built once; its static part (axes, data, BN's
-        hyperplanes, the TLS curves) is rendered once and kept as a pixel background, and a move
-        only restores that background and draws the artists that move (blitting).
-        """
-        if getattr(self, "_holding", False):
-            return
-        values = self.values
-        figs = self.__dict__.setdefault("_figures", {})          # one figure per data set, built once
-        if values["dataset"] not in figs:
-            fig = figs[values["dataset"]] = Figure(figsize=self.fig.get_size_inches(), dpi=self.fig.dpi)
-            FigureCanvasAgg(fig)
-        self.fig = fig = figs[values["dataset"]]
-        self.readout.value = self.draw(fig, **values)
-        art = fig._tls_artists
-        if art.get("background") is None:
-            fig.canvas.draw()                                     # everything but the animated artists
-            art["background"] = fig.canvas.copy_from_bbox(fig.bbox)
-        fig.canvas.restore_region(art["background"])
-        for artist in art["moving"]:
-            artist.axes.draw_artist(artist)
-        buf = io.BytesIO()
-        Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1) \
-            .save(buf, format="png", compress_level=1)
-        self.image.value = buf.getvalue()
+        if not getattr(self, "_holding", False):
+            super().update()
 
     def widget(self) -> W.Widget:
         box = super().widget()
@@ -148,10 +119,12 @@ class TLSExplorer(Dashboard):
         per = tls_distance(d["X"], self.W, b, per_unit=True)
         return dict(mu=mu, sigma=sigma, b=b, tls=per, data=d)
 
-    def _build(self, fig, dataset: str) -> dict:
-        """The parts of the figure that depend on the data set only; returns the artists that move."""
+    def scene(self, dataset, **_):
+        return dataset                                     # one static picture per data set
+
+    def build(self, fig, dataset, **_) -> list:
+        """Axes, data, BN's hyperplanes (dashed) and the TLS curves; returns the artists that move."""
         d = self.setup(dataset)
-        fig.clear()
         ax = fig.add_axes([0.01, 0.03, 0.42, 0.86])
         for seg in hyperplane_segments(self.W, d["mu_bn"], d["extent"]):      # where BN puts them
             if seg is not None:
@@ -166,34 +139,29 @@ class TLSExplorer(Dashboard):
         draw_tls_curves(ax2, d["grid"], d["curves"], d["mu_bn"].numpy(), d["tls_min"].numpy(), colors=self.colors)
         ax2.set_title("★ BN's μ_k (minimum σ_k²/‖w_k‖²)   ● now", fontsize=11)
         dots = [ax2.plot([], [], marker="o", ms=7, color=c, mec="black", zorder=6)[0] for c in self.colors]
-        moving = band + lines + [points, mean, ax.title] + dots  # drawn in this order over the background
-        for artist in moving:
-            artist.set_animated(True)
-        return dict(dataset=dataset, ax=ax, band=band, lines=lines, dots=dots, moving=moving, background=None)
+        return band + lines + [points, mean, ax.title] + dots      # drawn in this order over the scene
 
     @staticmethod
     def _place(artists, segments) -> None:
         for artist, seg in zip(artists, segments):
             artist.set_data(([], []) if seg is None else (seg[:, 0], seg[:, 1]))
 
-    def draw(self, fig, dataset, sigma_scale, gamma, beta, **mus):
+    def move(self, fig, artists, dataset, sigma_scale, gamma, beta, **mus):
         s = self.state(dataset, sigma_scale, gamma, beta, **mus)
-        d = s["data"]
-        art = getattr(fig, "_tls_artists", None)
-        if art is None or art["dataset"] != dataset or art["ax"] not in fig.axes:
-            art = fig._tls_artists = self._build(fig, dataset)
-        band = s["sigma"] / gamma
-        self._place(art["band"], hyperplane_segments(self.W, s["b"] + band, d["extent"])
-                    + hyperplane_segments(self.W, s["b"] - band, d["extent"]))
-        self._place(art["lines"], hyperplane_segments(self.W, s["b"], d["extent"]))
-        for k, dot in enumerate(art["dots"]):
+        d, K = s["data"], self.units
+        band, lines, title, dots = artists[:2 * K], artists[2 * K:3 * K], artists[3 * K + 2], artists[3 * K + 3:]
+        half = s["sigma"] / gamma
+        self._place(band, hyperplane_segments(self.W, s["b"] + half, d["extent"])
+                    + hyperplane_segments(self.W, s["b"] - half, d["extent"]))
+        self._place(lines, hyperplane_segments(self.W, s["b"], d["extent"]))
+        for k, dot in enumerate(dots):
             dot.set_data([s["b"][k].item()], [s["tls"][k].item()])
         total, best = s["tls"].sum().item(), d["tls_min"].sum().item()
-        art["ax"].set_title(f"{dataset}: L = {total:.3f} (minimum {best:.3f})", fontsize=11)
+        title.set_text(f"{dataset}: L = {total:.3f} (minimum {best:.3f})")
         rows = "".join(
             f"<tr><td style='color:rgb{tuple(int(255 * c) for c in self.colors[k][:3])}'>unit {k + 1}</td>"
             f"<td>{s['mu'][k]:.3f}</td><td>{d['mu_bn'][k]:.3f}</td><td>{s['b'][k]:.3f}</td>"
-            f"<td>{s['tls'][k]:.4f}</td><td>{d['tls_min'][k]:.4f}</td></tr>" for k in range(self.units))
+            f"<td>{s['tls'][k]:.4f}</td><td>{d['tls_min'][k]:.4f}</td></tr>" for k in range(K))
         moved = "" if beta == 0 else " With β ≠ 0 the hyperplane sits at μ − σβ/γ, so σ and γ move it too."
         return (f"<b>L(μ) = {total:.4f}</b>, minimum {best:.4f} at BN's μ (Theorem 1).{moved}"
                 f"<table style='font-size:85%'><tr><th></th><th>μ_k</th><th>BN μ_k</th><th>offset of H_k</th>"
