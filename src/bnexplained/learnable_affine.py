@@ -66,6 +66,24 @@ class AffineComparison:
         (_, _, m0, s0, a0), (_, _, m1, s1, a1) = self.summary()
         return m1 - m0, float(np.sqrt(a0.var(ddof=1) / len(a0) + a1.var(ddof=1) / len(a1)))
 
+    def __str__(self) -> str:
+        cfg = self.config
+        size = f"widths {cfg['widths']}" if cfg["model"] == "mlp" else f"width {cfg['width']}"
+        lines = [f"{self.scale} scale: {cfg['model']} ({size}) on the digits, split {self.split_sizes}",
+                 f"{len(cfg['seeds'])} seeds × learning rates {cfg['lrs']} × {cfg['epochs']} epochs per setting"]
+        for name, lr, mean, std, _ in self.summary():
+            lines.append(f"  {name:18s} best lr {lr:<5g} final test accuracy {100 * mean:.2f} ± {100 * std:.2f} %")
+        diff, se = self.difference()
+        lines.append(f"  learned − fixed: {100 * diff:+.2f} ± {100 * se:.2f} points (standard error over seeds)")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def shift_summary(self) -> str:
+        """One line per layer: median and 90th percentile of ``|β/γ|`` (see :meth:`hyperplane_shifts`)."""
+        return "\n".join(f"layer {i}: |β/γ| median {np.median(s):.3f}, 90th percentile {np.quantile(s, 0.9):.3f}"
+                         for i, s in enumerate(self.hyperplane_shifts(), start=1))
+
     def hyperplane_shifts(self) -> list:
         """For the learned setting at its best lr: per layer, every unit's ``|β_k / γ_k|`` over seeds.
 

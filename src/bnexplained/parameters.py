@@ -20,7 +20,7 @@ __all__ = ["absorb_gamma", "gamma_identity"]
 
 
 def gamma_identity(u, gamma: float, beta: float, activation: str = "leaky_relu", alpha: float = 0.1):
-    """Both sides of eq. (29) on pre-activations ``u`` (any shape): ``(a(γu + β), c · a(u + β/γ))``.
+    """Both sides of the identity that takes eq. (27) to (28), on pre-activations ``u`` (any shape): ``(a(γu + β), c · a(u + β/γ))``.
 
     ``c = |γ|`` for the absolute value and ``c = γ`` otherwise (the form the proposition uses).
     The two agree for every ``u`` exactly when the absorption is valid; the chapter plots them.

@@ -100,7 +100,7 @@ def draw_tls_curves(ax, mu_grid, curves, mu_bn, tls_min, current=None, *, colors
 
 def plot_gamma_identity(activation: str = "leaky_relu", gammas=(1.5, -1.5), beta: float = 0.5, *,
                         alpha: float = 0.1, axes=None):
-    """Eq. (29) side by side: ``a(γu + β)`` (blue) and ``c · a(u + β/γ)`` (red dashes), one panel per ``γ``.
+    """The identity behind eq. (28), side by side: ``a(γu + β)`` (blue) and ``c · a(u + β/γ)`` (red dashes), one panel per ``γ``.
 
     The curves coincide exactly when ``γ`` can be absorbed (``c = γ``, or ``|γ|`` for ``"abs"``).
     """
@@ -115,8 +115,8 @@ def plot_gamma_identity(activation: str = "leaky_relu", gammas=(1.5, -1.5), beta
         ax.plot(u, rhs, color=RED, lw=1.6, ls="--", label=f"{c}·a(u + β/γ)")
         gap = (lhs - rhs).abs().max().item()
         ax.axhline(0, color=GREY, lw=0.6)
-        ax.set_title(f"{activation}, γ = {g:g}, β = {beta:g}\nmax gap {gap:.2g}", fontsize=9)
-        ax.set_xlabel("u", fontsize=8)
-        ax.tick_params(labelsize=7)
-    axes[0].legend(fontsize=7, loc="upper left")
+        ax.set_title(f"{activation}, γ = {g:g}, β = {beta:g}\nmax gap {gap:.2g}", fontsize=11)
+        ax.set_xlabel("u", fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.legend(fontsize=9, loc="upper center")
     return axes

@@ -36,7 +36,7 @@ def plot_affine_comparison(result, *, axes=None):
         axes[1].errorbar(i + 0.3, mean_acc, yerr=std_acc, fmt="_", color=RED, ms=16, capsize=4, lw=1.4)
     axes[1].set_xticks(range(len(rows)), [r[0] for r in rows], fontsize=9)
     axes[1].set_xlim(-0.5, len(rows) - 0.3)
-    axes[1].set_ylabel("final test accuracy, per seed", fontsize=10)
+    axes[1].set_ylabel("final test accuracy", fontsize=10)
     for ax in axes:
         ax.tick_params(labelsize=9)
         ax.grid(alpha=0.3)

@@ -20,7 +20,7 @@ __all__ = ["GammaBetaExplorer"]
 class GammaBetaExplorer(BlitDashboard):
     """One BN unit on the shifted star: its activation, the sign and size of ``γ``, and ``β``.
 
-    Left: both sides of eq. (29), ``a(γu + β)`` and ``c·a(u + β/γ)`` (``c = γ``, or ``|γ|`` for the
+    Left: both sides of the identity behind eq. (28), ``a(γu + β)`` and ``c·a(u + β/γ)`` (``c = γ``, or ``|γ|`` for the
     absolute value): they coincide exactly when ``γ`` can be absorbed into the next layer.
     Right: the unit's output ``a(h)`` over the plane (colour), its zero set
     ``⟨w, z⟩ = μ − σβ/γ`` (solid) and BN's hyperplane through the data mean (dashed).
@@ -50,7 +50,7 @@ class GammaBetaExplorer(BlitDashboard):
         super().__init__(controls, figsize=(9.0, 3.9), dpi=80)
 
     def state(self, activation: str, sign: int, gamma_size: float, beta: float) -> dict:
-        """Both sides of eq. (29) on ``u``, and the unit's output on the grid, for given control values."""
+        """Both sides of the identity behind eq. (28) on ``u``, and the unit's output on the grid, for given control values."""
         if not (np.isfinite(gamma_size) and gamma_size > 0):
             raise ValueError(f"gamma_size must be positive (γ = 0 makes the unit constant), got {gamma_size!r}")
         if sign not in (1, -1):
@@ -96,7 +96,7 @@ class GammaBetaExplorer(BlitDashboard):
         rhs.set_data(self.u.numpy(), s["rhs"].numpy())
         c = "|γ|" if activation == "abs" else "γ"
         ok = s["gap"] < 1e-12
-        title.set_text(f"eq. (29) with c = {c}: " + ("equal" if ok else f"max gap {s['gap']:.2f}"))
+        title.set_text(f"a(γu + β) vs {c}·a(u + β/γ): " + ("equal" if ok else f"max gap {s['gap']:.2f}"))
         title.set_color("black" if ok else RED)
         image.set_data(s["output"].numpy())
         seg = hyperplane_segments(self.w, s["offset"], self.extent)[0]
