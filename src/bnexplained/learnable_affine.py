@@ -69,7 +69,9 @@ class AffineComparison:
     def __str__(self) -> str:
         cfg = self.config
         size = f"widths {cfg['widths']}" if cfg["model"] == "mlp" else f"width {cfg['width']}"
-        lines = [f"{self.scale} scale: {cfg['model']} ({size}) on the digits, split {self.split_sizes}",
+        n = self.split_sizes
+        lines = [f"{self.scale} scale: {cfg['model']} ({size}) on the digits",
+                 f"split: {n['train']} train, {n['val']} validation, {n['test']} test images",
                  f"{len(cfg['seeds'])} seeds × learning rates {cfg['lrs']} × {cfg['epochs']} epochs per setting"]
         for name, lr, mean, std, _ in self.summary():
             lines.append(f"  {name:18s} best lr {lr:<5g} final test accuracy {100 * mean:.2f} ± {100 * std:.2f} %")

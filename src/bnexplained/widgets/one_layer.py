@@ -16,7 +16,7 @@ __all__ = ["TLSExplorer", "one_layer_network"]
 
 DATASETS = ("star", "blobs", "moons")
 MU_RANGE = (-3.0, 3.0)
-FIGSIZE = (9.0, 3.9)
+FIGSIZE = (7.6, 3.4)
 
 
 def one_layer_network(units: int = 3, seed: int = 0) -> SplineMLP:

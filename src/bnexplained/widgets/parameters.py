@@ -47,7 +47,7 @@ class GammaBetaExplorer(BlitDashboard):
                                            readout_format=".2f"),
             "beta": W.FloatSlider(value=0.5, min=-2.0, max=2.0, step=0.01, description="β"),
         }
-        super().__init__(controls, figsize=(9.0, 3.9), dpi=80)
+        super().__init__(controls, figsize=(7.6, 3.4), dpi=80)
 
     def state(self, activation: str, sign: int, gamma_size: float, beta: float) -> dict:
         """Both sides of the identity behind eq. (28) on ``u``, and the unit's output on the grid, for given control values."""
@@ -85,7 +85,7 @@ class GammaBetaExplorer(BlitDashboard):
         points = draw_data(ax2, self.X, size=8)
         mean = ax2.plot(*self.X.mean(0).numpy(), marker="X", ms=9, color=RED, mec="white", zorder=6)[0]
         style_axes(ax2, self.extent)
-        ax2.set_title(" ", fontsize=11)
+        ax2.set_title(" ", fontsize=10)
         # the image moves, so everything drawn over it moves with it
         return [lhs, rhs, ax.title, image, bn_line, line, points, mean, ax2.title]
 
@@ -102,7 +102,7 @@ class GammaBetaExplorer(BlitDashboard):
         seg = hyperplane_segments(self.w, s["offset"], self.extent)[0]
         line.set_data(([], []) if seg is None else (seg[:, 0], seg[:, 1]))
         shift = abs(beta / s["gamma"])
-        title2.set_text(f"a(h); zero set {shift:.2f}·σ/‖w‖ off the mean")
+        title2.set_text(f"red line {shift:.2f}·σ/‖w‖ off BN's (dashed)")
         absorbable = ok or activation == "abs"
         verdict = ("γ can be absorbed into the next layer" if absorbable else
                    "γ < 0: not absorbable as it stands; flip w and μ first (Proposition 1 still holds)")
@@ -116,7 +116,7 @@ class GammaBetaExplorer(BlitDashboard):
         from ..plotting import scrubbable
 
         values = {**self.values, "beta": beta}
-        fig = plt.figure(figsize=(9.0, 3.9), dpi=dpi)
+        fig = plt.figure(figsize=(7.6, 3.4), dpi=dpi)
 
         def frame(i):
             g = gammas[i]
