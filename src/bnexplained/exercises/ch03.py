@@ -7,15 +7,15 @@ from ..widgets.one_layer import one_layer_network
 from . import exercise
 
 
-def _moons_layer():
-    X = data.moons(80, dtype=torch.float64) + torch.tensor([1.0, 0.5], dtype=torch.float64)
+def _blobs_layer():
+    X = data.blobs(80, dtype=torch.float64) + torch.tensor([1.0, 0.5], dtype=torch.float64)
     return one_layer_network(4, seed=2), X
 
 
 @exercise("ch3-ex1", rtol=1e-6, atol=1e-9,
           hint="d = |X @ W.T − μ| / ‖w_k‖ (eq. 7); square, average over points (8), sum over units (9)")
 def _tls_by_hand():
-    net, X = _moons_layer()
+    net, X = _blobs_layer()
     W = net.weights[0].detach()
     mu, _ = net.statistics_of(X)
     return [tls_distance(X, W, torch.zeros(4, dtype=torch.float64)).item(), tls_distance(X, W, mu[0]).item()]
