@@ -12,7 +12,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 
-.PHONY: env book test unit notebooks build sync repository clean
+.PHONY: env book test unit notebooks build sync repository vendor clean
 
 env: $(STAMP)
 
@@ -47,6 +47,11 @@ repository: env
 	sed -i 's#^  url: .*#  url: $(URL)#' _config.yml
 	sed -i 's#git+https://github.com/[^"]*#git+$(URL)#' book/*.md
 	$(VENV)/bin/jupytext --quiet --sync book/*.md
+
+# Re-create vendor/web/ (offline MathJax and ipywidgets scripts, committed) from the npm registry.
+# Only to upgrade their versions: building the book needs neither npm nor a network.
+vendor:
+	bash vendor/fetch.sh
 
 clean:
 	rm -rf _build

@@ -13,6 +13,8 @@ Modules, one idea each:
 * ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
 * ``parameters``    – BN's γ and β: absorbing γ into the next layer (Proposition 1, Appendix C)
 * ``learnable_affine`` – the Table 1 experiment, small scale: training with learned vs fixed γ, β
+* ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
+* ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
@@ -26,8 +28,10 @@ from . import geometry, parameters
 from .device import device, seed_everything
 from . import training
 from .convnets import ResNet9
+from .exact import Facets, Partition, exact_partition, folded_hyperplane_distance
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
+from .sequential import Abs, Residual
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -56,6 +60,7 @@ __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+    "Abs", "Facets", "Partition", "Residual", "exact_partition", "folded_hyperplane_distance",
 ]
 __all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "gamma_identity", "hyperplane_distance",
             "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",
