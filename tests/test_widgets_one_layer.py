@@ -19,7 +19,8 @@ def test_tls_explorer_redraws_and_snaps_to_the_minimum():
     assert "minimum" in w.readout.value
     w.button.click()                                                     # the button does the same
     box = w.widget()
-    assert w.image in box.children and w.button in box.children
+    assert w.image in box.children and w.button in box.children[0].children
+    assert all(any(c in row.children for row in box.children[:3]) for c in w.controls.values())
 
 
 def test_sigma_and_gamma_move_the_hyperplanes_only_when_beta_is_nonzero():

@@ -99,9 +99,11 @@ class TLSExplorer(BlitDashboard):
             super().update()
 
     def widget(self) -> W.Widget:
-        box = super().widget()
-        box.children = (box.children[0], self.button) + box.children[1:]
-        return box
+        c = self.controls
+        rows = [W.HBox([c["dataset"], self.button]),
+                W.HBox([c[f"mu_{k + 1}"] for k in range(self.units)], layout=W.Layout(flex_flow="row wrap")),
+                W.HBox([c["sigma_scale"], c["gamma"], c["beta"]], layout=W.Layout(flex_flow="row wrap"))]
+        return W.VBox(rows + [self.readout, self.image])
 
     # ------------------------------------------------------------------ one frame
     def state(self, dataset: str, sigma_scale: float, gamma: float, beta: float, **mus) -> dict:
@@ -158,14 +160,16 @@ class TLSExplorer(BlitDashboard):
             dot.set_data([s["b"][k].item()], [s["tls"][k].item()])
         total, best = s["tls"].sum().item(), d["tls_min"].sum().item()
         title.set_text(f"{dataset}: L = {total:.3f} (minimum {best:.3f})")
+        cell = "<td style='padding:1px 10px; text-align:right'>"
+        head = "".join(f"<th style='padding:1px 10px; text-align:right'>{h}</th>"
+                       for h in ("", "μ_k", "BN's μ_k", "offset of H_k", "L_k", "min L_k"))
         rows = "".join(
-            f"<tr><td style='color:rgb{tuple(int(255 * c) for c in self.colors[k][:3])}'>unit {k + 1}</td>"
-            f"<td>{s['mu'][k]:.3f}</td><td>{d['mu_bn'][k]:.3f}</td><td>{s['b'][k]:.3f}</td>"
-            f"<td>{s['tls'][k]:.4f}</td><td>{d['tls_min'][k]:.4f}</td></tr>" for k in range(K))
+            f"<tr>{cell}<span style='color:rgb{tuple(int(255 * c) for c in self.colors[k][:3])}'>unit {k + 1}"
+            f"</span></td>{cell}{s['mu'][k]:.3f}</td>{cell}{d['mu_bn'][k]:.3f}</td>{cell}{s['b'][k]:.3f}</td>"
+            f"{cell}{s['tls'][k]:.4f}</td>{cell}{d['tls_min'][k]:.4f}</td></tr>" for k in range(K))
         moved = "" if beta == 0 else " With β ≠ 0 the hyperplane sits at μ − σβ/γ, so σ and γ move it too."
         return (f"<b>L(μ) = {total:.4f}</b>, minimum {best:.4f} at BN's μ (Theorem 1).{moved}"
-                f"<table style='font-size:85%'><tr><th></th><th>μ_k</th><th>BN μ_k</th><th>offset of H_k</th>"
-                f"<th>L_k</th><th>min L_k</th></tr>{rows}</table>")
+                f"<table style='font-size:85%; border-collapse:collapse'><tr>{head}</tr>{rows}</table>")
 
     # ------------------------------------------------------------------ kernel-free fallback
     def fallback(self, frames: int = 7, *, dpi: int = 72):
