@@ -100,9 +100,12 @@ class TLSExplorer(BlitDashboard):
 
     def widget(self) -> W.Widget:
         c = self.controls
-        rows = [W.HBox([c["dataset"], self.button]),
-                W.HBox([c[f"mu_{k + 1}"] for k in range(self.units)], layout=W.Layout(flex_flow="row wrap")),
-                W.HBox([c["sigma_scale"], c["gamma"], c["beta"]], layout=W.Layout(flex_flow="row wrap"))]
+        for name, control in c.items():
+            if name != "dataset":
+                control.layout = W.Layout(width="310px")
+        left = W.VBox([c[f"mu_{k + 1}"] for k in range(self.units)])      # the offsets
+        right = W.VBox([c["sigma_scale"], c["gamma"], c["beta"]])         # the other BN parameters
+        rows = [W.HBox([c["dataset"], self.button]), W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))]
         return W.VBox(rows + [self.readout, self.image])
 
     # ------------------------------------------------------------------ one frame
