@@ -12,7 +12,7 @@ from ..geometry import arrangement_regions, hyperplane_segments
 from ..parameters import gamma_identity
 from .core import BLUE, GREY, RED, draw_data, style_axes
 
-__all__ = ["unit_colors", "draw_hyperplanes", "draw_regions", "plot_arrangements", "draw_tls_curves",
+__all__ = ["unit_colors", "draw_hyperplanes", "draw_arrangement_regions", "plot_arrangements", "draw_tls_curves",
            "plot_gamma_identity"]
 
 
@@ -35,7 +35,7 @@ def draw_hyperplanes(ax, W, b, extent, *, colors=None, lw: float = 1.8, **kwargs
 
 
 @torch.no_grad()
-def draw_regions(ax, W, b, extent, *, resolution: int = 200, alpha: float = 0.35) -> int:
+def draw_arrangement_regions(ax, W, b, extent, *, resolution: int = 200, alpha: float = 0.35) -> int:
     """Shade the regions of the arrangement ``⟨w_k, z⟩ = b_k`` inside ``extent``; returns how many show."""
     W = torch.as_tensor(W, dtype=torch.float64)
     b = torch.as_tensor(b, dtype=torch.float64)
@@ -69,7 +69,7 @@ def plot_arrangements(X, W, offsets: dict, *, extent=None, axes=None, resolution
         axes = axes[0]
     mean = X.mean(0)
     for ax, (title, b) in zip(axes, offsets.items()):
-        draw_regions(ax, W, b, extent, resolution=resolution)
+        draw_arrangement_regions(ax, W, b, extent, resolution=resolution)
         draw_hyperplanes(ax, W, b, extent)
         draw_data(ax, X, size=7)
         ax.plot(*mean.numpy(), marker="X", ms=9, color=RED, mec="white", zorder=6)
