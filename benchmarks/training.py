@@ -8,12 +8,14 @@ run's wall time (steps, whole-training-set BN statistics, validation and test ac
 A run of E epochs costs about epoch 0 + E × epoch. Ratios are to the MLP, measured in the same run. ``python benchmarks/training.py [THREADS]``
 (default 2 torch threads).
 """
+import os
 import time
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # as `make` sets it: no spinning threads on a shared CPU
+import torch  # noqa: E402
 
-import bnexplained as bnx
-from common import machine
+import bnexplained as bnx  # noqa: E402
+from common import machine  # noqa: E402
 
 EPOCHS = 4
 
