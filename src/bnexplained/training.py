@@ -218,7 +218,7 @@ def _run(model, parts: dict, history: History, opt, gen, batch_size: int, eval_b
          on_epoch: Callable[[History], None]) -> None:
     """The loop behind :func:`train`: epoch 0 (no updates), then ``history.epochs`` epochs of SGD."""
     Xtr, ytr = parts["train"]
-    classes = int(ytr.max()) + 1
+    classes = max(int(y.max()) + 1 for _, y in parts.values() if len(y))
 
     def evaluate_all() -> bool:
         if _uses_bn(model):
@@ -243,6 +243,7 @@ def _run(model, parts: dict, history: History, opt, gen, batch_size: int, eval_b
         model.train()
         t0, total, count, finite = time.perf_counter(), 0.0, 0, True
         for idx in _batches(len(ytr), batch_size, gen):
+            idx = idx.to(ytr.device)
             try:
                 with torch.set_grad_enabled(epoch > 0):
                     logits = model(Xtr[idx])
