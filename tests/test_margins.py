@@ -18,12 +18,12 @@ def _linear(seed=0):
     return lin
 
 
-@given(seed=st.integers(0, 500), method=st.sampled_from(["grid", "gradient"]))
+@given(seed=st.integers(0, 500), method=st.sampled_from(["exact", "grid", "gradient"]))
 def test_margins_of_an_affine_classifier_are_point_to_line_distances(seed, method):
-    lin = _linear(seed)
+    lin = nn.Sequential(_linear(seed))
     X = torch.randn(40, 2, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
-    a = lin.weight[1] - lin.weight[0]
-    b = lin.bias[1] - lin.bias[0]
+    a = lin[0].weight[1] - lin[0].weight[0]
+    b = lin[0].bias[1] - lin[0].bias[0]
     exact = ((X @ a + b).abs() / a.norm()).detach()
     m = bnx.margin_distances(lin, X, method=method, extent=6.0, resolution=200)
     inside = exact < 3.0                           # the traced part of the line lies within the extent
@@ -36,7 +36,7 @@ def test_gradient_margins_bound_grid_margins_from_above(seed):
     X, y = bnx.data.moons(40, noise=0.2, seed=seed, labels=True)
     net = bnx.SplineMLP([2, 8, 8], "leaky_relu", "bn", out_features=2, seed=seed,
                         dtype=torch.float64).fit_statistics(X)
-    grid = bnx.margin_distances(net, X, y, resolution=500)
+    grid = bnx.margin_distances(net, X, y, method="grid", resolution=500)
     grad = bnx.margin_distances(net, X, y, method="gradient")
     finite = torch.isfinite(grad.distance)
     assert bool((grad.distance[finite] >= grid.distance[finite] - grid.tolerance).all())
@@ -48,7 +48,9 @@ def test_grid_margins_agree_with_a_brute_force_search():
     net = bnx.SplineMLP([2, 8, 8, 8], "leaky_relu", "bn", out_features=1, seed=3,
                         dtype=torch.float64).fit_statistics(X)
     extent = bnx.data_extent(X, margin=1.0)
-    m = bnx.margin_distances(net, X, y, extent=extent, resolution=400)
+    m = bnx.margin_distances(net, X, y, method="grid", extent=extent, resolution=400)
+    exact = bnx.margin_distances(net, X, y, method="exact", extent=extent)
+    torch.testing.assert_close(exact.distance, m.distance, rtol=0, atol=m.tolerance)
     fine = bnx.make_grid(extent, 1500, dtype=torch.float64)
     d = decision_function(net, fine.points).detach().reshape(fine.shape)
     flips = torch.zeros_like(d, dtype=torch.bool)
@@ -79,6 +81,15 @@ def test_distance_to_polylines_is_exact_on_a_square():
     assert torch.isinf(distance_to_polylines(P, [])).all()
 
 
+def test_exact_boundary_segments_lie_on_the_zero_set_and_inside_the_square():
+    X = bnx.data.moons(60, noise=0.2, seed=4)
+    net = bnx.SplineMLP([2, 8, 8], "leaky_relu", "bn", out_features=2, seed=4, dtype=torch.float64).fit_statistics(X)
+    seg = bnx.margins.exact_decision_boundary(net, 2.5)
+    assert len(seg) > 0 and seg.abs().max() <= 2.5 + 1e-12
+    pts = torch.cat([seg[:, 0], seg[:, 1], seg.mean(1)])
+    assert decision_function(net, pts).abs().max().item() < 1e-9
+
+
 def test_decision_boundary_lines_trace_the_zero_set():
     lin = _linear(4)
     lines = decision_boundary_lines(lin, 3.0, 100)
@@ -103,8 +114,8 @@ def test_bad_input_raises_clear_errors():
         bnx.margin_distances(lin, torch.tensor([[0.0, float("nan")]]))
     lin3 = nn.Linear(3, 1)
     with pytest.raises(ValueError, match="2-D input"):
-        bnx.margin_distances(lin3, torch.randn(5, 3))
-    assert bnx.margin_distances(lin3, torch.randn(5, 3), method="gradient").distance.shape == (5,)
+        bnx.margin_distances(lin3, torch.randn(5, 3), method="grid")
+    assert bnx.margin_distances(lin3, torch.randn(5, 3)).method == "gradient"      # auto: gradient beyond 2-D
     with pytest.raises(TypeError, match="torch.nn.Module"):
         decision_function(lambda x: x, X)
 
@@ -114,7 +125,11 @@ def test_grid_margins_can_miss_an_island_smaller_than_a_grid_cell():
     X, y = bnx.data.moons(30, noise=0.2, seed=3, labels=True)
     net = bnx.SplineMLP([2, 8, 8, 8], "abs", "bn", out_features=1, seed=3, dtype=torch.float64).fit_statistics(X)
     extent = bnx.data_extent(X, margin=1.0)
-    coarse = bnx.margin_distances(net, X, y, extent=extent, resolution=400)
-    fine = bnx.margin_distances(net, X, y, extent=extent, resolution=3000)
+    coarse = bnx.margin_distances(net, X, y, method="grid", extent=extent, resolution=400)
+    fine = bnx.margin_distances(net, X, y, method="grid", extent=extent, resolution=3000)
+    exact = bnx.margin_distances(net, X, y, method="exact", extent=extent)
     assert float((coarse.distance - fine.distance).max()) > 10 * coarse.tolerance
     assert bool((coarse.distance >= fine.distance - coarse.tolerance).all())   # missing boundary only lengthens
+    assert bool((exact.distance <= fine.distance + fine.tolerance).all())      # exact sees every island
+    worst = int((coarse.distance - exact.distance).argmax())
+    assert float(coarse.distance[worst] - exact.distance[worst]) > 10 * coarse.tolerance

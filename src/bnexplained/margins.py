@@ -7,8 +7,12 @@ folded hyperplane of the read-out (eq. 11). The *margin* of a point is its Eucli
 distance to that set (eq. 12 applied to the read-out), signed positive when the point is
 classified correctly.
 
-Two methods (:func:`margin_distances`):
+Three methods (:func:`margin_distances`):
 
+* ``"exact"`` (2-D input): the exact partition (:func:`bnexplained.exact.exact_partition`)
+  gives every region where the network is affine; on each, ``d`` is one affine function, and
+  its zero line clipped to the convex region is one exact segment of the boundary. Margins are
+  exact point-to-segment distances (up to float64 rounding).
 * ``"grid"`` (2-D input): trace ``d = 0`` by marching squares on a fine grid and take the
   exact distance to the traced polylines. The trace is exact on every grid cell where ``d`` is
   affine; a cell crossed by a partition boundary can move it by at most one cell, so the
@@ -33,10 +37,10 @@ from torch import nn
 from .device import check_points
 from .partition import data_extent, make_grid
 
-__all__ = ["decision_function", "decision_boundary_lines", "distance_to_polylines", "Margins", "margin_distances",
-           "METHODS"]
+__all__ = ["decision_function", "decision_boundary_lines", "exact_decision_boundary", "distance_to_polylines",
+           "Margins", "margin_distances", "METHODS"]
 
-METHODS = ("grid", "gradient")
+METHODS = ("auto", "exact", "grid", "gradient")
 
 
 def _binary(out: torch.Tensor) -> torch.Tensor:
@@ -108,8 +112,9 @@ def distance_to_polylines(points, polylines: list, *, chunk: int = 4096) -> torc
 @dataclass
 class Margins:
     """Margins of ``N`` points: ``distance`` (≥ 0), ``signed`` (``+`` where correctly classified;
-    equal to ``distance`` when no labels were given), ``tolerance`` (grid: ``h√2``; gradient: 0,
-    an upper bound), the ``method`` used, and ``boundary`` (grid: the traced polylines)."""
+    equal to ``distance`` when no labels were given), ``tolerance`` (exact: 0; grid: ``h√2``;
+    gradient: 0, an upper bound), the ``method`` used, and ``boundary`` (exact: segments; grid:
+    the traced polylines)."""
 
     distance: torch.Tensor
     signed: torch.Tensor
@@ -117,6 +122,45 @@ class Margins:
     tolerance: float
     method: str
     boundary: list | None = None
+
+
+@torch.no_grad()
+def exact_decision_boundary(net: nn.Module, extent) -> torch.Tensor:
+    """The decision boundary ``{d = 0}`` of a 2-D binary classifier inside ``extent``, exactly, as segments.
+
+    Uses :func:`bnexplained.exact.exact_partition` (a ``SplineMLP`` with stored statistics, or a
+    supported ``nn.Sequential`` in eval mode): on each convex region ``d(x) = ⟨a, x⟩ + b``, and the
+    line ``⟨a, x⟩ + b = 0`` clipped to the region is a segment (its crossing points with the region's
+    edges, and any vertex on it). Returns float64 segments of shape ``(S, 2, 2)``.
+    """
+    from .exact import _gather_rows, _next_index, exact_partition
+
+    part = exact_partition(net, extent)
+    A, B = part.affine_maps()                                   # (R, D_out, 2), (R, D_out)
+    if A.shape[1] not in (1, 2):
+        raise ValueError(f"net must be a binary classifier with 1 output or 2 logits, got {A.shape[1]} outputs")
+    a = A[:, 0] if A.shape[1] == 1 else A[:, 1] - A[:, 0]        # (R, 2)
+    b = B[:, 0] if B.shape[1] == 1 else B[:, 1] - B[:, 0]        # (R,)
+    V, n = part.vertices()
+    M = V.shape[1]
+    valid = torch.arange(M, device=V.device)[None] < n[:, None]
+    V1 = _gather_rows(V, _next_index(n, M))
+    s0 = (V * a[:, None]).sum(-1) + b[:, None]
+    s1 = (V1 * a[:, None]).sum(-1) + b[:, None]
+    scale = (a.norm(dim=1, keepdim=True) * V.abs().amax((1, 2))[:, None] + b.abs()[:, None])
+    on = (s0.abs() <= 1e-12 * scale) & valid                     # vertices on the line
+    cross = (s0 * s1 < 0) & valid & ~on & ~((s1.abs() <= 1e-12 * scale))
+    t = (s0 / torch.where(cross, s0 - s1, torch.ones_like(s0))).clamp(0, 1)
+    P = torch.cat([V, V + t[..., None] * (V1 - V)], 1)          # (R, 2M, 2) candidate points
+    keep = torch.cat([on, cross], 1)
+    u = torch.stack([-a[:, 1], a[:, 0]], 1)                       # direction of the line
+    proj = (P * u[:, None]).sum(-1)
+    lo = torch.where(keep, proj, torch.full_like(proj, float("inf"))).argmin(1)
+    hi = torch.where(keep, proj, torch.full_like(proj, -float("inf"))).argmax(1)
+    has = keep.sum(1) >= 2
+    rows = torch.arange(len(P), device=P.device)
+    seg = torch.stack([P[rows, lo], P[rows, hi]], 1)[has]
+    return seg[(seg[:, 1] - seg[:, 0]).norm(dim=1) > 0]
 
 
 def _gradient_margins(net, X: torch.Tensor, steps: int, statistics) -> torch.Tensor:
@@ -149,13 +193,14 @@ def _gradient_margins(net, X: torch.Tensor, steps: int, statistics) -> torch.Ten
     return dist
 
 
-def margin_distances(net: nn.Module, X, y=None, *, method: str = "grid", extent=None, resolution: int = 600,
+def margin_distances(net: nn.Module, X, y=None, *, method: str = "auto", extent=None, resolution: int = 600,
             steps: int = 50, statistics: str | None = "stored") -> Margins:
     """Distance from each point of ``X`` (shape ``(N, D_0)``) to the decision boundary of ``net``.
 
-    ``method="grid"`` (2-D input; exact to ``h√2``, see the module doc) traces the boundary over
-    ``extent`` (default: twice the data's square) at ``resolution``; a point whose nearest
-    boundary lies outside ``extent`` gets the distance to the part inside (``inf`` if none).
+    ``method="exact"`` (2-D input) cuts the boundary exactly out of the exact partition of ``extent``
+    (default: twice the data's square); ``"grid"`` traces it there at ``resolution`` (exact to ``h√2``,
+    see the module doc); either way a point whose nearest boundary lies outside ``extent`` gets the
+    distance to the part inside (``inf`` if none). ``"auto"``: exact for 2-D input, else gradient.
     ``method="gradient"`` (any dimension) returns upper bounds. With labels ``y`` (``(N,)``,
     0/1), ``signed`` is ``+distance`` where ``d(x)`` has the sign of class ``y`` and ``−distance``
     elsewhere. Evaluated with stored statistics for a ``SplineMLP``.
@@ -172,10 +217,19 @@ def margin_distances(net: nn.Module, X, y=None, *, method: str = "grid", extent=
         if y.shape != (len(X),) or y.is_floating_point() or not bool(((y == 0) | (y == 1)).all()):
             raise ValueError(f"y must hold {len(X)} integer labels 0/1, got shape {tuple(y.shape)}")
         correct = (d > 0) == (y.cpu() == 1)
-    if method == "grid":
+    if method == "auto":
+        method = "exact" if X.shape[1] == 2 else "gradient"
+    if method in ("grid", "exact"):
         if X.shape[1] != 2:
-            raise ValueError(f"method='grid' needs 2-D input, got D_0 = {X.shape[1]}; use method='gradient'")
+            raise ValueError(f"method={method!r} needs 2-D input, got D_0 = {X.shape[1]}; use method='gradient'")
         extent = data_extent(X, margin=1.0) if extent is None else extent
+    if method == "exact":
+        from .exact import segment_distance
+
+        seg = exact_decision_boundary(net, extent)
+        dist = segment_distance(X.double().cpu(), seg.cpu())[0]
+        tol, boundary = 0.0, list(seg.cpu().numpy())
+    elif method == "grid":
         lines = decision_boundary_lines(net, extent, resolution, statistics=statistics)
         grid = make_grid(extent, resolution)
         h = float(max(grid.xs[1] - grid.xs[0], grid.ys[1] - grid.ys[0]))

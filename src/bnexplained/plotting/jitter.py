@@ -139,8 +139,8 @@ def plot_margin_distributions(results: dict, *, ax=None, tolerance: float | None
     ax.set_yticklabels(labels, fontsize=9)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("signed margin of a training point (negative: misclassified)", fontsize=9)
-    if tolerance:
-        ax.set_title(f"boxes: quartiles; whiskers: 5th–95th percentiles (grid error ≤ {tolerance:.3f})", fontsize=9)
+    title = "boxes: quartiles; whiskers: 5th–95th percentiles; seeds pooled"
+    ax.set_title(title + (f" (grid error ≤ {tolerance:.3f})" if tolerance else ""), fontsize=9)
     return ax
 
 
