@@ -248,7 +248,8 @@ def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), w
         raise ValueError(f"the training split ({len(split.train[1])} points) must be a multiple of batch_size "
                          f"({batch_size}), so that every mini-batch is larger than the virtual batch")
     key = dict(config=config or {}, settings=settings, seeds=seeds, widths=list(widths), lr=lr, epochs=epochs,
-               batch_size=batch_size, train=[float(split.train[0].double().sum()), len(split.train[1])])
+               batch_size=batch_size, margins="exact",
+               train=[float(split.train[0].double().sum()), len(split.train[1])])
 
     def compute():
         bar = tqdm(total=len(settings) * len(seeds), desc="margin experiment", disable=not progress)
