@@ -1,0 +1,396 @@
+"""How σ folds the next layer's hyperplanes: Theorem 3 and Appendix B, eqs. (23)–(26).
+
+In a two-layer network with 2-D input, the folded hyperplane ``F_{2,k}`` of layer-2 unit ``k``
+crosses a layer-1 hyperplane ``H_{1,i}`` at isolated points ``p``. On the two sides of
+``H_{1,i}`` near ``p`` lie two regions ``ω`` (unit ``i`` active, code 1) and ``ω'`` (code ``α``)
+whose layer-1 codes differ only at entry ``i``; ``F_{2,k}`` has one straight facet in each, with
+input-space normal ``n_ω = W_1ᵀ Q_1(ω) w_{2,k}`` (eq. 23). Eqs. (24)–(26) give the angles
+between the facets and ``H_{1,i}`` and between the two facets.
+
+This module finds those crossings exactly (roots of ``h_{2,k}`` along each line ``H_{1,i}``,
+piece by piece), evaluates eqs. (24)–(26), and *measures* the same angles from the geometry
+of the zero set itself, by bisection on small half-circles around ``p`` using only forward
+passes, so formula and measurement are independent. Everything runs in float64 on a copy of
+the network, with its *stored* BN statistics.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from .partition import _extent
+
+__all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
+           "fold_curve", "line_angle", "direction_angle"]
+
+
+# ---------------------------------------------------------------------------------------------- basics
+def _float64(net):
+    """A float64 CPU copy of ``net`` with stored statistics (geometry is done in float64)."""
+    if not hasattr(net, "layers") or not hasattr(net, "widths"):
+        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
+    if net.mode == "bn" and not net.statistics_set():
+        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) "
+                         "(or net.set_statistics(...)) first")
+    return copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
+
+
+def _scale_shift(net, layer: int):
+    """``(s, t)`` with ``h_ℓ = s ⊙ (W_ℓ z) + t`` under stored statistics (``s = γ/σ`` with BN)."""
+    norm = net.layers[layer - 1].norm
+    w = net.layers[layer - 1].weight
+    s, t = norm.scale_shift(torch.zeros(1, norm.num_units, dtype=w.dtype, device=w.device), "stored")
+    return s.detach(), t.detach()
+
+
+def _effective(net, layer: int):
+    """``(W̃_ℓ, b_ℓ)`` = ``(diag(s) W_ℓ, t)``: the layer's pre-activation is ``W̃_ℓ z + b_ℓ`` (eq. 15)."""
+    s, t = _scale_shift(net, layer)
+    return s[:, None] * net.layers[layer - 1].weight.detach(), t
+
+
+def _check_two_layers(net):
+    if net.depth < 2:
+        raise ValueError(f"Theorem 3 needs a network with at least 2 layers, got {net.depth}")
+
+
+def _slopes(active: torch.Tensor, slope: float, dtype) -> torch.Tensor:
+    """Codes as slopes: 1 where ``active``, ``slope`` (α) elsewhere, built in ``dtype`` (α = 0.1 in
+    float32 would differ from the forward pass's float64 α by 1e-9)."""
+    one = torch.ones(active.shape, dtype=dtype)
+    return torch.where(active, one, one * slope)
+
+
+def code_matrix(net, codes, layer: int = 1) -> torch.Tensor:
+    """Eq. (23): the diagonal of ``Q_ℓ(ω)``, entry ``q_i γ_i / σ_{ℓ,i}`` (``q_i ∈ {α, 1}``).
+
+    ``codes`` is ``(N, D_ℓ)``: either the slopes of ``net.codes`` or booleans (``True`` = active,
+    as in ``net.signs``). Returns ``(N, D_ℓ)`` (the diagonals), in the codes' dtype (float64 for
+    booleans). Plain layers (no BN) have ``σ = 1`` here.
+    """
+    if not (isinstance(layer, int) and 1 <= layer <= net.depth):
+        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
+    codes = torch.as_tensor(codes)
+    if codes.ndim != 2 or codes.shape[1] != net.widths[layer]:
+        raise ValueError(f"codes must have shape (N, {net.widths[layer]}), got {tuple(codes.shape)}")
+    if codes.dtype == torch.bool:
+        codes = _slopes(codes, net.slope, torch.float64)
+    s, _ = _scale_shift(net, layer)
+    return codes * s.to(codes)
+
+
+def facet_normals(net, unit: int, codes) -> torch.Tensor:
+    """The row ``w_{2,k}ᵀ Q_1(ω) W_1`` of eqs. (24)–(26): the input-space normal of the facet
+    ``F_{2,k,ω}`` for each layer-1 code ``ω``. ``codes``: ``(N, D_1)``; returns ``(N, D_0)``."""
+    _check_two_layers(net)
+    if not (isinstance(unit, int) and 0 <= unit < net.widths[2]):
+        raise ValueError(f"unit must be an int in 0..{net.widths[2] - 1}, got {unit!r}")
+    codes = torch.as_tensor(codes)
+    return _normals(net, torch.full((codes.shape[0],), unit, dtype=torch.long), codes)
+
+
+def _normals(net, units: torch.Tensor, codes) -> torch.Tensor:
+    """Row ``m``: ``w_{2,k_m}ᵀ Q_1(ω_m) W_1`` for layer-2 units ``units`` ``(M,)`` and codes ``(M, D_1)``."""
+    q = code_matrix(net, codes, 1)
+    w2 = net.layers[1].weight.detach().to(q)[units]
+    return (q * w2) @ net.layers[0].weight.detach().to(q)
+
+
+def direction_angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Angle in ``[0, π]`` between directions ``a`` and ``b`` (rows), computed stably as
+    ``2·atan2(‖â − b̂‖, ‖â + b̂‖)`` (no ``arccos`` near ±1). Zero vectors give NaN."""
+    an = a / a.norm(dim=-1, keepdim=True)
+    bn = b / b.norm(dim=-1, keepdim=True)
+    return 2 * torch.atan2((an - bn).norm(dim=-1), (an + bn).norm(dim=-1))
+
+
+def line_angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Angle in ``[0, π/2]`` between the lines (or hyperplanes) with directions (or normals) ``a``
+    and ``b``: ``arccos(|⟨a, b⟩| / (‖a‖‖b‖))`` as in eqs. (24)–(26), computed stably."""
+    t = direction_angle(a, b)
+    return torch.minimum(t, math.pi - t)
+
+
+# ---------------------------------------------------------------------------------------------- crossings
+@dataclass
+class Crossings:
+    """Points where folded hyperplanes ``F_{2,k}`` cross layer-1 hyperplanes ``H_{1,i}`` (2-D input).
+
+    ``points`` ``(M, 2)``; ``unit`` ``k`` and ``boundary`` ``i`` ``(M,)`` (0-based); ``codes`` and
+    ``codes_other`` ``(M, D_1)``: the layer-1 codes (slopes) of the region ``ω`` on the side of
+    ``H_{1,i}`` where unit ``i`` is active and of ``ω'`` across it (they differ at entry ``i``);
+    ``clearance`` ``(M,)``: distance from ``p`` to the nearest other layer-1 hyperplane or other
+    crossing of the same pair, so the disc of that radius meets only ``ω``, ``ω'`` and ``H_{1,i}``.
+    """
+
+    points: torch.Tensor
+    unit: torch.Tensor
+    boundary: torch.Tensor
+    codes: torch.Tensor
+    codes_other: torch.Tensor
+    clearance: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.points.shape[0]
+
+
+def _units(which, n: int, name: str) -> list:
+    if which is None:
+        return list(range(n))
+    which = [which] if isinstance(which, int) else list(which)
+    for u in which:
+        if not (isinstance(u, int) and not isinstance(u, bool) and 0 <= u < n):
+            raise ValueError(f"{name} must hold ints in 0..{n - 1}, got {which!r}")
+    return which
+
+
+@torch.no_grad()
+def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: float = 1e-9) -> Crossings:
+    """Every point where ``F_{2,k}`` (eq. 11) crosses ``H_{1,i}`` (eq. 5), for a 2-D-input network.
+
+    Exact up to float64: along the line ``H_{1,i}`` the other layer-1 units switch at known
+    parameters, and between two switches ``h_{2,k}`` is affine, so its root is solved in closed
+    form. ``extent`` (half-width or ``(x_min, x_max, y_min, y_max)``) keeps the crossings inside
+    a box; ``None`` keeps all. ``units`` / ``boundaries`` restrict ``k`` / ``i`` (0-based).
+    Crossings at a vertex of the layer-1 arrangement, or where ``F_{2,k}`` runs along ``H_{1,i}``,
+    separate more than two regions and are left out (their clearance would be below
+    ``min_clearance``). Returns :class:`Crossings`.
+    """
+    _check_two_layers(net)
+    if net.widths[0] != 2:
+        raise ValueError(f"crossings are points only for 2-D input, got D_0 = {net.widths[0]}")
+    net = _float64(net)
+    box = None if extent is None else _extent(extent)
+    W1, b1 = _effective(net, 1)                      # h_1 = W1 x + b1      (D1, 2), (D1,)
+    W2, b2 = _effective(net, 2)                      # h_2 = W2 z_1 + b2    (D2, D1), (D2,)
+    ks = torch.tensor(_units(units, net.widths[2], "units"), dtype=torch.long)
+    D1 = net.widths[1]
+    out = {name: [] for name in ("points", "unit", "boundary", "codes", "codes_other", "clearance")}
+    for i in _units(boundaries, D1, "boundaries"):
+        n = W1[i]
+        nn2 = n.dot(n)
+        if nn2 == 0:
+            raise ValueError(f"layer-1 unit {i} has a zero weight row: H_1,{i} is not a line")
+        x0 = -b1[i] * n / nn2                        # the point of H_{1,i} nearest the origin
+        d = torch.stack([-n[1], n[0]]) / nn2.sqrt()  # unit direction along H_{1,i}
+        # h_1(x0 + t d) = c + t g   (entry i is 0 for every t)
+        c, g = W1 @ x0 + b1, W1 @ d
+        others = torch.tensor([j for j in range(D1) if j != i and g[j] != 0], dtype=torch.long)
+        breaks = (-c[others] / g[others]).sort().values if len(others) else torch.zeros(0, dtype=c.dtype)
+        lo, hi = -math.inf, math.inf
+        if box is not None:                          # the part of the line inside the box
+            for axis, (a, b) in enumerate(((box[0], box[1]), (box[2], box[3]))):
+                if d[axis] != 0:
+                    t1, t2 = sorted([((a - x0[axis]) / d[axis]).item(), ((b - x0[axis]) / d[axis]).item()])
+                    lo, hi = max(lo, t1), min(hi, t2)
+                elif not a <= x0[axis] <= b:
+                    lo, hi = 1.0, 0.0
+            if lo >= hi:
+                continue
+        edges = torch.cat([torch.tensor([-math.inf], dtype=c.dtype), breaks, torch.tensor([math.inf], dtype=c.dtype)])
+        left, right = edges[:-1], edges[1:]
+        mid = torch.where(torch.isinf(left) & torch.isinf(right), torch.zeros_like(left),
+                          torch.where(torch.isinf(left), right - 1, torch.where(torch.isinf(right), left + 1,
+                                                                                 (left + right) / 2)))
+        hmid = c[None] + mid[:, None] * g[None]                      # (P, D1) at each piece's middle
+        q = _slopes(hmid >= 0, net.slope, c.dtype)
+        q[:, i] = 0.0                                                # z_{1,i} = 0 on H_{1,i}
+        # h_2 on a piece: W2 diag(q) (c + t g) + b2 = A + t B   → (P, K)
+        A = (q * c[None]) @ W2[ks].T + b2[ks][None]
+        B = (q * g[None]) @ W2[ks].T
+        with torch.no_grad():
+            t = torch.where(B != 0, -A / B, torch.full_like(A, math.nan))
+        inside = (t > left[:, None]) & (t < right[:, None]) & (t > lo) & (t < hi)
+        piece, kk = torch.nonzero(inside, as_tuple=True)
+        if len(piece) == 0:
+            continue
+        tt = t[piece, kk]
+        pts = x0[None] + tt[:, None] * d[None]
+        # clearance: distance to the piece's ends (other lines cross H_{1,i} there, at an angle) ...
+        dist_lines = (W1 @ pts.T + b1[:, None]).abs() / W1.norm(dim=1)[:, None]
+        dist_lines[i] = math.inf
+        clear = dist_lines.min(0).values if D1 > 1 else torch.full_like(tt, math.inf)
+        # ... and to other crossings of the same pair on this line
+        same = (kk[:, None] == kk[None]) & ~torch.eye(len(tt), dtype=torch.bool)
+        gap = torch.where(same, (tt[:, None] - tt[None]).abs(), torch.full_like(same, math.inf, dtype=tt.dtype))
+        clear = torch.minimum(clear, gap.min(1).values if len(tt) > 1 else clear)
+        code = _slopes(hmid[piece] >= 0, net.slope, c.dtype)
+        code_on, code_off = code.clone(), code.clone()
+        code_on[:, i], code_off[:, i] = 1.0, net.slope
+        keep = clear > min_clearance
+        out["points"].append(pts[keep])
+        out["unit"].append(ks[kk][keep])
+        out["boundary"].append(torch.full((int(keep.sum()),), i, dtype=torch.long))
+        out["codes"].append(code_on[keep])
+        out["codes_other"].append(code_off[keep])
+        out["clearance"].append(clear[keep])
+    if not out["points"]:
+        return Crossings(torch.zeros(0, 2, dtype=torch.float64), torch.zeros(0, dtype=torch.long),
+                         torch.zeros(0, dtype=torch.long), torch.zeros(0, D1, dtype=torch.float64),
+                         torch.zeros(0, D1, dtype=torch.float64), torch.zeros(0, dtype=torch.float64))
+    return Crossings(*(torch.cat(out[name]) for name in ("points", "unit", "boundary", "codes", "codes_other",
+                                                         "clearance")))
+
+
+# ---------------------------------------------------------------------------------------------- angles
+@dataclass
+class DihedralAngles:
+    """Eqs. (24)–(26) at every crossing, from the formula and measured from the geometry.
+
+    All angles in radians, shape ``(M,)``:
+
+    * ``to_boundary`` / ``to_boundary_other``: θ(F_{2,k,ω}, H_{1,i}) (24) / θ(F_{2,k,ω'}, H_{1,i}) (25),
+      in ``[0, π/2]`` (0: the facet lies along ``H_{1,i}``);
+    * ``between``: θ(F_{2,k,ω}, F_{2,k,ω'}) (26), in ``[0, π/2]``: the angle between the two facets'
+      *lines* (0: no fold, or a complete fold);
+    * ``opening``: the angle between the two facets as half-lines leaving ``p``, in ``[0, π]``
+      (π: straight, no fold; near 0: folded shut). (26) equals ``min(opening, π − opening)``:
+      the absolute value in (26) forgets which of the two it is.
+
+    ``measured`` holds the same four keys measured from the zero set of ``h_{2,k}`` (by
+    bisection on half-circles around each crossing, forward passes only), or is empty.
+    """
+
+    crossings: Crossings
+    to_boundary: torch.Tensor
+    to_boundary_other: torch.Tensor
+    between: torch.Tensor
+    opening: torch.Tensor
+    measured: dict = field(default_factory=dict)
+
+    KEYS = ("to_boundary", "to_boundary_other", "between", "opening")
+
+    def __len__(self) -> int:
+        return len(self.crossings)
+
+    def formula(self) -> dict:
+        return {key: getattr(self, key) for key in self.KEYS}
+
+    def max_error(self) -> dict:
+        """Largest ``|formula − measured|`` per angle (radians); NaN when nothing was measured."""
+        if not self.measured or len(self) == 0:
+            return {key: math.nan for key in self.KEYS}
+        return {key: (getattr(self, key) - self.measured[key]).abs().max().item() for key in self.KEYS}
+
+    def table(self, limit: int = 10) -> str:
+        """The first ``limit`` crossings as text: unit, boundary, formula and measured angles (degrees)."""
+        deg = 180 / math.pi
+        rows = [f"{'k':>3} {'i':>3}  {'(24)':>7} {'meas':>7}  {'(25)':>7} {'meas':>7}  {'(26)':>7} {'meas':>7}"
+                f"  {'opening':>7}"]
+        for m in range(min(limit, len(self))):
+            f = [getattr(self, key)[m].item() * deg for key in self.KEYS]
+            e = [self.measured[key][m].item() * deg if self.measured else math.nan for key in self.KEYS]
+            rows.append(f"{int(self.crossings.unit[m]):>3} {int(self.crossings.boundary[m]):>3}  "
+                        f"{f[0]:7.2f} {e[0]:7.2f}  {f[1]:7.2f} {e[1]:7.2f}  {f[2]:7.2f} {e[2]:7.2f}  {f[3]:7.2f}")
+        return "\n".join(rows)
+
+
+def _half_line(normal: torch.Tensor, side: torch.Tensor, boundary_normal: torch.Tensor) -> torch.Tensor:
+    """Unit direction of the facet with ``normal`` leaving ``p`` into the side ``sign⟨·, n_i⟩ = side``."""
+    d = torch.stack([-normal[:, 1], normal[:, 0]], 1)
+    d = d / d.norm(dim=1, keepdim=True)
+    flip = torch.sign((d * boundary_normal).sum(1)) * side
+    return d * torch.where(flip < 0, -1.0, 1.0).to(d)[:, None]
+
+
+@torch.no_grad()
+def _measure(net, cr: Crossings, radius_fraction: float, iterations: int) -> dict:
+    """Angles read off the zero set of ``h_{2,k}``: on the half-circle of radius ``r`` around ``p``
+    on each side of ``H_{1,i}``, bisect for the point where ``h_{2,k}`` vanishes (forward passes)."""
+    W1, _ = _effective(net, 1)
+    n = W1[cr.boundary]
+    n = n / n.norm(dim=1, keepdim=True)                              # unit normals of H_{1,i}
+    t = torch.stack([-n[:, 1], n[:, 0]], 1)                          # unit directions along H_{1,i}
+    r = (radius_fraction * cr.clearance).clamp(max=1.0)[:, None]
+    rows = torch.arange(len(cr))
+    directions = []
+    for side in (1.0, -1.0):                                         # ω (unit i active), then ω'
+        def h2(theta):
+            e = torch.cos(theta)[:, None] * t + side * torch.sin(theta)[:, None] * n
+            return net.preactivations(cr.points + r * e, "stored")[1][rows, cr.unit], e
+        a = torch.zeros(len(cr), dtype=torch.float64)
+        b = torch.full_like(a, math.pi)
+        ha, _ = h2(a)
+        for _ in range(iterations):
+            m = (a + b) / 2
+            hm, _ = h2(m)
+            left = torch.sign(hm) == torch.sign(ha)
+            a, ha = torch.where(left, m, a), torch.where(left, hm, ha)
+            b = torch.where(left, b, m)
+        _, e = h2((a + b) / 2)
+        directions.append(e)
+    d_on, d_off = directions
+    opening = direction_angle(d_on, d_off)
+    return {"to_boundary": line_angle(d_on, t), "to_boundary_other": line_angle(d_off, t),
+            "between": torch.minimum(opening, math.pi - opening), "opening": opening}
+
+
+@torch.no_grad()
+def dihedral_angles(net, extent=None, *, units=None, boundaries=None, measure: bool = True,
+                    radius_fraction: float = 0.25, iterations: int = 60) -> DihedralAngles:
+    """Theorem 3, eqs. (24)–(26): angles between layer-2 facets and layer-1 hyperplanes at every
+    crossing of ``F_{2,k}`` with ``H_{1,i}`` (see :func:`crossings`), from the formula, and — with
+    ``measure=True`` — measured from the zero set of ``h_{2,k}`` itself (bisection on half-circles
+    of radius ``radius_fraction × clearance`` around each crossing, ``iterations`` halvings).
+
+    The formula uses the normals ``n_ω = W_1ᵀ Q_1(ω) w_{2,k}`` (eq. 23); ``opening`` orients each
+    facet as a half-line leaving the crossing into its own region. Returns :class:`DihedralAngles`.
+    """
+    if not 0 < radius_fraction < 1:
+        raise ValueError(f"radius_fraction must lie in (0, 1), got {radius_fraction!r}")
+    if not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations must be a positive int, got {iterations!r}")
+    cr = crossings(net, extent, units=units, boundaries=boundaries)
+    net = _float64(net)
+    W1, _ = _effective(net, 1)
+    w1 = net.layers[0].weight.detach()[cr.boundary]                  # w_{1,i} (the paper's, unscaled)
+    n_on, n_off = _normals(net, cr.unit, cr.codes), _normals(net, cr.unit, cr.codes_other)
+    bn = W1[cr.boundary]
+    d_on = _half_line(n_on, torch.ones(len(cr), dtype=torch.float64), bn)
+    d_off = _half_line(n_off, -torch.ones(len(cr), dtype=torch.float64), bn)
+    result = DihedralAngles(cr, line_angle(n_on, w1), line_angle(n_off, w1), line_angle(n_on, n_off),
+                            direction_angle(d_on, d_off))
+    if measure and len(cr):
+        result.measured = _measure(net, cr, radius_fraction, iterations)
+    return result
+
+
+@torch.no_grad()
+def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
+    """Eqs. (24)–(26) at one crossing as ``σ_{1,i}`` is multiplied by each of ``scales`` ``(S,)``.
+
+    The crossing itself does not move: on ``H_{1,i}`` the output ``z_{1,i}`` is 0 whatever
+    ``σ_{1,i}``, so ``h_{2,k}(p)`` stays 0; only the facets' normals turn,
+    ``n_ω(σ) = n_ω^{(−i)} + w_{2,k,i} q_i(ω) (γ_i/σ_{1,i}) w_{1,i}``. Returns a dict of ``(S,)``
+    tensors with the keys of :class:`DihedralAngles` (radians), plus ``"scales"``.
+    Needs a BN network (``σ`` exists only there).
+    """
+    if net.mode != "bn":
+        raise ValueError(f"fold_curve varies σ, which exists only for mode='bn' (this network is {net.mode!r})")
+    if not (isinstance(index, int) and 0 <= index < len(crossings_)):
+        raise ValueError(f"index must be an int in 0..{len(crossings_) - 1}, got {index!r}")
+    scales = torch.as_tensor(scales, dtype=torch.float64).reshape(-1)
+    if not bool((scales > 0).all()) or not bool(torch.isfinite(scales).all()):
+        raise ValueError("scales must be positive and finite (σ → 0 makes eq. (2) undefined)")
+    net = _float64(net)
+    k, i = crossings_.unit[index:index + 1], int(crossings_.boundary[index])
+    w1 = net.layers[0].weight.detach()
+    s, _ = _scale_shift(net, 1)
+    normals = []
+    for codes in (crossings_.codes[index:index + 1], crossings_.codes_other[index:index + 1]):
+        rest = codes.clone()
+        rest[:, i] = 0.0
+        base = _normals(net, k, rest)                                       # (1, 2) without unit i
+        coef = net.layers[1].weight.detach()[k, i] * codes[0, i] * s[i]     # at scale 1
+        normals.append(base + (coef / scales)[:, None] * w1[i][None])
+    n_on, n_off = normals
+    W1, _ = _effective(net, 1)
+    bn = W1[i].expand_as(n_on)
+    ones = torch.ones(len(scales), dtype=torch.float64)
+    opening = direction_angle(_half_line(n_on, ones, bn), _half_line(n_off, -ones, bn))
+    return {"scales": scales, "to_boundary": line_angle(n_on, w1[i][None]),
+            "to_boundary_other": line_angle(n_off, w1[i][None]), "between": line_angle(n_on, n_off),
+            "opening": opening}
