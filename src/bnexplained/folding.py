@@ -19,22 +19,27 @@ import copy
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from .partition import _extent
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
-           "fold_curve", "line_angle", "direction_angle"]
+           "fold_curve", "FoldingScene", "line_angle", "direction_angle"]
 
 
 # ---------------------------------------------------------------------------------------------- basics
 def _float64(net):
-    """A float64 CPU copy of ``net`` with stored statistics (geometry is done in float64)."""
+    """``net`` in float64 on the CPU with stored statistics (geometry is done in float64): the network
+    itself when it already is, else a copy (nothing here modifies it)."""
     if not hasattr(net, "layers") or not hasattr(net, "widths"):
         raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
     if net.mode == "bn" and not net.statistics_set():
         raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) "
                          "(or net.set_statistics(...)) first")
+    p = net.layers[0].weight
+    if p.dtype == torch.float64 and p.device.type == "cpu":
+        return net
     return copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
 
 
@@ -394,3 +399,85 @@ def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
     return {"scales": scales, "to_boundary": line_angle(n_on, w1[i][None]),
             "to_boundary_other": line_angle(n_off, w1[i][None]), "between": line_angle(n_on, n_off),
             "opening": opening}
+
+
+class FoldingScene:
+    """Figure 2(c)'s geometry for a 2-D-input BN network, precomputed once.
+
+    Scaling ``σ_{1,i}`` by ``c`` divides ``z_{1,i}`` by ``c`` (the activation is positively
+    homogeneous), so layer 2's projections on a grid are ``U_2 + (1/c − 1) z_{1,i} w_{2,:,i}``: one
+    update per slider move, then one contour per layer-2 unit at its zero level (``μ_2`` fixed).
+    Layer 1's hyperplanes do not move (eq. 5 has no σ). For each ``i`` one crossing of ``H_{1,i}``
+    with a layer-2 folded hyperplane is *marked*: among those inside the data's bounding box, the
+    one farthest from every other layer-1 hyperplane (where the fold is easiest to see); :meth:`curve` gives its
+    angles (24)–(26) over a range of scales (:func:`fold_curve`).
+    """
+
+    def __init__(self, net, X, *, extent=None, resolution: int = 200, scales=None):
+        from .partition import data_extent, folded_hyperplane_lines, make_grid
+
+        if net.mode != "bn":
+            raise ValueError(f"Figure 2(c) varies σ, which exists only for mode='bn' (this network is {net.mode!r})")
+        _check_two_layers(net)
+        self.net = _float64(net)
+        self.X = torch.as_tensor(X).detach().to("cpu", torch.float64)
+        self.extent = _extent(data_extent(self.X) if extent is None else extent)
+        grid = make_grid(self.extent, resolution, dtype=torch.float64)
+        self.xs, self.ys = grid.xs.numpy(), grid.ys.numpy()
+        self.shape = grid.shape
+        z1 = self.net.layer_inputs(grid.points, "stored")[1].detach()
+        self.W2 = self.net.weights[1].detach()
+        self.z1 = z1.numpy()
+        self.U2 = (z1 @ self.W2.T).numpy()
+        s2, t2 = _scale_shift(self.net, 2)
+        self.levels = (-t2 / s2).numpy()                       # h_2 = 0  ⇔  u_2 = μ_2 (γ = 1, β = 0)
+        self.layer1 = folded_hyperplane_lines(self.net, self.extent, 64)[0]
+        self.crossings = crossings(self.net, self.extent)
+        lo, hi = self.X.min(0).values, self.X.max(0).values
+        near = ((self.crossings.points >= lo) & (self.crossings.points <= hi)).all(1)
+        self.marked = {}
+        for i in range(self.net.widths[1]):
+            idx = torch.nonzero((self.crossings.boundary == i) & near).flatten()
+            if len(idx):                                   # the most isolated crossing among the data
+                self.marked[i] = int(idx[self.crossings.clearance[idx].argmax()])
+        self.scales = torch.logspace(-3, 2, 161, dtype=torch.float64) if scales is None else \
+            torch.as_tensor(scales, dtype=torch.float64)
+        self._curves = {}
+
+    def _check(self, boundary: int, scale: float) -> None:
+        if not (isinstance(boundary, int) and 0 <= boundary < self.net.widths[1]):
+            raise ValueError(f"boundary must be an int in 0..{self.net.widths[1] - 1}, got {boundary!r}")
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be positive and finite (σ → 0 makes eq. (2) undefined), got {scale!r}")
+
+    def layer2_lines(self, boundary: int, scale: float) -> list:
+        """Every layer-2 folded hyperplane with ``σ_{1,i}`` multiplied by ``scale``: ``lines[k]`` is a list
+        of ``(M, 2)`` polylines (marching squares on the cached grid)."""
+        import contourpy
+
+        self._check(boundary, scale)
+        U = self.U2 + (1.0 / scale - 1.0) * self.z1[:, boundary:boundary + 1] * self.W2[:, boundary].numpy()[None]
+        U = U.reshape(*self.shape, -1)
+        out = []
+        for k in range(U.shape[-1]):
+            gen = contourpy.contour_generator(self.xs, self.ys, U[..., k], line_type="Separate")
+            out.append([seg for seg in gen.lines(float(self.levels[k])) if len(seg) > 1])
+        return out
+
+    def curve(self, boundary: int) -> dict | None:
+        """Eqs. (24)–(26) at the marked crossing of ``H_{1,i}`` over ``self.scales`` (cached), or ``None``
+        when no layer-2 folded hyperplane crosses ``H_{1,i}`` inside the box."""
+        self._check(boundary, 1.0)
+        if boundary not in self.marked:
+            return None
+        if boundary not in self._curves:
+            self._curves[boundary] = fold_curve(self.net, self.crossings, self.marked[boundary], self.scales)
+        return self._curves[boundary]
+
+    def angles(self, boundary: int, scale: float) -> dict | None:
+        """Eqs. (24)–(26) (radians) at the marked crossing with ``σ_{1,i}`` multiplied by ``scale``."""
+        self._check(boundary, scale)
+        if boundary not in self.marked:
+            return None
+        c = fold_curve(self.net, self.crossings, self.marked[boundary], [scale])
+        return {key: float(v[0]) for key, v in c.items()}

@@ -15,7 +15,11 @@ class Dashboard:
 
     ``values`` holds the current control values; ``update()`` redraws and stores the PNG in
     ``self.image`` (an ``ipywidgets.Image``). Display the dashboard itself in a notebook.
+    A subclass that keeps its axes between moves (updating artists in place, which is much
+    faster than rebuilding them) sets ``clear_on_update = False`` and clears the figure itself.
     """
+
+    clear_on_update: bool = True
 
     def __init__(self, controls: dict, *, figsize=(6, 3), dpi: int = 80):
         self.controls = controls
@@ -37,7 +41,8 @@ class Dashboard:
 
     def update(self) -> None:
         """Redraw for the current control values and re-encode the PNG (what a slider move costs)."""
-        self.fig.clear()
+        if self.clear_on_update:
+            self.fig.clear()
         text = self.draw(self.fig, **self.values)
         if text is not None:
             self.readout.value = text

@@ -1,0 +1,197 @@
+"""Drawing for the many-layer chapters: Figure 2 (μ translates, σ folds) and Figure 9 (TLS colouring).
+
+The geometry comes from :mod:`bnexplained.translation` (``TranslationScene``) and
+:mod:`bnexplained.folding` (``FoldingScene``); these functions only draw it, on a given figure,
+so a dashboard and its kernel-free fallback share them.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from matplotlib import cm, colors
+
+from .core import BLUE, GREY, RED, draw_data, draw_lines, style_axes
+
+__all__ = ["TranslationFigure", "FoldingFigure", "draw_translation", "draw_folding", "draw_tls_colored",
+           "plot_fold_curves"]
+
+_DEG = 180 / math.pi
+_INK = "#222222"
+
+
+def _np(t):
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
+
+def _slice_box(coords: np.ndarray, mesh: list, margin: float = 0.15) -> tuple:
+    """A square view of the slice around the data, wide enough to show the mesh near it."""
+    pts = np.concatenate([coords] + [m for m in mesh])
+    lo = np.percentile(pts, 2, axis=0)
+    hi = np.percentile(pts, 98, axis=0)
+    lo, hi = np.minimum(lo, coords.min(0)), np.maximum(hi, coords.max(0))
+    centre, half = (lo + hi) / 2, (hi - lo).max() / 2 * (1 + margin)
+    return (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+
+
+class TranslationFigure:
+    """Figure 2(a)(b) on ``fig`` for one unit and one data point, redrawn in place by :meth:`set_mu`.
+
+    Left, the 2-D slice of layer ℓ's input space (:class:`~bnexplained.translation.LayerSlice`): the
+    images of input-space grid lines (light grey), the data's layer inputs, ``H_{ℓ,k}`` (blue).
+    Right, input space: earlier layers' folded hyperplanes (grey), ``F_{ℓ,k}`` (blue), the data.
+    The hyperplanes at ``reference_mu`` (default: the stored ``μ_{ℓ,k}``) stay dashed on both sides;
+    data point ``point`` (an index, or ``None``) is red, with its distances to ``H`` and ``F``.
+    """
+
+    def __init__(self, fig, scene, unit: int, *, point: int | None = 0, reference_mu: float | None = None,
+                 titles: bool = True):
+        self.scene, self.unit, self.point = scene, unit, point
+        self.ref = float(scene.mu[unit]) if reference_mu is None else float(reference_mu)
+        self.ax_z, self.ax_x = ax_z, ax_x = fig.subplots(1, 2)
+        info = scene.slice(unit)
+        self.slice, coords = info["slice"], info["data"]
+        box = _slice_box(coords, info["mesh"])
+        draw_lines(ax_z, info["mesh"], color=GREY, lw=0.5, alpha=0.6)
+        a = self.slice.offset(self.ref)
+        ax_z.plot([a, a], box[2:], ls="--", color=GREY, lw=1.2)
+        (self.h_line,) = ax_z.plot([a, a], box[2:], color=BLUE, lw=1.8)
+        draw_data(ax_z, coords, size=8)
+        style_axes(ax_z, box)
+        for lay in scene.earlier:
+            draw_lines(ax_x, [seg for u in lay for seg in u], color=GREY, lw=0.8)
+        draw_lines(ax_x, scene.folded_lines(unit, self.ref), color=GREY, lw=1.2, linestyles="--")
+        self.f_lines = draw_lines(ax_x, [], color=BLUE, lw=1.8)
+        draw_data(ax_x, scene.X, size=8)
+        style_axes(ax_x, scene.extent)
+        if point is not None:
+            self.x, self.c = scene.X[point].numpy(), coords[point]
+            (self.z_seg,) = ax_z.plot([], [], color=RED, lw=1.4)
+            (self.x_seg,) = ax_x.plot([], [], color=RED, lw=1.4)
+            ax_z.scatter([self.c[0]], [self.c[1]], s=40, color=RED, zorder=6)
+            ax_x.scatter([self.x[0]], [self.x[1]], s=40, color=RED, zorder=6)
+            self.dz_ref = abs(self.c[0] - a)
+            self.dx_ref, _ = scene.nearest_on_lines(self.x, unit, self.ref)
+        #: the artists :meth:`set_mu` changes (a dashboard redraws only these)
+        self.dynamic = [self.h_line, self.f_lines] + ([self.z_seg, self.x_seg] if point is not None else [])
+        if titles:
+            ax_z.set_title(f"(a) layer {scene.layer}'s input space (2-D slice)", fontsize=10)
+            ax_x.set_title("(b) input space", fontsize=10)
+            ax_z.set_xlabel(f"along w{scene.layer},{unit + 1}", fontsize=9)
+
+    def set_mu(self, mu: float) -> str:
+        """Move ``H_{ℓ,k}`` and ``F_{ℓ,k}`` to ``μ_{ℓ,k} = mu``; returns an HTML readout of the distances."""
+        a = self.slice.offset(mu)
+        self.h_line.set_xdata([a, a])
+        self.f_lines.set_segments(self.scene.folded_lines(self.unit, mu))
+        if self.point is None:
+            return ""
+        self.z_seg.set_data([self.c[0], a], [self.c[1], self.c[1]])
+        dz = abs(self.c[0] - a)
+        dx, foot = self.scene.nearest_on_lines(self.x, self.unit, mu)
+        self.x_seg.set_data(*(([self.x[0], foot[0]], [self.x[1], foot[1]]) if foot is not None else ([], [])))
+        text = (f"d(z(x), H) = {dz:.3f} (dashed: {self.dz_ref:.3f}) &nbsp;|&nbsp; "
+                f"d(x, F) = {dx:.3f} (dashed: {self.dx_ref:.3f})")
+        if dz < self.dz_ref and not dx < self.dx_ref:
+            text += " &nbsp;<b style='color:#c0392b'>closer in layer 2, not in input space</b>"
+        return text
+
+
+def draw_translation(fig, scene, unit: int, mu: float, *, point: int | None = 0, reference_mu: float | None = None,
+                     titles: bool = True) -> str:
+    """Figure 2(a)(b) for ``μ_{ℓ,k} = mu`` drawn once (see :class:`TranslationFigure`); returns the readout."""
+    return TranslationFigure(fig, scene, unit, point=point, reference_mu=reference_mu, titles=titles).set_mu(mu)
+
+
+class FoldingFigure:
+    """Figure 2(c) on ``fig`` for one layer-1 unit ``i``, redrawn in place by :meth:`set_scale`.
+
+    Left, input space: layer-1 hyperplanes (grey, ``H_{1,i}`` red), every layer-2 folded hyperplane
+    (blue), the data and the circled crossing; right (with ``curves``), the crossing's angles
+    (24)–(26) against the scale of ``σ_{1,i}`` (:func:`plot_fold_curves`), the current scale marked.
+    """
+
+    def __init__(self, fig, scene, boundary: int, *, curves: bool = True, titles: bool = True):
+        self.scene, self.boundary = scene, boundary
+        axes = fig.subplots(1, 2 if curves else 1, squeeze=False)[0]
+        self.ax = ax = axes[0]
+        draw_lines(ax, [seg for k, unit in enumerate(scene.layer1) if k != boundary for seg in unit],
+                   color=GREY, lw=0.8)
+        draw_lines(ax, scene.layer1[boundary], color=RED, lw=1.8)
+        self.lines = draw_lines(ax, [], color=BLUE, lw=1.3)
+        draw_data(ax, scene.X, size=8)
+        style_axes(ax, scene.extent)
+        if boundary in scene.marked:
+            p = _np(scene.crossings.points[scene.marked[boundary]])
+            ax.scatter([p[0]], [p[1]], s=70, facecolors="none", edgecolors=_INK, linewidths=1.4, zorder=7)
+        self.marker = plot_fold_curves(axes[1], scene.curve(boundary), 1.0) if curves else None
+        if titles:
+            ax.set_title(f"input space; σ1,{boundary + 1} varies", fontsize=10)
+        #: the artists :meth:`set_scale` changes (a dashboard redraws only these)
+        self.dynamic = [self.lines] + ([self.marker] if self.marker is not None else [])
+
+    def set_scale(self, scale: float) -> str:
+        """Redraw layer 2 with ``σ_{1,i}`` multiplied by ``scale``; returns an HTML readout of the angles."""
+        scene, i = self.scene, self.boundary
+        self.lines.set_segments([seg for unit in scene.layer2_lines(i, scale) for seg in unit])
+        if self.marker is not None:
+            self.marker.set_xdata([scale, scale])
+        text = f"σ<sub>1,{i + 1}</sub> × {scale:.3g}: "
+        if i not in scene.marked:
+            return text + "no layer-2 folded hyperplane crosses this hyperplane inside the box"
+        a = scene.angles(i, scale)
+        k = int(scene.crossings.unit[scene.marked[i]])
+        return text + (f"at the circled crossing of F<sub>2,{k + 1}</sub> with H<sub>1,{i + 1}</sub>: "
+                       f"(24) {a['to_boundary'] * _DEG:.1f}°, (25) {a['to_boundary_other'] * _DEG:.1f}°, "
+                       f"(26) {a['between'] * _DEG:.1f}°, opening {a['opening'] * _DEG:.1f}°")
+
+
+def draw_folding(fig, scene, boundary: int, scale: float, *, curves: bool = True, titles: bool = True) -> str:
+    """Figure 2(c) with ``σ_{1,i}`` multiplied by ``scale``, drawn once (see :class:`FoldingFigure`)."""
+    return FoldingFigure(fig, scene, boundary, curves=curves, titles=titles).set_scale(scale)
+
+
+def plot_fold_curves(ax, curve: dict | None, scale: float | None = None):
+    """Angles (24), (25), (26) and the opening (degrees) against the σ scale, log axis, at one crossing.
+
+    Returns the vertical line marking ``scale`` (or ``None``)."""
+    if curve is None:
+        ax.text(0.5, 0.5, "no crossing in view", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return None
+    s = _np(curve["scales"])
+    ax.plot(s, _np(curve["to_boundary"]) * _DEG, color=BLUE, lw=1.6, label="(24) F_ω vs H")
+    ax.plot(s, _np(curve["to_boundary_other"]) * _DEG, color=BLUE, lw=1.6, ls="--", label="(25) F_ω' vs H")
+    ax.plot(s, _np(curve["between"]) * _DEG, color=RED, lw=1.6, label="(26) F_ω vs F_ω'")
+    ax.plot(s, _np(curve["opening"]) * _DEG, color=GREY, lw=1.4, label="opening")
+    marker = ax.axvline(scale, color=_INK, lw=0.8) if scale is not None else None
+    ax.set_xscale("log")
+    ax.minorticks_off()                               # fewer artists: the dashboard redraws this panel
+    ticks = [t for t in (1e-3, 1e-2, 1e-1, 1, 10, 100) if s.min() <= t <= s.max()]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_ylim(0, 181)
+    ax.set_yticks([0, 45, 90, 135, 180])
+    ax.set_xlabel("σ1,i × scale", fontsize=9)
+    ax.set_ylabel("degrees", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7, loc="center left", frameon=False)
+    ax.set_title("angles at the circled crossing", fontsize=10)
+    return marker
+
+
+def draw_tls_colored(ax, lines: list, errors, *, norm=None, cmap: str = "viridis", lw: float = 1.6):
+    """Folded hyperplanes coloured by their TLS fitting error ``σ²_{ℓ,k}/‖w_{ℓ,k}‖²`` (eq. 8), Figure 9.
+
+    ``lines[k]`` is unit ``k``'s list of polylines, ``errors`` ``(D,)``; ``norm`` (a matplotlib
+    ``Normalize``, log by default over ``errors``) lets panels share a colour scale. Returns the
+    ``ScalarMappable`` for a colour bar.
+    """
+    errors = _np(errors).astype(float)
+    if norm is None:
+        norm = colors.LogNorm(vmin=errors.min(), vmax=errors.max())
+    mapper = cm.ScalarMappable(norm=norm, cmap=cmap)
+    order = np.argsort(-errors)                       # smallest error drawn last, on top
+    for k in order:
+        draw_lines(ax, lines[k], color=mapper.to_rgba(errors[k]), lw=lw)
+    return mapper
