@@ -8,8 +8,10 @@ Modules, one idea each:
 * ``device``        – where tensors live (CUDA when present, else CPU)
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
+* ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
+* ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -18,6 +20,8 @@ Modules, one idea each:
 """
 from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
+from . import training
+from .convnets import ResNet9
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
 from .partition import (
@@ -36,3 +40,4 @@ __all__ = [
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
 ]
+__all__ += ["ResNet9", "training"]  # convnets, training (infra)
