@@ -58,6 +58,8 @@ def _effective(net, layer: int):
 
 
 def _check_two_layers(net):
+    if not hasattr(net, "layers") or not hasattr(net, "widths"):
+        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
     if net.depth < 2:
         raise ValueError(f"Theorem 3 needs a network with at least 2 layers, got {net.depth}")
 
