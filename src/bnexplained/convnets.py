@@ -24,7 +24,6 @@ and max-pooling and the residual sums are piecewise affine too.
 from __future__ import annotations
 
 import copy
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +31,7 @@ from torch import nn
 
 from .device import as_tensor
 from .networks import _gain, activate, code_slope
-from .normalization import MODES, STATISTICS, Normalization
+from .normalization import MODES, Normalization, NormalizedNetwork
 
 __all__ = ["ResNet9"]
 
@@ -68,7 +67,7 @@ class _Stop(Exception):
         self.u = u
 
 
-class ResNet9(nn.Module):
+class ResNet9(NormalizedNetwork, nn.Module):
     """DAWNBench ResNet9 built on :class:`Normalization`: modes ``"bn"``, ``"zero_bias"``, ``"random_bias"``.
 
     Parameters
@@ -85,6 +84,8 @@ class ResNet9(nn.Module):
     in ``eval()`` mode the stored ones (:meth:`fit_statistics` / :meth:`set_statistics`).
     ``forward`` and ``preactivations`` also take ``statistics="batch"`` or ``"stored"``.
     """
+
+    _layer_list = "units"
 
     def __init__(self, in_channels: int = 3, num_classes: int = 10, *, width: int = 64, mode: str = "bn",
                  activation: str = "leaky_relu", alpha: float = 0.1, learnable_affine: bool = False,
@@ -123,42 +124,6 @@ class ResNet9(nn.Module):
             self.to(device)
 
     # ------------------------------------------------------------------ basics
-    @property
-    def depth(self) -> int:
-        """The number of conv units with an activation (8)."""
-        return len(self.units)
-
-    @property
-    def weights(self) -> list:
-        """``[W_1, ..., W_8]``, each ``(C_out, C_in, 3, 3)`` (views of the parameters)."""
-        return [unit.weight for unit in self.units]
-
-    @property
-    def mu(self) -> list:
-        """Stored BN means ``[μ_1, ..., μ_8]`` (one per channel)."""
-        self._require_bn("mu")
-        return [unit.norm.mu for unit in self.units]
-
-    @property
-    def sigma(self) -> list:
-        """Stored BN standard deviations ``[σ_1, ..., σ_8]`` (one per channel)."""
-        self._require_bn("sigma")
-        return [unit.norm.sigma for unit in self.units]
-
-    def _require_bn(self, what: str) -> None:
-        if self.mode != "bn":
-            raise ValueError(f"{what} exists only for mode='bn' (this network is {self.mode!r})")
-
-    def _param(self) -> torch.Tensor:
-        return self.units[0].weight
-
-    def _statistics(self, statistics: str | None) -> str:
-        if statistics is None:
-            return "batch" if self.training else "stored"
-        if statistics not in STATISTICS:
-            raise ValueError(f"statistics must be None or one of {STATISTICS}, got {statistics!r}")
-        return statistics
-
     def _check(self, x, *, name: str = "x", min_count: int = 1) -> torch.Tensor:
         """Validate images ``(N, C_in, H, W)``: real, finite, ``H, W ≥ 8``, at least ``min_count``."""
         t = as_tensor(x, name=name)
@@ -229,13 +194,6 @@ class ResNet9(nn.Module):
         """
         return torch.cat([(h >= 0).flatten(1) for h in self.preactivations(x, statistics)], 1)
 
-    @staticmethod
-    def _back(t: torch.Tensor, x) -> torch.Tensor:
-        """Return results on the device the caller's tensor lives on."""
-        if isinstance(x, torch.Tensor) and t.device != x.device:
-            return t.to(x.device)
-        return t
-
     # ------------------------------------------------------------------ BN statistics
     @torch.no_grad()
     def fit_statistics(self, X, batch_size: int = 256) -> "ResNet9":
@@ -278,21 +236,6 @@ class ResNet9(nn.Module):
             unit.norm.set_statistics(mean, sigma)
         return self
 
-    def set_statistics(self, mu: Sequence | None = None, sigma: Sequence | None = None) -> "ResNet9":
-        """Set stored statistics by hand: lists of 8 per-channel vectors (``None`` keeps a unit's)."""
-        self._require_bn("set_statistics")
-        for name, values in (("mu", mu), ("sigma", sigma)):
-            if values is not None and len(values) != self.depth:
-                raise ValueError(f"{name} must list {self.depth} per-unit vectors, got {len(values)}")
-        with torch.no_grad():
-            for i, unit in enumerate(self.units):
-                unit.norm.set_statistics(None if mu is None else mu[i], None if sigma is None else sigma[i])
-        return self
-
-    def statistics_set(self) -> bool:
-        """Whether every BN unit has stored statistics."""
-        return self.mode == "bn" and all(bool(unit.norm.statistics_set) for unit in self.units)
-
     def as_plain(self, statistics: str = "stored", X=None, batch_size: int = 256) -> "ResNet9":
         """The same function as a plain network (eq. 1): ``W_ℓ → diag(γ/σ) W_ℓ``, ``c_ℓ = β − γμ/σ``.
 
@@ -317,9 +260,7 @@ class ResNet9(nn.Module):
                         activation=self.activation, alpha=self.alpha, readout_scale=self.readout_scale,
                         dtype=p.dtype, device=p.device)
         with torch.no_grad():
-            for dst, unit in zip(plain.units, src.units):
-                dummy = torch.zeros(1, unit.norm.num_units, dtype=p.dtype, device=p.device)
-                s, t = unit.norm.scale_shift(dummy, "stored")
+            for dst, unit, (s, t) in zip(plain.units, src.units, src.folded_scale_shift()):
                 dst.weight.copy_(s.view(-1, 1, 1, 1) * unit.weight)
                 dst.norm.bias.copy_(t)
             plain.readout.load_state_dict(self.readout.state_dict())
