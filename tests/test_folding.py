@@ -229,7 +229,7 @@ def test_sigma_to_zero_is_refused_clearly():
         folding.fold_curve(net, cr, 0, [0.0])
     with pytest.raises(ValueError, match="scales must be positive"):
         folding.fold_curve(net, cr, 0, [float("nan")])
-    scene = folding.FoldingScene(net, X, resolution=40)
+    scene = folding.FoldingScene(net, X)
     with pytest.raises(ValueError, match="scale must be positive"):
         scene.layer2_lines(0, 0.0)
     with pytest.raises(ValueError, match="sigma must be strictly positive"):

@@ -406,17 +406,21 @@ def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
 class FoldingScene:
     """Figure 2(c)'s geometry for a 2-D-input BN network, precomputed once.
 
-    Scaling ``σ_{1,i}`` by ``c`` divides ``z_{1,i}`` by ``c`` (the activation is positively
-    homogeneous), so layer 2's projections on a grid are ``U_2 + (1/c − 1) z_{1,i} w_{2,:,i}``: one
-    update per slider move, then one contour per layer-2 unit at its zero level (``μ_2`` fixed).
-    Layer 1's hyperplanes do not move (eq. 5 has no σ). For each ``i`` one crossing of ``H_{1,i}``
-    with a layer-2 folded hyperplane is *marked*: among those inside the data's bounding box, the
-    one farthest from every other layer-1 hyperplane (where the fold is easiest to see); :meth:`curve` gives its
-    angles (24)–(26) over a range of scales (:func:`fold_curve`).
+    Layer 1's hyperplanes do not move when ``σ_{1,i}`` does (eq. 5 has no σ), so the exact partition
+    of layer 1 (``bnx.exact_partition``) is computed once. On each of its regions
+    ``z_1 = A_1 x + B_1``; multiplying ``σ_{1,i}`` by ``c`` divides row ``i`` of ``A_1, B_1`` by ``c``
+    (the activation is positively homogeneous), so layer 2's pre-activation maps become
+    ``G_2 + (1/c − 1) W̃_{2,:,i} ⊗ A_{1,i}`` (and the same for the offsets), with ``μ_2`` fixed. One clip
+    of the layer-1 regions per slider move gives every layer-2 facet exactly (:meth:`layer2_facets`).
+    For each ``i`` one crossing of ``H_{1,i}`` with a layer-2 folded hyperplane is *marked*: among
+    those inside the data's bounding box, the one farthest from every other layer-1 hyperplane
+    (where the fold is easiest to see); :meth:`curve` gives its angles (24)–(26) over a range of
+    scales (:func:`fold_curve`).
     """
 
-    def __init__(self, net, X, *, extent=None, resolution: int = 200, scales=None):
-        from .partition import data_extent, folded_hyperplane_lines, make_grid
+    def __init__(self, net, X, *, extent=None, scales=None):
+        from .exact import exact_partition
+        from .partition import data_extent
 
         if net.mode != "bn":
             raise ValueError(f"Figure 2(c) varies σ, which exists only for mode='bn' (this network is {net.mode!r})")
@@ -424,16 +428,14 @@ class FoldingScene:
         self.net = _float64(net)
         self.X = torch.as_tensor(X).detach().to("cpu", torch.float64)
         self.extent = _extent(data_extent(self.X) if extent is None else extent)
-        grid = make_grid(self.extent, resolution, dtype=torch.float64)
-        self.xs, self.ys = grid.xs.numpy(), grid.ys.numpy()
-        self.shape = grid.shape
-        z1 = self.net.layer_inputs(grid.points, "stored")[1].detach()
-        self.W2 = self.net.weights[1].detach()
-        self.z1 = z1.numpy()
-        self.U2 = (z1 @ self.W2.T).numpy()
-        s2, t2 = _scale_shift(self.net, 2)
-        self.levels = (-t2 / s2).numpy()                       # h_2 = 0  ⇔  u_2 = μ_2 (γ = 1, β = 0)
-        self.layer1 = folded_hyperplane_lines(self.net, self.extent, 64)[0]
+        self.partition = exact_partition(self.net, self.extent)
+        G1, g1 = self.partition.preactivation_maps(1, of=1)      # h_1 on each layer-1 region
+        q1 = self.partition.codes(1, of=1)
+        self.A1, self.B1 = q1[..., None] * G1, q1 * g1          # z_1 = A_1 x + B_1 there (eq. 15)
+        self.W2, self.b2 = _effective(self.net, 2)
+        #: layer 1's hyperplanes, one list of ``(2, 2)`` segments per unit
+        f1 = self.partition.facets(1)
+        self.layer1 = [f1.select(f1.unit == i).lines() for i in range(self.net.widths[1])]
         self.crossings = crossings(self.net, self.extent)
         lo, hi = self.X.min(0).values, self.X.max(0).values
         near = ((self.crossings.points >= lo) & (self.crossings.points <= hi)).all(1)
@@ -452,19 +454,24 @@ class FoldingScene:
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"scale must be positive and finite (σ → 0 makes eq. (2) undefined), got {scale!r}")
 
-    def layer2_lines(self, boundary: int, scale: float) -> list:
-        """Every layer-2 folded hyperplane with ``σ_{1,i}`` multiplied by ``scale``: ``lines[k]`` is a list
-        of ``(M, 2)`` polylines (marching squares on the cached grid)."""
-        import contourpy
+    def layer2_facets(self, boundary: int, scale: float):
+        """Every facet of layer 2's folded hyperplanes with ``σ_{1,i}`` multiplied by ``scale`` (exact), as a
+        ``bnx.Facets``."""
+        from .exact import _layer_facets
 
         self._check(boundary, scale)
-        U = self.U2 + (1.0 / scale - 1.0) * self.z1[:, boundary:boundary + 1] * self.W2[:, boundary].numpy()[None]
-        U = U.reshape(*self.shape, -1)
-        out = []
-        for k in range(U.shape[-1]):
-            gen = contourpy.contour_generator(self.xs, self.ys, U[..., k], line_type="Separate")
-            out.append([seg for seg in gen.lines(float(self.levels[k])) if len(seg) > 1])
-        return out
+        A, B = self.A1.clone(), self.B1.clone()
+        A[:, boundary] /= scale
+        B[:, boundary] /= scale
+        G = torch.matmul(self.W2, A)                               # (R, D_2, 2)
+        g = B @ self.W2.T + self.b2
+        V, n = self.partition.vertices(1)
+        facets, _ = _layer_facets(V, n, G, g, max(abs(v) for v in self.extent))
+        return facets
+
+    def layer2_lines(self, boundary: int, scale: float) -> list:
+        """:meth:`layer2_facets` as a list of ``(2, 2)`` segments, for drawing."""
+        return self.layer2_facets(boundary, scale).lines()
 
     def curve(self, boundary: int) -> dict | None:
         """Eqs. (24)–(26) at the marked crossing of ``H_{1,i}`` over ``self.scales`` (cached), or ``None``

@@ -7,10 +7,10 @@ Unit ``k`` of layer ``ℓ`` sees its input ``z_{ℓ−1}(x)`` through one number
 the first and slides the second through the level sets of ``u``; nothing else changes
 (``σ_{ℓ,k}`` does not enter either set).
 
-:class:`TranslationScene` holds what a live Figure 2(a)(b) needs for a 2-D-input network:
-``u`` for every unit of the layer on a grid (so ``F_{ℓ,k}`` at a new ``μ`` is one contour), a
-2-D slice of layer ℓ's input space per unit (:func:`layer_slice`), and the images of data
-and of input-space grid lines in that slice.
+:func:`translated_facets` computes ``F_{ℓ,k}`` exactly for many ``μ`` from one exact partition,
+:func:`translated_distance` the distances of eq. (12) to them; :class:`TranslationScene` holds what a
+live Figure 2(a)(b) needs: the exact partition, and a 2-D slice of layer ℓ's input space per unit
+(:func:`layer_slice`) with the images of the data and of input-space grid lines in it.
 """
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from .device import check_points
-from .partition import _extent, data_extent, folded_hyperplane_lines, make_grid
+from .partition import _extent, data_extent
 
-__all__ = ["projection", "hyperplane_distance_of", "LayerSlice", "layer_slice", "TranslationScene"]
+__all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "LayerSlice", "layer_slice",
+           "TranslationScene"]
 
 
 def _check_layer(net, layer: int, unit: int) -> None:
@@ -50,9 +51,10 @@ def projection(net, x, layer: int, unit: int) -> torch.Tensor:
     return (z @ net.weights[layer - 1][unit]).detach()
 
 
-def hyperplane_distance_of(z, w, mu) -> torch.Tensor:
+def _hyperplane_distance(z, w, mu) -> torch.Tensor:
     """Eq. (7): ``d(z, H) = |⟨w, z⟩ − μ| / ‖w‖`` for points ``z`` ``(N, D)``, a weight row ``w`` ``(D,)``
-    and one or more offsets ``mu`` (scalar, or ``(M,)`` giving ``(N, M)``). Raises for ``w = 0``."""
+    and one or more offsets ``mu`` (scalar, or ``(M,)`` giving ``(N, M)``). Raises for ``w = 0``.
+    (Chapter 3's one-layer module has the public version; this is the two-line formula inline.)"""
     w = torch.as_tensor(w)
     norm = w.norm()
     if not norm > 0:
@@ -61,6 +63,90 @@ def hyperplane_distance_of(z, w, mu) -> torch.Tensor:
     mu = torch.as_tensor(mu, dtype=w.dtype, device=w.device)
     u = z @ w
     return ((u[:, None] - mu[None]) if mu.ndim == 1 else (u - mu)).abs() / norm
+
+
+def _points_as(u: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Points ``z`` ``(N, D)`` with ``⟨w, z⟩ = u``: ``u w/‖w‖²`` (eq. 7 only needs ``⟨w, z⟩``)."""
+    return u[:, None].to(w) * w[None] / w.dot(w)
+
+
+def _offset(net, layer: int, unit: int) -> float:
+    """The offset of ``H_{ℓ,k}``: ``⟨w, z⟩ = offset`` where ``h_{ℓ,k} = 0`` (``μ − βσ/γ`` with BN, ``−c`` without)."""
+    s, t = net.layers[layer - 1].norm.scale_shift(
+        torch.zeros(1, net.widths[layer], dtype=net.weights[0].dtype, device=net.weights[0].device), "stored")
+    return float(-t[unit] / s[unit])
+
+
+def with_mu(net, layer: int, unit: int, mu: float):
+    """A copy of a BN network whose stored ``μ_{ℓ,k}`` is ``mu`` (everything else unchanged)."""
+    _check_layer(net, layer, unit)
+    if net.mode != "bn":
+        raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
+    _stored(net)
+    if not np.isfinite(float(mu)):
+        raise ValueError(f"mu must be finite, got {mu!r}")
+    out = copy.deepcopy(net)
+    m = out.mu[layer - 1].detach().clone()
+    m[unit] = float(mu)
+    out.set_statistics(mu=[m if j == layer - 1 else None for j in range(out.depth)])
+    return out
+
+
+def _shift_scale(net, layer: int, unit: int) -> tuple:
+    """``(s, μ)`` of unit ``k``: ``h_{ℓ,k} = s (u − μ) + β`` with ``s = γ/σ`` (stored statistics)."""
+    norm = net.layers[layer - 1].norm
+    return float(norm.gamma[unit] / norm.sigma[unit]), float(norm.mu[unit])
+
+
+@torch.no_grad()
+def translated_facets(partition, net, layer: int, unit: int, mus):
+    """The facets of ``F_{ℓ,k}`` (eq. 11) for each offset in ``mus`` ``(M,)``, exactly, from one exact partition.
+
+    Moving ``μ_{ℓ,k}`` changes neither layers ``1..ℓ−1`` nor the slope of ``h_{ℓ,k}`` on a region, only its
+    offset: ``h' = h + s (μ − μ')``. So the regions of ``partition`` (``bnx.exact_partition(net, extent)``)
+    before layer ℓ are clipped once per offset, all offsets at once. Returns a ``bnx.Facets`` whose
+    ``unit`` field holds the index ``m`` of the offset each facet belongs to.
+    """
+    from .exact import _layer_facets
+
+    _check_layer(net, layer, unit)
+    if net.mode != "bn":
+        raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
+    _stored(net)
+    mus = torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
+    if not bool(torch.isfinite(mus).all()):
+        raise ValueError("mus must be finite")
+    V, n = partition.vertices(layer - 1)
+    G, g = partition.preactivation_maps(layer, of=layer - 1)
+    s, mu0 = _shift_scale(net, layer, unit)
+    M = len(mus)
+    Gk = G[:, unit:unit + 1].expand(-1, M, -1)
+    gk = g[:, unit:unit + 1] + s * (mu0 - mus.to(g))[None]
+    scale = max(abs(v) for v in partition.extent)
+    facets, _ = _layer_facets(V, n, Gk, gk, scale)
+    return facets
+
+
+@torch.no_grad()
+def translated_distance(partition, net, x, layer: int, unit: int, mus) -> tuple:
+    """Eq. (12) for each offset in ``mus``: ``d(x, F_{ℓ,k}(μ))`` ``(N, M)``, exact in 2-D, and a mask ``(N, M)``
+    of the entries *certified* to equal the distance in the whole plane: the facets are only known inside
+    the partition's square, so a distance counts when it is below the distance from ``x`` to the square's
+    border (a nearer point outside would be farther than the border). ``inf`` where ``F`` misses the square.
+    """
+    from .exact import segment_distance
+
+    x = check_points(x, 2, name="x").to(torch.float64)
+    mus = torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
+    f = translated_facets(partition, net, layer, unit, mus)
+    d = torch.full((x.shape[0], len(mus)), float("inf"), dtype=torch.float64)
+    for m in range(len(mus)):
+        sel = f.unit == m
+        if sel.any():
+            d[:, m] = segment_distance(x, f.segments[sel])[0]
+    e = partition.extent
+    border = torch.stack([x[:, 0] - e[0], e[1] - x[:, 0], x[:, 1] - e[2], e[3] - x[:, 1]], 1).min(1).values
+    return d, d < border[:, None]
 
 
 @dataclass
@@ -120,44 +206,44 @@ def layer_slice(net, X, layer: int, unit: int) -> LayerSlice:
 
 
 class TranslationScene:
-    """Figure 2(a)(b)'s geometry for a 2-D-input network, precomputed once.
+    """Figure 2(a)(b)'s geometry for a 2-D-input BN network, precomputed once.
 
-    ``u`` of every unit of ``layer`` on a ``resolution²`` grid over ``extent`` (so ``F_{ℓ,k}`` at any
-    ``μ`` is one contour, :meth:`folded_lines`), the earlier layers' folded hyperplanes, and per
-    unit a :class:`LayerSlice` with the data and the images of input-space grid lines (``mesh``
-    lines of ``mesh_points`` points each) in its coordinates. Float64 throughout.
+    The exact partition of ``extent`` (``bnx.exact_partition``) gives the regions of layers ``1..ℓ−1``,
+    so ``F_{ℓ,k}`` at any ``μ`` is one clip of those regions (:meth:`folded_lines`, exact) and the
+    distance of eq. (12) is exact too (:meth:`nearest`). Per unit, a :class:`LayerSlice` of layer ℓ's
+    input space with the data and the images of input-space grid lines (``mesh`` lines of
+    ``mesh_points`` points each) in its coordinates. Float64 throughout.
     """
 
-    def __init__(self, net, X, *, layer: int = 2, extent=None, resolution: int = 200, mesh: int = 13,
-                 mesh_points: int = 120):
+    def __init__(self, net, X, *, layer: int = 2, extent=None, mesh: int = 13, mesh_points: int = 120):
+        from .exact import exact_partition
+
         if net.widths[0] != 2:
             raise ValueError(f"the scene needs a network with 2-D input, got D_0 = {net.widths[0]}")
         _check_layer(net, layer, 0)
+        if net.mode != "bn":
+            raise ValueError(f"Figure 2 moves μ, which exists only for mode='bn' (this network is {net.mode!r})")
         _stored(net)
         self.net = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
         self.X = check_points(X, 2, name="X", min_count=2).detach().to("cpu", torch.float64)
         self.layer = layer
         self.extent = _extent(data_extent(self.X) if extent is None else extent)
-        grid = make_grid(self.extent, resolution, dtype=torch.float64)
-        self.xs, self.ys = grid.xs.numpy(), grid.ys.numpy()
-        z = self.net.layer_inputs(grid.points, statistics="stored")[layer - 1].detach()
-        self.U = (z @ self.net.weights[layer - 1].detach().T).reshape(resolution, resolution, -1).numpy()
-        self.earlier = folded_hyperplane_lines(self.net, self.extent, resolution)[: layer - 1] if layer > 1 else []
-        self.data_u = (self.net.layer_inputs(self.X, "stored")[layer - 1].detach()
-                       @ self.net.weights[layer - 1].detach().T)
-        self.mu = (self.net.mu[layer - 1].detach().clone() if self.net.mode == "bn"
-                   else -self.net.layers[layer - 1].norm.bias.detach().clone())
+        self.partition = exact_partition(self.net, self.extent)
+        #: the earlier layers' folded hyperplanes, one list of ``(2, 2)`` segments per layer
+        self.earlier = [self.partition.facets(j).lines() for j in range(1, layer)]
+        Z = self.net.layer_inputs(self.X, "stored")[layer - 1].detach()
+        self.data_u = Z @ self.net.weights[layer - 1].detach().T
+        self.mu = self.net.mu[layer - 1].detach().clone()
         e = self.extent
         t = torch.linspace(0, 1, mesh_points, dtype=torch.float64)
         lines = []
         for v in torch.linspace(0, 1, mesh, dtype=torch.float64):
             lines.append(torch.stack([e[0] + v * (e[1] - e[0]) + 0 * t, e[2] + t * (e[3] - e[2])], 1))
             lines.append(torch.stack([e[0] + t * (e[1] - e[0]), e[2] + v * (e[3] - e[2]) + 0 * t], 1))
-        self._mesh_x = torch.cat(lines)
-        self._mesh_z = self.net.layer_inputs(self._mesh_x, "stored")[layer - 1].detach()
-        self._data_z = self.net.layer_inputs(self.X, "stored")[layer - 1].detach()
+        self._mesh_z = self.net.layer_inputs(torch.cat(lines), "stored")[layer - 1].detach()
+        self._data_z = Z
         self._mesh_count = len(lines)
-        self._slices, self._contours = {}, {}
+        self._slices = {}
 
     @property
     def units(self) -> int:
@@ -178,31 +264,18 @@ class TranslationScene:
             self._slices[unit] = {"slice": sl, "data": sl.coordinates(self._data_z).numpy(), "mesh": list(mesh)}
         return self._slices[unit]
 
+    def facets(self, unit: int, mu: float):
+        """The facets of ``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` (exact; :func:`translated_facets`)."""
+        return translated_facets(self.partition, self.net, self.layer, unit, [float(mu)])
+
     def folded_lines(self, unit: int, mu: float) -> list:
-        """``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu``: the level set ``{u = mu}`` as polylines (``(M, 2)`` arrays),
-        traced by marching squares on the cached grid (exact where ``u`` is affine across a cell)."""
-        import contourpy
+        """``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` as a list of ``(2, 2)`` segments, for drawing."""
+        return self.facets(unit, mu).lines()
 
-        _check_layer(self.net, self.layer, unit)
-        if not np.isfinite(mu):
-            raise ValueError(f"mu must be finite, got {mu!r}")
-        if unit not in self._contours:
-            self._contours[unit] = contourpy.contour_generator(self.xs, self.ys, self.U[..., unit],
-                                                               line_type="Separate")
-        return [seg for seg in self._contours[unit].lines(float(mu)) if len(seg) > 1]
+    def nearest(self, x, unit: int, mu: float) -> tuple:
+        """``(distance, foot)``: eq. (12) from a point ``x`` ``(2,)`` to ``F_{ℓ,k}`` at ``mu``, exact inside the
+        square, and the nearest point (``(inf, None)`` when ``F`` misses the square)."""
+        from .exact import segment_distance
 
-    def nearest_on_lines(self, x, unit: int, mu: float) -> tuple:
-        """``(distance, foot)``: the nearest point to ``x`` ``(2,)`` on :meth:`folded_lines` (eq. 12 on the
-        grid's polylines; ``(inf, None)`` when ``F`` misses the box)."""
-        x = np.asarray(x, dtype=float)
-        best, foot = np.inf, None
-        for seg in self.folded_lines(unit, mu):
-            a, b = seg[:-1], seg[1:]
-            ab = b - a
-            t = np.clip(((x - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-300), 0, 1)
-            p = a + t[:, None] * ab
-            d = np.linalg.norm(p - x, axis=1)
-            j = int(d.argmin())
-            if d[j] < best:
-                best, foot = float(d[j]), p[j]
-        return best, foot
+        d, near, _ = segment_distance(torch.as_tensor(np.asarray(x, dtype=float))[None], self.facets(unit, mu).segments)
+        return (float(d[0]), near[0].numpy()) if torch.isfinite(d[0]) else (float("inf"), None)

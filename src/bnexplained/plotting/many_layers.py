@@ -59,8 +59,8 @@ class TranslationFigure:
         (self.h_line,) = ax_z.plot([a, a], box[2:], color=BLUE, lw=1.8)
         draw_data(ax_z, coords, size=8)
         style_axes(ax_z, box)
-        for lay in scene.earlier:
-            draw_lines(ax_x, [seg for u in lay for seg in u], color=GREY, lw=0.8)
+        for segments in scene.earlier:
+            draw_lines(ax_x, segments, color=GREY, lw=0.8)
         draw_lines(ax_x, scene.folded_lines(unit, self.ref), color=GREY, lw=1.2, linestyles="--")
         self.f_lines = draw_lines(ax_x, [], color=BLUE, lw=1.8)
         draw_data(ax_x, scene.X, size=8)
@@ -72,7 +72,7 @@ class TranslationFigure:
             ax_z.scatter([self.c[0]], [self.c[1]], s=40, color=RED, zorder=6)
             ax_x.scatter([self.x[0]], [self.x[1]], s=40, color=RED, zorder=6)
             self.dz_ref = abs(self.c[0] - a)
-            self.dx_ref, _ = scene.nearest_on_lines(self.x, unit, self.ref)
+            self.dx_ref, _ = scene.nearest(self.x, unit, self.ref)
         #: the artists :meth:`set_mu` changes (a dashboard redraws only these)
         self.dynamic = [self.h_line, self.f_lines] + ([self.z_seg, self.x_seg] if point is not None else [])
         if titles:
@@ -89,7 +89,7 @@ class TranslationFigure:
             return ""
         self.z_seg.set_data([self.c[0], a], [self.c[1], self.c[1]])
         dz = abs(self.c[0] - a)
-        dx, foot = self.scene.nearest_on_lines(self.x, self.unit, mu)
+        dx, foot = self.scene.nearest(self.x, self.unit, mu)
         self.x_seg.set_data(*(([self.x[0], foot[0]], [self.x[1], foot[1]]) if foot is not None else ([], [])))
         text = (f"d(z(x), H) = {dz:.3f} (dashed: {self.dz_ref:.3f}) &nbsp;|&nbsp; "
                 f"d(x, F) = {dx:.3f} (dashed: {self.dx_ref:.3f})")
@@ -134,7 +134,7 @@ class FoldingFigure:
     def set_scale(self, scale: float) -> str:
         """Redraw layer 2 with ``σ_{1,i}`` multiplied by ``scale``; returns an HTML readout of the angles."""
         scene, i = self.scene, self.boundary
-        self.lines.set_segments([seg for unit in scene.layer2_lines(i, scale) for seg in unit])
+        self.lines.set_segments(scene.layer2_lines(i, scale))
         if self.marker is not None:
             self.marker.set_xdata([scale, scale])
         text = f"σ<sub>1,{i + 1}</sub> × {scale:.3g}: "

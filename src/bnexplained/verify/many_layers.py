@@ -5,11 +5,12 @@ import math
 
 import torch
 
-from .. import folding
-from ..partition import _extent
+from .. import folding, translation
+from ..device import check_points
+from ..partition import _extent, data_extent
 from .report import Report
 
-__all__ = ["theorem_3"]
+__all__ = ["theorem_2", "corollary_1", "theorem_3"]
 
 _DEG = 180 / math.pi
 
@@ -54,4 +55,143 @@ def theorem_3(net, extent=None, *, tol: float = 1e-9, angles: "folding.DihedralA
     rep.add("(26) over the crossings, degrees: median", float(fold.median()),
             note=f"min {float(fold.min()):.2f}, max {float(fold.max()):.2f}")
     rep.details.update(angles=angles, errors=errors)
+    return rep
+
+
+def _partition(net, extent, partition):
+    from ..exact import exact_partition
+
+    return exact_partition(net, extent) if partition is None else partition
+
+
+@torch.no_grad()
+def theorem_2(net, X, layer: int = 2, unit: int = 0, mus=None, *, extent=None, condition: str = "between",
+              partition=None, margin: float = 1e-9) -> Report:
+    """Theorem 2 on points: for each point ``x`` of ``X`` ``(N, 2)`` and each pair of offsets ``μ, μ'`` of unit
+    ``k`` of layer ℓ taken from ``mus`` ``(M,)`` with ``d(z(x), H) < d(z(x), H')`` (eq. 7, in layer ℓ's input
+    space), test ``d(x, F) < d(x, F')`` (eq. 12, exact in 2-D; :func:`~bnexplained.translation.translated_distance`).
+
+    ``condition="between"``: only pairs where ``μ`` lies between ``⟨w_{ℓ,k}, z_{ℓ−1}(x)⟩`` and ``μ'`` (the
+    translation toward the point does not cross it) — the condition the proof's intermediate-value
+    argument uses. ``condition="as_stated"``: every pair the theorem's hypothesis admits, crossing ones
+    included. Pairs are kept when both distances are certified (below the distance to the square's
+    border) and ``d(z, H)`` and ``d(z, H')`` differ by more than ``margin``. ``mus`` defaults to
+    ``μ̄_{ℓ,k} + σ_{ℓ,k} · linspace(−2.5, 2.5, 21)``; ``extent`` to a square three times the data's size.
+    """
+    if condition not in ("between", "as_stated"):
+        raise ValueError(f"condition must be 'between' or 'as_stated', got {condition!r}")
+    X = check_points(X, 2, name="X").detach().to("cpu", torch.float64)
+    if mus is None:
+        translation._check_layer(net, layer, unit)
+        if net.mode != "bn":
+            raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
+        mus = float(net.mu[layer - 1][unit]) + float(net.sigma[layer - 1][unit]) * torch.linspace(
+            -2.5, 2.5, 21, dtype=torch.float64)
+    mus = torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
+    if len(mus) < 2:
+        raise ValueError("mus must hold at least two offsets to compare")
+    extent = _extent(data_extent(X, margin=2.0) if extent is None else extent)
+    part = _partition(net, extent, partition)
+    dx, ok = translation.translated_distance(part, net, X, layer, unit, mus)
+    u = translation.projection(net, X, layer, unit).to(torch.float64)
+    w = net.weights[layer - 1][unit].detach().to(torch.float64)
+    dz = translation._hyperplane_distance(translation._points_as(u, w), w, mus)  # (N, M)
+    side = torch.sign(mus[None] - u[:, None])                                 # which side of z(x) each μ is
+    closer = dz[:, :, None] < dz[:, None, :] - margin                         # (N, a, b): H_a closer than H_b
+    valid = closer & ok[:, :, None] & ok[:, None, :] & (dx[:, None, :] > 0)
+    same = side[:, :, None] * side[:, None, :] > 0
+    pairs = valid & same if condition == "between" else valid
+    holds = dx[:, :, None] < dx[:, None, :]
+    n_pairs, n_bad = int(pairs.sum()), int((pairs & ~holds).sum())
+    label = ("μ between ⟨w, z(x)⟩ and μ' (no crossing)" if condition == "between"
+             else "as stated: any μ with d(z(x), H) < d(z(x), H')")
+    rep = Report(f"Theorem 2 ({label})", "a hyperplane closer to z(x) in layer ℓ's input space gives a folded "
+                 "hyperplane closer to x in input space")
+    rep.setting = (f"layer {layer}, unit {unit + 1} of a {net.activation} network {net.widths}; {X.shape[0]} points, "
+                   f"{len(mus)} offsets μ; exact folded distances over {part.num_regions[layer - 1]} regions of "
+                   f"layers 1..{layer - 1}")
+    rep.add("pairs (x, μ, μ') compared", n_pairs, passed=n_pairs > 0, note="nothing to compare" if not n_pairs else "")
+    if n_pairs:
+        frac = 1 - n_bad / n_pairs
+        rep.add("fraction where d(x, F) < d(x, F')", frac, 1.0, 0.0, n_bad == 0,
+                note=f"{n_bad} counterexamples" if n_bad else "")
+        crossing = valid & ~same
+        if condition == "as_stated" and crossing.any():
+            bad_cross = int((crossing & ~holds).sum())
+            rep.add("of which the translation crosses z(x): counterexamples", bad_cross,
+                    note=f"out of {int(crossing.sum())} crossing pairs")
+        if n_bad:
+            ratio = torch.where(pairs & ~holds, dx[:, :, None] / dx[:, None, :], torch.zeros(()).to(dx))
+            i, a, b = [int(v) for v in torch.nonzero(ratio == ratio.max())[0]]
+            rep.details["counterexample"] = {"point": i, "x": X[i], "mu": float(mus[a]), "mu_other": float(mus[b]),
+                                             "u": float(u[i]), "d_z": float(dz[i, a]), "d_z_other": float(dz[i, b]),
+                                             "d_x": float(dx[i, a]), "d_x_other": float(dx[i, b])}
+            c = rep.details["counterexample"]
+            rep.add("worst counterexample: d(x, F) / d(x, F')", c["d_x"] / c["d_x_other"],
+                    note=f"while d(z, H) / d(z, H') = {c['d_z'] / c['d_z_other']:.3f} (point {i})")
+    rep.details.update(mus=mus, d_x=dx, d_z=dz, certified=ok, u=u)
+    return rep
+
+
+@torch.no_grad()
+def corollary_1(net, layer: int = 2, unit: int = 0, *, extent=None, partition=None, samples: int = 400,
+                seed: int = 0, tol: float = 1e-9) -> Report:
+    """Corollary 1: ``z_{ℓ−1}(x) ∈ H_{ℓ,k}`` iff ``x ∈ F_{ℓ,k}``, on points of a 2-D-input network.
+
+    Three sets of points: ``samples`` points spread over the exact facets ``F_{ℓ,k,ω}`` (from
+    ``partition``, by default ``bnx.exact_partition(net, extent)``) must map onto ``H_{ℓ,k}``
+    (forward pass, eq. 7); points where ``h_{ℓ,k}`` changes sign, found by bisection on random segments
+    (forward passes only), must lie on the facets (exact distance, eq. 12); random points of the
+    square must be off both or on both. Distances are relative to the square's size, tolerance ``tol``.
+    """
+    translation._check_layer(net, layer, unit)
+    extent = _extent(2.0 if extent is None and partition is None else (extent or partition.extent))
+    part = _partition(net, extent, partition)
+    f = part.facets(layer, unit)
+    w = net.weights[layer - 1][unit].detach().to(torch.float64)
+    mu_k = translation._offset(net, layer, unit)
+    size = max(extent[1] - extent[0], extent[3] - extent[2])
+    rep = Report("Corollary 1", "z(x) lies on H_ℓ,k exactly when x lies on the folded hyperplane F_ℓ,k")
+    rep.setting = (f"layer {layer}, unit {unit + 1} of a {net.activation} network {net.widths}; {len(f)} facets "
+                   f"in the square {tuple(round(v, 3) for v in extent)}")
+    rep.add("facets of F_ℓ,k in the square", len(f), passed=len(f) > 0, note="nothing to check" if not len(f) else "")
+    if not len(f):
+        return rep
+    gen = torch.Generator().manual_seed(seed)
+    lengths = f.lengths
+    pick = torch.multinomial(lengths / lengths.sum(), samples, replacement=True, generator=gen)
+    t = torch.rand(samples, 1, generator=gen, dtype=torch.float64)
+    on_f = f.segments[pick, 0] + t * (f.segments[pick, 1] - f.segments[pick, 0])
+    scale_z = float(w.norm()) * size
+    z_on = translation.projection(net, on_f, layer, unit).double()
+    worst = float(((z_on - mu_k).abs() / w.norm()).max()) / max(1.0, scale_z)
+    rep.add("x on F ⇒ z(x) on H: max d(z(x), H), relative", worst, 0.0, tol, worst <= tol)
+    # points where h_{ℓ,k} = 0, found with forward passes only
+    a = extent[0] + (extent[1] - extent[0]) * torch.rand(4 * samples, 2, generator=gen, dtype=torch.float64)
+    a[:, 1] = extent[2] + (extent[3] - extent[2]) * a[:, 1].sub(extent[0]).div(extent[1] - extent[0])
+    b = a.flip(0)
+    ha = translation.projection(net, a, layer, unit).double() - mu_k
+    hb = translation.projection(net, b, layer, unit).double() - mu_k
+    keep = torch.sign(ha) * torch.sign(hb) < 0
+    a, b, ha = a[keep][:samples], b[keep][:samples], ha[keep][:samples]
+    for _ in range(60):
+        m = (a + b) / 2
+        hm = translation.projection(net, m, layer, unit).double() - mu_k
+        left = (torch.sign(hm) == torch.sign(ha))[:, None]
+        a, ha = torch.where(left, m, a), torch.where(left[:, 0], hm, ha)
+        b = torch.where(left, b, m)
+    roots = (a + b) / 2
+    d_roots = part.folded_hyperplane_distance(roots, layer, unit) / size
+    worst = float(d_roots.max()) if len(roots) else 0.0
+    rep.add("z(x) on H ⇒ x on F: max d(x, F), relative", worst, 0.0, tol, worst <= tol and len(roots) > 0,
+            note=f"{len(roots)} zero crossings found by bisection")
+    # random points: on neither
+    r = extent[0] + (extent[1] - extent[0]) * torch.rand(samples, 1, generator=gen, dtype=torch.float64)
+    r = torch.cat([r, extent[2] + (extent[3] - extent[2]) * torch.rand(samples, 1, generator=gen,
+                                                                         dtype=torch.float64)], 1)
+    off_z = (translation.projection(net, r, layer, unit).double() - mu_k).abs() / w.norm() / max(1.0, scale_z) > tol
+    off_x = part.folded_hyperplane_distance(r, layer, unit) / size > tol
+    agree = float((off_z == off_x).double().mean())
+    rep.add("random points: off H ⇔ off F (agreement)", agree, 1.0, 0.0, agree == 1.0)
+    rep.details.update(on_facets=on_f, roots=roots)
     return rep

@@ -64,8 +64,8 @@ class Figure2Translation(_Blitted):
     space (left) while ``F_{2,k}`` moves in input space (right). The dashed lines stay at the fitted
     ``μ̄_{2,k}``; the red point is one data point and its distances to both (Theorem 2)."""
 
-    def __init__(self, net, X, *, extent=None, resolution: int = 200):
-        self.scene = TranslationScene(net, X, layer=2, extent=extent, resolution=resolution)
+    def __init__(self, net, X, *, extent=None):
+        self.scene = TranslationScene(net, X, layer=2, extent=extent)
         n = self.scene.X.shape[0]
         controls = {
             "unit": W.IntSlider(value=1, min=1, max=self.scene.units, description="unit k"),
@@ -95,8 +95,8 @@ class Figure2Folding(_Blitted):
     hyperplanes fold where they cross ``H_{1,i}`` (red). Right: the angles (24)–(26) at the circled
     crossing over the whole range of ``σ_{1,i}``, the current value marked."""
 
-    def __init__(self, net, X, *, extent=None, resolution: int = 160):
-        self.scene = FoldingScene(net, X, extent=extent, resolution=resolution)
+    def __init__(self, net, X, *, extent=None):
+        self.scene = FoldingScene(net, X, extent=extent)
         controls = {
             "boundary": W.IntSlider(value=1, min=1, max=self.scene.net.widths[1], description="unit i"),
             "scale": W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.05, description="σ1,i ×",
