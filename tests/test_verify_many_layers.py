@@ -6,6 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bnexplained as bnx
+from bnexplained.exact import exact_partition
 from bnexplained import folding
 from strategies import networks, points, seeds
 
@@ -54,3 +55,122 @@ def test_theorem_3_fails_on_perturbed_angles_and_on_an_empty_box():
     assert not bnx.verify.theorem_3(net, angles=no_measure).held
     with pytest.raises(TypeError, match="angles must be"):
         bnx.verify.theorem_3(net, angles={"between": 0})
+
+
+# ---------------------------------------------------------------------------------------------- Theorem 2
+def _counterexample_net():
+    """The smallest counterexample to Theorem 2 as stated: layer 1 is the identity with leaky-ReLU (α = 0.1),
+    layer 2's unit reads z_{1,1}. So u(x) = max(α x_1, x_1): its level set at μ > 0 is the line x_1 = μ, at
+    μ < 0 the line x_1 = μ/α, ten times farther. At x = 0 (u = 0), μ = −0.2 is closer in layer 2's input
+    space than μ' = 0.5 (0.2 < 0.5), but its folded hyperplane is farther in input space (2 > 0.5)."""
+    W1 = torch.eye(2, dtype=torch.float64)
+    W2 = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    net = bnx.SplineMLP.from_weights([W1, W2], "leaky_relu", "bn", alpha=0.1, dtype=torch.float64)
+    return net.set_statistics(mu=[torch.zeros(2), torch.zeros(2)], sigma=[torch.ones(2), torch.ones(2)])
+
+
+def test_theorem_2_as_stated_has_a_counterexample_when_the_translation_crosses_the_point():
+    net = _counterexample_net()
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    rep = bnx.verify.theorem_2(net, x, 2, 0, mus=[-0.2, 0.5], extent=4.0, condition="as_stated")
+    assert not rep.held
+    c = rep.details["counterexample"]
+    assert (c["d_z"], c["d_z_other"]) == pytest.approx((0.2, 0.5), abs=1e-12)
+    assert (c["d_x"], c["d_x_other"]) == pytest.approx((2.0, 0.5), abs=1e-12)
+    # the corrected statement does not apply to this pair (μ is not between u(x) = 0 and μ'), so nothing to compare
+    between = bnx.verify.theorem_2(net, x, 2, 0, mus=[-0.2, 0.5], extent=4.0)
+    assert between["pairs (x, μ, μ') compared"].measured == 0
+
+
+def test_theorem_2_corrected_holds_on_the_same_counterexample_network_on_each_side():
+    net = _counterexample_net()
+    X = points(30, 2, 1)
+    rep = bnx.verify.theorem_2(net, X, 2, 0, mus=torch.linspace(-1.5, 1.5, 13), extent=25.0)
+    assert rep.held and rep["pairs (x, μ, μ') compared"].measured > 100
+
+
+@given(net=networks(d0=2, max_depth=3, max_width=6, modes=st.just("bn"), readout=None).filter(lambda n: n.depth >= 2),
+       seed=seeds, layer_pick=st.integers(0, 5), unit_pick=st.integers(0, 5))
+def test_theorem_2_holds_when_mu_lies_between_the_point_and_mu_prime(net, seed, layer_pick, unit_pick):
+    """The corrected Theorem 2 (the proof's intermediate-value argument): never a counterexample."""
+    X = points(40, 2, seed)
+    net.fit_statistics(X)
+    layer = 1 + layer_pick % net.depth
+    unit = unit_pick % net.widths[layer]
+    mus = float(net.mu[layer - 1][unit]) + float(net.sigma[layer - 1][unit]) * torch.linspace(-2, 2, 9)
+    rep = bnx.verify.theorem_2(net, X[:12], layer, unit, mus, extent=bnx.data_extent(X, margin=3.0))
+    assume(rep["pairs (x, μ, μ') compared"].measured > 0)
+    assert rep.held, str(rep)
+
+
+@given(net=networks(d0=2, max_depth=2, max_width=6, modes=st.just("bn"), readout=None), seed=seeds)
+def test_theorem_2_as_stated_holds_in_the_first_layer(net, seed):
+    """In layer 1 the input space is layer 1's input space: d(x, F_{1,k}) = d(x, H_{1,k}), no counterexample."""
+    X = points(40, 2, seed)
+    net.fit_statistics(X)
+    rep = bnx.verify.theorem_2(net, X[:12], 1, 0, extent=bnx.data_extent(X, margin=3.0), condition="as_stated")
+    assume(rep["pairs (x, μ, μ') compared"].measured > 0)
+    assert rep.held, str(rep)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_targeted_search_finds_counterexamples_to_theorem_2_as_stated_in_figure2_networks(seed):
+    """Figure 2's setting (two leaky-ReLU BN layers of 8 units, random weights): for every seed some unit has
+    crossing pairs whose folded hyperplane is farther although its hyperplane is closer."""
+    X = bnx.data.star(50)
+    net = bnx.widgets.figure2_network(X, seed=seed)
+    part = exact_partition(net, bnx.data_extent(X, margin=2.0))
+    for unit in range(8):
+        assert bnx.verify.theorem_2(net, X, 2, unit, partition=part).held
+        if not bnx.verify.theorem_2(net, X, 2, unit, partition=part, condition="as_stated").held:
+            return
+    raise AssertionError("no counterexample found")
+
+
+def test_theorem_2_checker_fails_on_broken_distances(monkeypatch):
+    from bnexplained import translation
+
+    net, X = _figure2()
+    real = translation.translated_distance
+    monkeypatch.setattr(translation, "translated_distance",
+                        lambda *a, **k: tuple(t.flip(1) for t in real(*a, **k)))        # μ order scrambled
+    assert not bnx.verify.theorem_2(net, X, 2, 0).held
+
+
+def test_theorem_2_bad_input():
+    net, X = _figure2()
+    with pytest.raises(ValueError, match="condition"):
+        bnx.verify.theorem_2(net, X, 2, 0, condition="paper")
+    with pytest.raises(ValueError, match="mus must hold at least two"):
+        bnx.verify.theorem_2(net, X, 2, 0, mus=[0.1])
+    with pytest.raises(ValueError, match="unit must be"):
+        bnx.verify.theorem_2(net, X, 2, 8)
+    with pytest.raises(ValueError, match="mode='bn'"):
+        bnx.verify.theorem_2(bnx.SplineMLP([2, 3, 3], "relu", "random_bias"), X, 2, 0)
+    with pytest.raises(ValueError, match="NaN"):
+        bnx.verify.theorem_2(net, torch.full((3, 2), float("nan")), 2, 0)
+
+
+# ---------------------------------------------------------------------------------------------- Corollary 1
+@given(net=networks(d0=2, max_depth=3, max_width=6, readout=None, modes=st.sampled_from(["bn", "random_bias"])),
+       seed=seeds, layer_pick=st.integers(0, 5))
+def test_corollary_1_holds_on_random_networks(net, seed, layer_pick):
+    X = points(40, 2, seed)
+    if net.mode == "bn":
+        net.fit_statistics(X)
+    layer = 1 + layer_pick % net.depth
+    rep = bnx.verify.corollary_1(net, layer, 0, extent=2.5, samples=100)
+    assume(rep["facets of F_ℓ,k in the square"].measured > 0)
+    assert rep.held, str(rep)
+
+
+def test_corollary_1_fails_with_the_partition_of_another_network():
+    from bnexplained import translation
+
+    net, X = _figure2()
+    other = translation.with_mu(net, 2, 0, float(net.mu[1][0]) + 0.05)
+    rep = bnx.verify.corollary_1(net, 2, 0, partition=exact_partition(other, bnx.data_extent(X)))
+    assert not rep.held
+    assert bnx.verify.corollary_1(net, 2, 0, extent=bnx.data_extent(X)).held
+    far = bnx.verify.corollary_1(net, 2, 0, extent=(50, 51, 50, 51))
+    assert not far.held
