@@ -7,11 +7,12 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 export MPLBACKEND := Agg
+# (the book build unsets it: with MPLBACKEND=Agg the kernels draw no inline figures)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 
-.PHONY: env book test unit notebooks build sync repository clean
+.PHONY: env book test unit notebooks build sync repository vendor clean
 
 env: $(STAMP)
 
@@ -22,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: env
-	$(JB) build .
+	env -u MPLBACKEND $(JB) build .
 	@echo "Open _build/html/index.html"
 
 test: env unit notebooks build
@@ -34,7 +35,7 @@ notebooks: env
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 --dist loadfile book/
 
 build: env
-	$(JB) build . -W --keep-going
+	env -u MPLBACKEND $(JB) build . -W --keep-going
 
 # After editing a chapter's .md, regenerate its paired .ipynb (outputs stay stripped).
 sync: env
@@ -46,6 +47,11 @@ repository: env
 	sed -i 's#^  url: .*#  url: $(URL)#' _config.yml
 	sed -i 's#git+https://github.com/[^"]*#git+$(URL)#' book/*.md
 	$(VENV)/bin/jupytext --quiet --sync book/*.md
+
+# Re-create vendor/web/ (offline MathJax and ipywidgets scripts, committed) from the npm registry.
+# Only to upgrade their versions: building the book needs neither npm nor a network.
+vendor:
+	bash vendor/fetch.sh
 
 clean:
 	rm -rf _build

@@ -10,6 +10,8 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
+* ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
+* ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
@@ -22,8 +24,10 @@ from . import cache, data, exercises, plotting, verify, widgets
 from .device import device, seed_everything
 from . import training
 from .convnets import ResNet9
+from .exact import Facets, Partition, exact_partition, folded_hyperplane_distance
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
+from .sequential import Abs, Residual
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -39,5 +43,6 @@ __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+    "Abs", "Facets", "Partition", "Residual", "exact_partition", "folded_hyperplane_distance",
 ]
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)
