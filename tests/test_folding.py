@@ -86,10 +86,12 @@ def test_crossings_match_sign_changes_found_by_dense_scans_along_each_line(net, 
 def test_formula_angles_equal_angles_measured_from_the_zero_set(net, seed):
     """Eqs. (24)–(26) with Q_1(ω) of eq. (23) equal the angles read off h_{2,k}'s zero set by bisection."""
     _fitted(net, seed)
-    da = folding.dihedral_angles(net, 3.0)
+    da = folding.dihedral_angles(net, 3.0, probe=True)
     assume(len(da) > 0)
-    for key, err in da.max_error().items():
-        assert err < 1e-7, (key, err)
+    assert da.matched().all()                                      # two exact facets meet at every crossing
+    for against in ("measured", "probed"):                         # exact facets; forward passes only
+        for key, err in da.max_error(against).items():
+            assert err < 1e-7, (against, key, err)
     assert ((da.between >= 0) & (da.between <= math.pi / 2 + 1e-12)).all()
     assert ((da.opening >= 0) & (da.opening <= math.pi + 1e-12)).all()
     # (26) is the opening folded onto [0, π/2]: the absolute value forgets which side the fold turns
@@ -199,9 +201,9 @@ def test_parallel_layer1_hyperplanes_are_handled():
     W2 = torch.tensor([[1.0, -1.0, 0.5], [0.3, 1.0, -1.0]], dtype=torch.float64)
     net = bnx.SplineMLP.from_weights([W1, W2], "leaky_relu", "bn", dtype=torch.float64)
     net.fit_statistics(points(60, 2, 3))
-    da = folding.dihedral_angles(net, 3.0)
+    da = folding.dihedral_angles(net, 3.0, probe=True)
     assert len(da) > 0
-    assert max(da.max_error().values()) < 1e-9
+    assert max(da.max_error().values()) < 1e-9 and max(da.max_error("probed").values()) < 1e-9
 
 
 def test_crossings_through_a_vertex_of_the_arrangement_are_left_out():
@@ -219,7 +221,8 @@ def test_crossings_through_a_vertex_of_the_arrangement_are_left_out():
     # no layer-1 hyperplane anywhere else, and the vertex itself is not an isolated crossing of two regions
     assert len(cr) > 0 and not (cr.unit == 0).any()
     assert ((cr.points - vertex).norm(dim=1) > 1e-9).all()
-    assert max(folding.dihedral_angles(net, 1.5).max_error().values()) < 1e-8
+    da = folding.dihedral_angles(net, 1.5)
+    assert da.matched().all() and max(da.max_error().values()) < 1e-8
 
 
 def test_sigma_to_zero_is_refused_clearly():
@@ -268,8 +271,8 @@ def test_zero_bias_networks_where_folded_hyperplanes_run_along_layer1_hyperplane
     piece of H_{1,i}. Such pieces are not isolated crossings: they are skipped, the rest still agree."""
     for seed in range(5):
         net = bnx.SplineMLP([2, 3, 3], "relu", "zero_bias", seed=seed, dtype=torch.float64)
-        da = folding.dihedral_angles(net, 2.0)
-        assert all(e < 1e-8 for e in da.max_error().values()) or len(da) == 0
+        da = folding.dihedral_angles(net, 2.0, probe=True)
+        assert len(da) == 0 or all(e < 1e-8 for e in list(da.max_error().values()) + list(da.max_error("probed").values()))
 
 
 def test_plain_networks_have_unit_sigma_in_q():

@@ -41,12 +41,13 @@ def test_theorem_3_fails_when_q_forgets_sigma(monkeypatch):
     monkeypatch.setattr(folding, "code_matrix", lambda net, codes, layer=1: torch.as_tensor(codes))
     rep = bnx.verify.theorem_3(net, bnx.data_extent(X))
     assert not rep.held
-    assert rep["max |formula − measured| (26) θ(F_2,k,ω, F_2,k,ω'), radians"].measured > 1e-3
+    assert rep["max |formula − exact facets| (26) θ(F_2,k,ω, F_2,k,ω'), rad"].measured > 1e-3
 
 
 def test_theorem_3_fails_on_perturbed_angles_and_on_an_empty_box():
     net, X = _figure2()
-    angles = folding.dihedral_angles(net, bnx.data_extent(X))
+    angles = folding.dihedral_angles(net, bnx.data_extent(X), probe=True)
+    assert bnx.verify.theorem_3(net, angles=angles).held
     angles.between = angles.between + 1e-6
     assert not bnx.verify.theorem_3(net, angles=angles).held
     far = bnx.verify.theorem_3(net, (10, 11, 10, 11))

@@ -257,8 +257,10 @@ class DihedralAngles:
       (π: straight, no fold; near 0: folded shut). (26) equals ``min(opening, π − opening)``:
       the absolute value in (26) forgets which of the two it is.
 
-    ``measured`` holds the same four keys measured from the zero set of ``h_{2,k}`` (by
-    bisection on half-circles around each crossing, forward passes only), or is empty.
+    ``measured`` holds the same four keys measured from the exact facets' geometry (the two facet
+    segments of ``bnx.exact_partition`` that meet at the crossing; NaN where none meet there), and
+    ``probed`` the same measured a third way, from forward passes only (bisection for the zero of
+    ``h_{2,k}`` on half-circles around the crossing); either is empty when not computed.
     """
 
     crossings: Crossings
@@ -267,6 +269,7 @@ class DihedralAngles:
     between: torch.Tensor
     opening: torch.Tensor
     measured: dict = field(default_factory=dict)
+    probed: dict = field(default_factory=dict)
 
     KEYS = ("to_boundary", "to_boundary_other", "between", "opening")
 
@@ -276,11 +279,22 @@ class DihedralAngles:
     def formula(self) -> dict:
         return {key: getattr(self, key) for key in self.KEYS}
 
-    def max_error(self) -> dict:
-        """Largest ``|formula − measured|`` per angle (radians); NaN when nothing was measured."""
-        if not self.measured or len(self) == 0:
+    def matched(self) -> torch.Tensor:
+        """``(M,)`` bool: crossings where two exact facets were found meeting (finite ``measured``)."""
+        if not self.measured:
+            return torch.zeros(len(self), dtype=torch.bool)
+        return torch.isfinite(self.measured["between"])
+
+    def max_error(self, against: str = "measured") -> dict:
+        """Largest ``|formula − measured|`` per angle (radians) over the matched crossings, against the
+        exact facets (``"measured"``) or the forward-pass probe (``"probed"``); NaN when nothing was."""
+        if against not in ("measured", "probed"):
+            raise ValueError(f"against must be 'measured' or 'probed', got {against!r}")
+        other = getattr(self, against)
+        ok = self.matched() if against == "measured" else torch.ones(len(self), dtype=torch.bool)
+        if not other or not bool(ok.any()):
             return {key: math.nan for key in self.KEYS}
-        return {key: (getattr(self, key) - self.measured[key]).abs().max().item() for key in self.KEYS}
+        return {key: (getattr(self, key) - other[key])[ok].abs().max().item() for key in self.KEYS}
 
     def table(self, limit: int = 10) -> str:
         """The first ``limit`` crossings as text: unit, boundary, formula and measured angles (degrees)."""
@@ -336,12 +350,15 @@ def _measure(net, cr: Crossings, radius_fraction: float, iterations: int) -> dic
 
 
 @torch.no_grad()
-def dihedral_angles(net, extent=None, *, units=None, boundaries=None, measure: bool = True,
+def dihedral_angles(net, extent=None, *, units=None, boundaries=None, measure: bool = True, probe: bool = False,
                     radius_fraction: float = 0.25, iterations: int = 60) -> DihedralAngles:
     """Theorem 3, eqs. (24)–(26): angles between layer-2 facets and layer-1 hyperplanes at every
-    crossing of ``F_{2,k}`` with ``H_{1,i}`` (see :func:`crossings`), from the formula, and — with
-    ``measure=True`` — measured from the zero set of ``h_{2,k}`` itself (bisection on half-circles
-    of radius ``radius_fraction × clearance`` around each crossing, ``iterations`` halvings).
+    crossing of ``F_{2,k}`` with ``H_{1,i}`` (see :func:`crossings`), from the formula; with
+    ``measure=True`` also measured from the exact facets (``bnx.exact_partition`` of ``extent``, or of
+    a box around the crossings: the two facet segments meeting at each crossing give the directions);
+    with ``probe=True`` also measured from forward passes alone (bisection for the zero of ``h_{2,k}``
+    on half-circles of radius ``radius_fraction × clearance`` around each crossing, ``iterations``
+    halvings).
 
     The formula uses the normals ``n_ω = W_1ᵀ Q_1(ω) w_{2,k}`` (eq. 23); ``opening`` orients each
     facet as a half-line leaving the crossing into its own region. Returns :class:`DihedralAngles`.
@@ -361,8 +378,51 @@ def dihedral_angles(net, extent=None, *, units=None, boundaries=None, measure: b
     result = DihedralAngles(cr, line_angle(n_on, w1), line_angle(n_off, w1), line_angle(n_on, n_off),
                             direction_angle(d_on, d_off))
     if measure and len(cr):
-        result.measured = _measure(net, cr, radius_fraction, iterations)
+        result.measured = _measure_facets(net, cr, extent)
+    if probe and len(cr):
+        result.probed = _measure(net, cr, radius_fraction, iterations)
     return result
+
+
+@torch.no_grad()
+def _measure_facets(net, cr: Crossings, extent) -> dict:
+    """Angles read off the exact partition: at each crossing ``p`` of ``F_{2,k}`` with ``H_{1,i}``, the facets of
+    ``F_{2,k}`` with an endpoint at ``p`` on an edge drawn by unit ``i`` (``Facets.edge``), one on each side
+    of ``H_{1,i}``; each leaves ``p`` toward its far end. NaN where no such pair is found."""
+    from .exact import exact_partition
+
+    if extent is None:                                     # a box around every crossing
+        lo, hi = cr.points.min(0).values - 1.0, cr.points.max(0).values + 1.0
+        extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+    box = _extent(extent)
+    part = exact_partition(net, box)
+    W1, b1 = _effective(net, 1)
+    tol = 1e-9 * max(abs(v) for v in box)
+    d_on = torch.full((len(cr), 2), math.nan, dtype=torch.float64)
+    d_off = d_on.clone()
+    for k in cr.unit.unique().tolist():
+        f = part.facets(2, k)
+        rows = torch.nonzero(cr.unit == k).flatten()
+        if len(f) == 0:
+            continue
+        p, i = cr.points[rows], cr.boundary[rows]
+        gap = (f.segments[None] - p[:, None, None]).norm(dim=-1)                    # (m, F, 2), no cdist
+        at = (gap <= tol) & (f.edge[None] == i[:, None, None]) & (f.lengths[None, :, None] > 0)
+        touching = at.any(-1)                                                      # (m, F)
+        mid = f.segments.mean(1)                                                   # (F, 2)
+        side = (mid[None] * W1[i][:, None]).sum(-1) + b1[i][:, None] > 0           # (m, F): facet in ω?
+        far = torch.where(at[..., :1], f.segments[None, :, 1], f.segments[None, :, 0])  # (m, F, 2)
+        for active, out in ((True, d_on), (False, d_off)):
+            ok = touching & (side == active)
+            pick = torch.where(ok, -gap.min(-1).values, torch.full_like(gap[..., 0], -math.inf)).argmax(1)
+            found = ok[torch.arange(len(rows)), pick]
+            d = far[torch.arange(len(rows)), pick] - p
+            out[rows[found]] = d[found]
+    n = W1[cr.boundary]
+    t = torch.stack([-n[:, 1], n[:, 0]], 1)
+    opening = direction_angle(d_on, d_off)
+    return {"to_boundary": line_angle(d_on, t), "to_boundary_other": line_angle(d_off, t),
+            "between": torch.minimum(opening, math.pi - opening), "opening": opening}
 
 
 @torch.no_grad()
@@ -457,7 +517,7 @@ class FoldingScene:
     def layer2_facets(self, boundary: int, scale: float):
         """Every facet of layer 2's folded hyperplanes with ``σ_{1,i}`` multiplied by ``scale`` (exact), as a
         ``bnx.Facets``."""
-        from .exact import _layer_facets
+        from .exact import EPS, _layer_facets
 
         self._check(boundary, scale)
         A, B = self.A1.clone(), self.B1.clone()
@@ -466,7 +526,7 @@ class FoldingScene:
         G = torch.matmul(self.W2, A)                               # (R, D_2, 2)
         g = B @ self.W2.T + self.b2
         V, n = self.partition.vertices(1)
-        facets, _ = _layer_facets(V, n, G, g, max(abs(v) for v in self.extent))
+        facets, _ = _layer_facets(V, n, self.partition.edge_labels(1), G, g, max(abs(v) for v in self.extent), EPS)
         return facets
 
     def layer2_lines(self, boundary: int, scale: float) -> list:

@@ -107,7 +107,7 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
     before layer ℓ are clipped once per offset, all offsets at once. Returns a ``bnx.Facets`` whose
     ``unit`` field holds the index ``m`` of the offset each facet belongs to.
     """
-    from .exact import _layer_facets
+    from .exact import EPS, _layer_facets
 
     _check_layer(net, layer, unit)
     if net.mode != "bn":
@@ -123,7 +123,7 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
     Gk = G[:, unit:unit + 1].expand(-1, M, -1)
     gk = g[:, unit:unit + 1] + s * (mu0 - mus.to(g))[None]
     scale = max(abs(v) for v in partition.extent)
-    facets, _ = _layer_facets(V, n, Gk, gk, scale)
+    facets, _ = _layer_facets(V, n, partition.edge_labels(layer - 1), Gk, gk, scale, EPS)
     return facets
 
 
