@@ -60,20 +60,17 @@ def test_theorem_3_fails_on_perturbed_angles_and_on_an_empty_box():
 
 # ---------------------------------------------------------------------------------------------- Theorem 2
 def _counterexample_net():
-    """The smallest counterexample to Theorem 2 as stated: layer 1 is the identity with leaky-ReLU (α = 0.1),
-    layer 2's unit reads z_{1,1}. So u(x) = max(α x_1, x_1): its level set at μ > 0 is the line x_1 = μ, at
-    μ < 0 the line x_1 = μ/α, ten times farther. At x = 0 (u = 0), μ = −0.2 is closer in layer 2's input
-    space than μ' = 0.5 (0.2 < 0.5), but its folded hyperplane is farther in input space (2 > 0.5)."""
-    W1 = torch.eye(2, dtype=torch.float64)
-    W2 = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
-    net = bnx.SplineMLP.from_weights([W1, W2], "leaky_relu", "bn", alpha=0.1, dtype=torch.float64)
-    return net.set_statistics(mu=[torch.zeros(2), torch.zeros(2)], sigma=[torch.ones(2), torch.ones(2)])
+    from bnexplained import translation
+
+    return translation.minimal_counterexample()[0]
 
 
 def test_theorem_2_as_stated_has_a_counterexample_when_the_translation_crosses_the_point():
-    net = _counterexample_net()
-    x = torch.zeros(1, 2, dtype=torch.float64)
-    rep = bnx.verify.theorem_2(net, x, 2, 0, mus=[-0.2, 0.5], extent=4.0, condition="as_stated")
+    from bnexplained import translation
+
+    net, x, mu, mu_other = translation.minimal_counterexample()
+    assert (mu, mu_other) == (-0.2, 0.5)
+    rep = bnx.verify.theorem_2(net, x, 2, 0, mus=[mu, mu_other], extent=4.0, condition="as_stated")
     assert not rep.held
     c = rep.details["counterexample"]
     assert (c["d_z"], c["d_z_other"]) == pytest.approx((0.2, 0.5), abs=1e-12)

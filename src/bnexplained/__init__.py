@@ -12,6 +12,8 @@ Modules, one idea each:
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
 * ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
 * ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
+* ``translation``   – μ translates (folded) hyperplanes: Theorem 2, Corollary 1, Figure 2(a)(b)
+* ``folding``       – σ folds the next layer's hyperplanes: Theorem 3, eqs. (23)–(26), Figures 2(c) and 9
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
@@ -46,3 +48,5 @@ __all__ = [
     "Abs", "Facets", "Partition", "Residual", "exact_partition", "folded_hyperplane_distance",
 ]
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)
+from . import folding, translation  # noqa: E402  (many layers: Theorems 2-3)
+__all__ += ["folding", "translation"]

@@ -25,7 +25,8 @@ import torch
 from .partition import _extent
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
-           "fold_curve", "FoldingScene", "line_angle", "direction_angle"]
+           "fold_curve", "alignment_scales", "FoldingScene", "most_isolated", "with_sigma",
+           "line_angle", "direction_angle", "tls_errors", "figure9_network", "folded_fit"]
 
 
 # ---------------------------------------------------------------------------------------------- basics
@@ -240,6 +241,36 @@ def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: f
                          torch.zeros(0, D1, dtype=torch.float64), torch.zeros(0, dtype=torch.float64))
     return Crossings(*(torch.cat(out[name]) for name in ("points", "unit", "boundary", "codes", "codes_other",
                                                          "clearance")))
+
+
+def with_sigma(net, layer: int, unit: int, scale: float):
+    """A copy of a BN network whose stored ``σ_{ℓ,k}`` is multiplied by ``scale`` (> 0); ``unit`` 0-based."""
+    if getattr(net, "mode", None) != "bn":
+        raise ValueError("with_sigma needs a BN network (σ exists only for mode='bn')")
+    if not (isinstance(layer, int) and 1 <= layer <= net.depth):
+        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
+    if not (isinstance(unit, int) and 0 <= unit < net.widths[layer]):
+        raise ValueError(f"unit must be an int in 0..{net.widths[layer] - 1}, got {unit!r}")
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be positive and finite (σ → 0 makes eq. (2) undefined), got {scale!r}")
+    out = copy.deepcopy(net)
+    s = out.sigma[layer - 1].detach().clone()
+    s[unit] *= scale
+    out.set_statistics(sigma=[s if j == layer - 1 else None for j in range(out.depth)])
+    return out
+
+
+def most_isolated(crossings_: Crossings, X, boundary: int | None = None) -> int | None:
+    """Index of the crossing (on ``H_{1,boundary}``, or on any layer-1 hyperplane) inside the bounding box of
+    the data ``X`` that lies farthest from every other layer-1 hyperplane: where a fold is easiest to see.
+    ``None`` when there is none."""
+    X = torch.as_tensor(X).detach().to("cpu", torch.float64)
+    lo, hi = X.min(0).values, X.max(0).values
+    ok = ((crossings_.points >= lo) & (crossings_.points <= hi)).all(1)
+    if boundary is not None:
+        ok &= crossings_.boundary == boundary
+    idx = torch.nonzero(ok).flatten()
+    return int(idx[crossings_.clearance[idx].argmax()]) if len(idx) else None
 
 
 # ---------------------------------------------------------------------------------------------- angles
@@ -463,6 +494,29 @@ def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
             "opening": opening}
 
 
+@torch.no_grad()
+def alignment_scales(net, crossings_: Crossings, degrees: float = 10.0, scales=None) -> tuple:
+    """The Theorem 3 reading in numbers: for each crossing, by how much ``σ_{1,i}`` must be multiplied before
+    the active-side facet lies within ``degrees`` of ``H_{1,i}`` (eq. 24), and whether (24) falls
+    monotonically on the way. ``scales`` (decreasing, default ``10^0 … 10^−8``) is the grid searched.
+    Returns ``(needed (M,), monotone (M,) bool)``; ``needed`` is NaN where the grid never gets there."""
+    if not 0 < degrees < 90:
+        raise ValueError(f"degrees must lie in (0, 90), got {degrees!r}")
+    scales = torch.logspace(0, -8, 161, dtype=torch.float64) if scales is None else \
+        torch.as_tensor(scales, dtype=torch.float64).reshape(-1)
+    if len(scales) > 1 and not bool((scales.diff() < 0).all()):
+        raise ValueError("scales must be strictly decreasing (σ shrinking)")
+    needed = torch.full((len(crossings_),), math.nan, dtype=torch.float64)
+    monotone = torch.zeros(len(crossings_), dtype=torch.bool)
+    for m in range(len(crossings_)):
+        theta = fold_curve(net, crossings_, m, scales)["to_boundary"]
+        below = torch.nonzero(theta < math.radians(degrees)).flatten()
+        if len(below):
+            needed[m] = scales[below[0]]
+        monotone[m] = bool((theta.diff() <= 1e-12).all())
+    return needed, monotone
+
+
 class FoldingScene:
     """Figure 2(c)'s geometry for a 2-D-input BN network, precomputed once.
 
@@ -497,13 +551,11 @@ class FoldingScene:
         f1 = self.partition.facets(1)
         self.layer1 = [f1.select(f1.unit == i).lines() for i in range(self.net.widths[1])]
         self.crossings = crossings(self.net, self.extent)
-        lo, hi = self.X.min(0).values, self.X.max(0).values
-        near = ((self.crossings.points >= lo) & (self.crossings.points <= hi)).all(1)
         self.marked = {}
         for i in range(self.net.widths[1]):
-            idx = torch.nonzero((self.crossings.boundary == i) & near).flatten()
-            if len(idx):                                   # the most isolated crossing among the data
-                self.marked[i] = int(idx[self.crossings.clearance[idx].argmax()])
+            m = most_isolated(self.crossings, self.X, boundary=i)
+            if m is not None:
+                self.marked[i] = m
         self.scales = torch.logspace(-3, 2, 161, dtype=torch.float64) if scales is None else \
             torch.as_tensor(scales, dtype=torch.float64)
         self._curves = {}
@@ -550,3 +602,80 @@ class FoldingScene:
             return None
         c = fold_curve(self.net, self.crossings, self.marked[boundary], [scale])
         return {key: float(v[0]) for key, v in c.items()}
+
+
+# ---------------------------------------------------------------------------------------------- Figure 9
+def tls_errors(net) -> list:
+    """Eq. (8) at the BN mean: ``[σ²_ℓ / ‖w_{ℓ,k}‖²]`` per layer, each ``(D_ℓ,)``: the mean squared distance
+    of the layer inputs the statistics were fitted on to each hyperplane ``H_{ℓ,k}`` (the TLS fitting
+    error, Theorem 1). Needs a BN network with stored statistics."""
+    if getattr(net, "mode", None) != "bn":
+        raise ValueError("tls_errors needs a BN network (σ exists only for mode='bn')")
+    if not net.statistics_set():
+        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) first")
+    return [(s.detach() ** 2 / (w.detach() ** 2).sum(1)) for s, w in zip(net.sigma, net.weights)]
+
+
+def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: float = 0.1, seed: int = 0,
+                    progress: bool = False):
+    """Figure 9's toy network: 2-D input, four leaky-ReLU BN layers (``widths``), a linear read-out,
+    trained by SGD (``bnx.training.train``, batches of 32) on ``n`` points of two moons; statistics then
+    fitted on the training points. The trained weights are cached (``bnx.cache``). Training runs on one
+    CPU thread: for a network this small, extra threads only add overhead. Returns ``(net, split, history)``
+    with ``history`` a dict of the per-epoch ``train_loss`` and ``test_acc``.
+    """
+    from . import data, training
+    from .cache import cached
+    from .networks import SplineMLP
+
+    X, y = data.moons(n, noise=0.1, seed=seed, labels=True, dtype=torch.float64)
+    split = training.split(X, y, val=0.2, test=0.2, seed=seed)
+    shape = [2] + list(widths)
+
+    def build():
+        return SplineMLP(shape, "leaky_relu", "bn", out_features=2, seed=seed, dtype=torch.float64)
+
+    def compute():
+        net = build()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            h = training.train(net, split, lr=lr, epochs=epochs, batch_size=32, seed=seed, progress=progress)
+        finally:
+            torch.set_num_threads(threads)
+        return {"state": net.state_dict(), "train_loss": h.train_loss, "test_acc": h.test_acc}
+
+    config = {"n": n, "widths": shape, "epochs": epochs, "lr": lr, "seed": seed}
+    result = cached("figure9-network", config, compute)
+    net = build()
+    net.load_state_dict(result["state"])
+    net.eval()
+    net.fit_statistics(split.train[0])
+    return net, split, {"train_loss": result["train_loss"], "test_acc": result["test_acc"]}
+
+
+@torch.no_grad()
+def folded_fit(net, X, layer: int, *, partition=None, extent=None) -> dict:
+    """For each unit of ``layer``: the TLS error ``σ²/‖w‖²`` in the layer's input space (eq. 8, via
+    :func:`tls_errors`) next to the mean squared *input-space* distance of the data ``X`` ``(N, 2)`` to
+    the unit's folded hyperplane (eq. 12, exact; ``partition`` of ``extent``, by default a square three
+    times the data's size), and their Spearman rank correlation. Figure 9 colours by the first and reads
+    it as the second; this measures how well that reading holds. Returns a dict of ``(D_ℓ,)`` tensors
+    ``tls`` and ``input_msd`` and the float ``spearman``.
+    """
+    from scipy.stats import spearmanr
+
+    from .exact import exact_partition
+    from .partition import data_extent
+
+    errors = tls_errors(net)
+    if not (isinstance(layer, int) and 1 <= layer <= net.depth):
+        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
+    X = torch.as_tensor(X).detach().to("cpu", torch.float64)
+    if partition is None:
+        partition = exact_partition(net, data_extent(X, margin=2.0) if extent is None else extent)
+    msd = torch.stack([(partition.folded_hyperplane_distance(X, layer, k) ** 2).mean()
+                       for k in range(net.widths[layer])])
+    tls = errors[layer - 1].to("cpu", torch.float64)
+    rho = float(spearmanr(tls.numpy(), msd.numpy()).statistic) if len(tls) > 1 else float("nan")
+    return {"tls": tls, "input_msd": msd, "spearman": rho}

@@ -23,8 +23,8 @@ import torch
 from .device import check_points
 from .partition import _extent, data_extent
 
-__all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "LayerSlice", "layer_slice",
-           "TranslationScene"]
+__all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
+           "LayerSlice", "layer_slice", "TranslationScene"]
 
 
 def _check_layer(net, layer: int, unit: int) -> None:
@@ -147,6 +147,25 @@ def translated_distance(partition, net, x, layer: int, unit: int, mus) -> tuple:
     e = partition.extent
     border = torch.stack([x[:, 0] - e[0], e[1] - x[:, 0], x[:, 1] - e[2], e[3] - x[:, 1]], 1).min(1).values
     return d, d < border[:, None]
+
+
+def minimal_counterexample(alpha: float = 0.1):
+    """The smallest counterexample to Theorem 2 as stated, a BN network ``[2, 2, 2]`` in float64.
+
+    Layer 1 is the identity (``μ_1 = 0``, ``σ_1 = 1``) followed by leaky-ReLU with slope ``alpha``; unit 1
+    of layer 2 reads ``z_{1,1}``, so ``u(x) = max(α x_1, x_1)``. Its folded hyperplane at ``μ > 0`` is the
+    line ``x_1 = μ``, at ``μ < 0`` the line ``x_1 = μ/α``: ``1/α`` times farther for the same distance
+    in layer 2's input space. Returns ``(net, x, mu, mu_other)`` with ``x = 0`` (so ``u(x) = 0``),
+    ``mu = −0.2`` and ``mu_other = 0.5``: ``H`` is closer to ``z_1(x)`` (0.2 < 0.5) but ``F`` is farther
+    from ``x`` (``0.2/α = 2`` > 0.5 for α = 0.1).
+    """
+    from .networks import SplineMLP
+
+    eye = torch.eye(2, dtype=torch.float64)
+    net = SplineMLP.from_weights([eye, eye], "leaky_relu", "bn", alpha=alpha, dtype=torch.float64)
+    zeros, ones = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    net.set_statistics(mu=[zeros, zeros], sigma=[ones, ones])
+    return net, torch.zeros(1, 2, dtype=torch.float64), -0.2, 0.5
 
 
 @dataclass

@@ -15,7 +15,7 @@ from matplotlib import cm, colors
 from .core import BLUE, GREY, RED, draw_data, draw_lines, style_axes
 
 __all__ = ["TranslationFigure", "FoldingFigure", "draw_translation", "draw_folding", "draw_tls_colored",
-           "plot_fold_curves"]
+           "plot_fold_curves", "plot_tls_layers", "plot_crossing"]
 
 _DEG = 180 / math.pi
 _INK = "#222222"
@@ -23,6 +23,10 @@ _INK = "#222222"
 
 def _np(t):
     return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
+
+def _distance(d: float) -> str:
+    return f"{d:.3f}" if np.isfinite(d) else "∞ (F misses the square)"
 
 
 def _slice_box(coords: np.ndarray, mesh: list, margin: float = 0.15) -> tuple:
@@ -92,7 +96,7 @@ class TranslationFigure:
         dx, foot = self.scene.nearest(self.x, self.unit, mu)
         self.x_seg.set_data(*(([self.x[0], foot[0]], [self.x[1], foot[1]]) if foot is not None else ([], [])))
         text = (f"d(z(x), H) = {dz:.3f} (dashed: {self.dz_ref:.3f}) &nbsp;|&nbsp; "
-                f"d(x, F) = {dx:.3f} (dashed: {self.dx_ref:.3f})")
+                f"d(x, F) = {_distance(dx)} (dashed: {_distance(self.dx_ref)})")
         if dz < self.dz_ref and not dx < self.dx_ref:
             text += " &nbsp;<b style='color:#c0392b'>closer in layer 2, not in input space</b>"
         return text
@@ -195,3 +199,57 @@ def draw_tls_colored(ax, lines: list, errors, *, norm=None, cmap: str = "viridis
     for k in order:
         draw_lines(ax, lines[k], color=mapper.to_rgba(errors[k]), lw=lw)
     return mapper
+
+
+def plot_tls_layers(partition, errors: list, layers, data=None, *, fig=None, cmap: str = "viridis"):
+    """Figure 9: one panel per layer in ``layers``, its (folded) hyperplanes from the exact ``partition``
+    coloured by ``σ²/‖w‖²`` (``errors[ℓ−1]``, see ``bnx.folding.tls_errors``; one log colour scale shared by
+    the panels, small = dark), earlier layers in light grey, data as dots. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    layers = list(layers)
+    if fig is None:
+        fig = plt.figure(figsize=(3.3 * len(layers) + 0.8, 3.4))
+    axes = fig.subplots(1, len(layers), squeeze=False)[0]
+    chosen = np.concatenate([_np(errors[layer - 1]) for layer in layers]).astype(float)
+    norm = colors.LogNorm(vmin=chosen.min(), vmax=chosen.max())
+    mapper = None
+    for ax, layer in zip(axes, layers):
+        for j in range(1, layer):
+            draw_lines(ax, partition.facets(j).lines(), color=GREY, lw=0.5, alpha=0.5)
+        f = partition.facets(layer)
+        lines = [f.select(f.unit == k).lines() for k in range(len(errors[layer - 1]))]
+        mapper = draw_tls_colored(ax, lines, errors[layer - 1], norm=norm, cmap=cmap)
+        if data is not None:
+            draw_data(ax, data, size=7, color="#d35400")
+        style_axes(ax, partition.extent)
+        ax.set_title(f"layer {layer}", fontsize=10)
+    bar = fig.colorbar(mapper, ax=list(axes), shrink=0.85, pad=0.02)
+    bar.set_label("σ² / ‖w‖²  (TLS error, eq. 8)", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
+    return fig
+
+
+def plot_crossing(ax, partition, crossings, index: int, *, radius: float | None = None) -> None:
+    """Figure 8, computed: a close-up of one crossing ``p`` of ``F_{2,k}`` with ``H_{1,i}`` (``crossings`` from
+    ``bnx.folding.crossings``, ``partition`` from ``bnx.exact_partition`` of the same network). Layer-1
+    hyperplanes grey (``H_{1,i}`` red), the exact facets of ``F_{2,k}`` blue, the regions ω (unit ``i``
+    active) and ω' labelled; ``radius`` defaults to 0.9 × the crossing's clearance."""
+    p = _np(crossings.points[index])
+    k, i = int(crossings.unit[index]), int(crossings.boundary[index])
+    r = 0.9 * float(crossings.clearance[index]) if radius is None else float(radius)
+    f1 = partition.facets(1)
+    draw_lines(ax, f1.select(f1.unit != i).lines(), color=GREY, lw=1.0)
+    draw_lines(ax, f1.select(f1.unit == i).lines(), color=RED, lw=2.0)
+    draw_lines(ax, partition.facets(2, k).lines(), color=BLUE, lw=2.2)
+    ax.scatter([p[0]], [p[1]], s=30, color=_INK, zorder=6)
+    n = _np(f1.select(f1.unit == i).normal[0])
+    n = n / np.linalg.norm(n)
+    t = np.array([-n[1], n[0]])
+    for sign, name in ((1, "ω"), (-1, "ω′")):                # ω: h_{1,i} > 0 (unit i active)
+        q = p + sign * 0.5 * r * n + 0.5 * r * t
+        ax.text(q[0], q[1], name, fontsize=12, ha="center", va="center", color=_INK)
+    q = p - 0.8 * r * t + 0.22 * r * n
+    ax.text(q[0], q[1], f"H1,{i + 1}", color=RED, fontsize=9, ha="center", va="center")
+    style_axes(ax, (p[0] - r, p[0] + r, p[1] - r, p[1] + r))
+    ax.set_title(f"F2,{k + 1} crossing H1,{i + 1}", fontsize=10)

@@ -69,8 +69,33 @@ def _partition(net, extent, partition):
     return exact_partition(net, extent) if partition is None else partition
 
 
+def _default_mus(net, layer: int, unit: int) -> torch.Tensor:
+    translation._check_layer(net, layer, unit)
+    if net.mode != "bn":
+        raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
+    return float(net.mu[layer - 1][unit]) + float(net.sigma[layer - 1][unit]) * torch.linspace(
+        -2.5, 2.5, 21, dtype=torch.float64)
+
+
+def _theorem_2_pairs(net, X, layer: int, unit: int, mus, part, margin: float) -> dict:
+    """Every (point, μ_a, μ_b) triple of one unit: which are admitted, which hold (tensors ``(N, M, M)``)."""
+    mus = _default_mus(net, layer, unit) if mus is None else torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
+    if len(mus) < 2:
+        raise ValueError("mus must hold at least two offsets to compare")
+    dx, ok = translation.translated_distance(part, net, X, layer, unit, mus)
+    u = translation.projection(net, X, layer, unit).to(torch.float64)
+    w = net.weights[layer - 1][unit].detach().to(torch.float64)
+    dz = translation._hyperplane_distance(translation._points_as(u, w), w, mus)  # (N, M)
+    side = torch.sign(mus[None] - u[:, None])                                 # which side of z(x) each μ is
+    closer = dz[:, :, None] < dz[:, None, :] - margin                         # (N, a, b): H_a closer than H_b
+    valid = closer & ok[:, :, None] & ok[:, None, :] & (dx[:, None, :] > 0)
+    same = side[:, :, None] * side[:, None, :] > 0
+    return {"mus": mus, "d_x": dx, "d_z": dz, "u": u, "certified": ok, "valid": valid, "same": same,
+            "holds": dx[:, :, None] < dx[:, None, :]}
+
+
 @torch.no_grad()
-def theorem_2(net, X, layer: int = 2, unit: int = 0, mus=None, *, extent=None, condition: str = "between",
+def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=None, condition: str = "between",
               partition=None, margin: float = 1e-9) -> Report:
     """Theorem 2 on points: for each point ``x`` of ``X`` ``(N, 2)`` and each pair of offsets ``μ, μ'`` of unit
     ``k`` of layer ℓ taken from ``mus`` ``(M,)`` with ``d(z(x), H) < d(z(x), H')`` (eq. 7, in layer ℓ's input
@@ -80,61 +105,63 @@ def theorem_2(net, X, layer: int = 2, unit: int = 0, mus=None, *, extent=None, c
     translation toward the point does not cross it) — the condition the proof's intermediate-value
     argument uses. ``condition="as_stated"``: every pair the theorem's hypothesis admits, crossing ones
     included. Pairs are kept when both distances are certified (below the distance to the square's
-    border) and ``d(z, H)`` and ``d(z, H')`` differ by more than ``margin``. ``mus`` defaults to
-    ``μ̄_{ℓ,k} + σ_{ℓ,k} · linspace(−2.5, 2.5, 21)``; ``extent`` to a square three times the data's size.
+    border) and ``d(z, H)`` and ``d(z, H')`` differ by more than ``margin``. ``unit=None`` pools every
+    unit of the layer. ``mus`` defaults to ``μ̄_{ℓ,k} + σ_{ℓ,k} · linspace(−2.5, 2.5, 21)`` per unit;
+    ``extent`` to a square three times the data's size.
     """
     if condition not in ("between", "as_stated"):
         raise ValueError(f"condition must be 'between' or 'as_stated', got {condition!r}")
     X = check_points(X, 2, name="X").detach().to("cpu", torch.float64)
-    if mus is None:
+    if unit is None:
+        translation._check_layer(net, layer, 0)
+        units = list(range(net.widths[layer]))
+    else:
         translation._check_layer(net, layer, unit)
-        if net.mode != "bn":
-            raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
-        mus = float(net.mu[layer - 1][unit]) + float(net.sigma[layer - 1][unit]) * torch.linspace(
-            -2.5, 2.5, 21, dtype=torch.float64)
-    mus = torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
-    if len(mus) < 2:
-        raise ValueError("mus must hold at least two offsets to compare")
+        units = [unit]
     extent = _extent(data_extent(X, margin=2.0) if extent is None else extent)
     part = _partition(net, extent, partition)
-    dx, ok = translation.translated_distance(part, net, X, layer, unit, mus)
-    u = translation.projection(net, X, layer, unit).to(torch.float64)
-    w = net.weights[layer - 1][unit].detach().to(torch.float64)
-    dz = translation._hyperplane_distance(translation._points_as(u, w), w, mus)  # (N, M)
-    side = torch.sign(mus[None] - u[:, None])                                 # which side of z(x) each μ is
-    closer = dz[:, :, None] < dz[:, None, :] - margin                         # (N, a, b): H_a closer than H_b
-    valid = closer & ok[:, :, None] & ok[:, None, :] & (dx[:, None, :] > 0)
-    same = side[:, :, None] * side[:, None, :] > 0
-    pairs = valid & same if condition == "between" else valid
-    holds = dx[:, :, None] < dx[:, None, :]
-    n_pairs, n_bad = int(pairs.sum()), int((pairs & ~holds).sum())
+    n_pairs = n_bad = n_cross = n_cross_bad = 0
+    worst, per_unit = None, {}
+    for k in units:
+        r = _theorem_2_pairs(net, X, layer, k, mus, part, margin)
+        per_unit[k] = r
+        pairs = r["valid"] & r["same"] if condition == "between" else r["valid"]
+        bad = pairs & ~r["holds"]
+        n_pairs, n_bad = n_pairs + int(pairs.sum()), n_bad + int(bad.sum())
+        crossing = r["valid"] & ~r["same"]
+        n_cross, n_cross_bad = n_cross + int(crossing.sum()), n_cross_bad + int((crossing & ~r["holds"]).sum())
+        if bad.any():
+            dx = r["d_x"]
+            ratio = torch.where(bad, dx[:, :, None] / dx[:, None, :], torch.zeros((), dtype=dx.dtype))
+            if worst is None or float(ratio.max()) > worst[0]:
+                i, a, b = [int(v) for v in torch.nonzero(ratio == ratio.max())[0]]
+                worst = (float(ratio.max()), {
+                    "unit": k, "point": i, "x": X[i], "mu": float(r["mus"][a]), "mu_other": float(r["mus"][b]),
+                    "u": float(r["u"][i]), "d_z": float(r["d_z"][i, a]), "d_z_other": float(r["d_z"][i, b]),
+                    "d_x": float(dx[i, a]), "d_x_other": float(dx[i, b])})
     label = ("μ between ⟨w, z(x)⟩ and μ' (no crossing)" if condition == "between"
              else "as stated: any μ with d(z(x), H) < d(z(x), H')")
     rep = Report(f"Theorem 2 ({label})", "a hyperplane closer to z(x) in layer ℓ's input space gives a folded "
                  "hyperplane closer to x in input space")
-    rep.setting = (f"layer {layer}, unit {unit + 1} of a {net.activation} network {net.widths}; {X.shape[0]} points, "
-                   f"{len(mus)} offsets μ; exact folded distances over {part.num_regions[layer - 1]} regions of "
-                   f"layers 1..{layer - 1}")
+    which = "every unit" if unit is None else f"unit {unit + 1}"
+    count = len(next(iter(per_unit.values()))["mus"])
+    rep.setting = (f"layer {layer}, {which} of a {net.activation} network {net.widths}; {X.shape[0]} points, "
+                   f"{count} offsets μ per unit; exact folded distances over {part.num_regions[layer - 1]} regions "
+                   f"of layers 1..{layer - 1}")
     rep.add("pairs (x, μ, μ') compared", n_pairs, passed=n_pairs > 0, note="nothing to compare" if not n_pairs else "")
     if n_pairs:
-        frac = 1 - n_bad / n_pairs
-        rep.add("fraction where d(x, F) < d(x, F')", frac, 1.0, 0.0, n_bad == 0,
+        rep.add("fraction where d(x, F) < d(x, F')", 1 - n_bad / n_pairs, 1.0, 0.0, n_bad == 0,
                 note=f"{n_bad} counterexamples" if n_bad else "")
-        crossing = valid & ~same
-        if condition == "as_stated" and crossing.any():
-            bad_cross = int((crossing & ~holds).sum())
-            rep.add("of which the translation crosses z(x): counterexamples", bad_cross,
-                    note=f"out of {int(crossing.sum())} crossing pairs")
-        if n_bad:
-            ratio = torch.where(pairs & ~holds, dx[:, :, None] / dx[:, None, :], torch.zeros(()).to(dx))
-            i, a, b = [int(v) for v in torch.nonzero(ratio == ratio.max())[0]]
-            rep.details["counterexample"] = {"point": i, "x": X[i], "mu": float(mus[a]), "mu_other": float(mus[b]),
-                                             "u": float(u[i]), "d_z": float(dz[i, a]), "d_z_other": float(dz[i, b]),
-                                             "d_x": float(dx[i, a]), "d_x_other": float(dx[i, b])}
-            c = rep.details["counterexample"]
-            rep.add("worst counterexample: d(x, F) / d(x, F')", c["d_x"] / c["d_x_other"],
-                    note=f"while d(z, H) / d(z, H') = {c['d_z'] / c['d_z_other']:.3f} (point {i})")
-    rep.details.update(mus=mus, d_x=dx, d_z=dz, certified=ok, u=u)
+        if condition == "as_stated" and n_cross:
+            rep.add("of which the translation crosses z(x): counterexamples", n_cross_bad,
+                    note=f"out of {n_cross} crossing pairs")
+        if worst is not None:
+            c = rep.details["counterexample"] = worst[1]
+            rep.add("worst counterexample: d(x, F) / d(x, F')", worst[0],
+                    note=f"while d(z, H) / d(z, H') = {c['d_z'] / c['d_z_other']:.3f} (unit {c['unit'] + 1}, "
+                         f"point {c['point']})")
+    if unit is not None:
+        rep.details.update({key: per_unit[unit][key] for key in ("mus", "d_x", "d_z", "certified", "u")})
     return rep
 
 

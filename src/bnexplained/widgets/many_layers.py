@@ -61,30 +61,37 @@ class _Blitted(Dashboard):
 
 class Figure2Translation(_Blitted):
     """Figure 2(a)(b): slide ``μ_{2,k}`` and watch ``H_{2,k}`` translate in a slice of layer 2's input
-    space (left) while ``F_{2,k}`` moves in input space (right). The dashed lines stay at the fitted
-    ``μ̄_{2,k}``; the red point is one data point and its distances to both (Theorem 2)."""
+    space (left) while ``F_{2,k}`` moves in input space (right). The dashed lines stay at a reference
+    offset ``μ'`` (by default the fitted ``μ̄_{2,k}``); the red point is one data point with its
+    distances to both (Theorem 2), flagged when ``H`` is the closer one in layer 2 but ``F`` is not.
+    Offsets count in the data's spread along ``w_{2,k}`` (``σ_{2,k}`` for fitted statistics).
+    ``unit`` is 1-based, like the slider."""
 
-    def __init__(self, net, X, *, extent=None):
+    def __init__(self, net, X, *, extent=None, unit: int = 1, point: int = 0, shift: float = 0.8,
+                 reference_shift: float = 0.0):
         self.scene = TranslationScene(net, X, layer=2, extent=extent)
         n = self.scene.X.shape[0]
+        self.reference_shift = float(reference_shift)
         controls = {
-            "unit": W.IntSlider(value=1, min=1, max=self.scene.units, description="unit k"),
-            "shift": W.FloatSlider(value=0.8, min=-3.0, max=3.0, step=0.05, description="μ − μ̄ (σ)",
-                                   continuous_update=True, readout_format=".2f"),
-            "point": W.IntSlider(value=0, min=0, max=n - 1, description="point x"),
+            "unit": W.IntSlider(value=unit, min=1, max=self.scene.units, description="unit k"),
+            "shift": W.FloatSlider(value=shift, min=-3.0, max=3.0, step=0.05, description="(μ − μ̄)/σ",
+                                   readout_format=".2f"),
+            "point": W.IntSlider(value=point, min=0, max=n - 1, description="point x"),
         }
         self._view, self._key = None, None
         super().__init__(controls, figsize=(8.4, 4.3), dpi=72)
 
     def mu(self, unit: int, shift: float) -> float:
-        """``μ_{2,k} = μ̄_{2,k} + shift × std(u)``: the slider counts in the data's spread along ``w_{2,k}``."""
+        """``μ_{2,k} = μ̄_{2,k} + shift × std(u)`` for the 1-based ``unit``."""
         k = unit - 1
         return float(self.scene.mu[k]) + shift * self.scene.spread(k)
 
     def draw(self, fig, unit, shift, point):
         if self._key != (unit, point):              # a new unit or point: rebuild; a μ move: update in place
             fig.clear()
-            self._view, self._key = TranslationFigure(fig, self.scene, unit - 1, point=point), (unit, point)
+            ref = self.mu(unit, self.reference_shift)
+            self._view = TranslationFigure(fig, self.scene, unit - 1, point=point, reference_mu=ref)
+            self._key = (unit, point)
             fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.9, wspace=0.06)
             self._dynamic, self._background = self._view.dynamic, None
         return self._view.set_mu(self.mu(unit, shift))
