@@ -156,7 +156,7 @@ def draw_folding(fig, scene, boundary: int, scale: float, *, curves: bool = True
     return FoldingFigure(fig, scene, boundary, curves=curves, titles=titles).set_scale(scale)
 
 
-def plot_fold_curves(ax, curve: dict | None, scale: float | None = None):
+def plot_fold_curves(ax, curve: dict | None, scale: float | None = None, *, legend: bool = True):
     """Angles (24), (25), (26) and the opening (degrees) against the σ scale, log axis, at one crossing.
 
     Returns the vertical line marking ``scale`` (or ``None``)."""
@@ -179,7 +179,8 @@ def plot_fold_curves(ax, curve: dict | None, scale: float | None = None):
     ax.set_xlabel("σ1,i × scale", fontsize=9)
     ax.set_ylabel("degrees", fontsize=9)
     ax.tick_params(labelsize=8)
-    ax.legend(fontsize=7, loc="center left", frameon=False)
+    if legend:
+        ax.legend(fontsize=7, loc="center left", frameon=False)
     ax.set_title("angles at the circled crossing", fontsize=10)
     return marker
 

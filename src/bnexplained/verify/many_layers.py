@@ -105,7 +105,9 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
     translation toward the point does not cross it) — the condition the proof's intermediate-value
     argument uses. ``condition="as_stated"``: every pair the theorem's hypothesis admits, crossing ones
     included. Pairs are kept when both distances are certified (below the distance to the square's
-    border) and ``d(z, H)`` and ``d(z, H')`` differ by more than ``margin``. ``unit=None`` pools every
+    border) and ``d(z, H)`` and ``d(z, H')`` differ by more than ``margin``. The counterexample kept in
+    ``details["counterexample"]`` is the strongest reversal: the largest ``min(d(x,F)/d(x,F'), d(z,H')/d(z,H))``.
+    ``unit=None`` pools every
     unit of the layer. ``mus`` defaults to ``μ̄_{ℓ,k} + σ_{ℓ,k} · linspace(−2.5, 2.5, 21)`` per unit;
     ``extent`` to a square three times the data's size.
     """
@@ -130,9 +132,10 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
         n_pairs, n_bad = n_pairs + int(pairs.sum()), n_bad + int(bad.sum())
         crossing = r["valid"] & ~r["same"]
         n_cross, n_cross_bad = n_cross + int(crossing.sum()), n_cross_bad + int((crossing & ~r["holds"]).sum())
-        if bad.any():
-            dx = r["d_x"]
-            ratio = torch.where(bad, dx[:, :, None] / dx[:, None, :], torch.zeros((), dtype=dx.dtype))
+        if bad.any():                             # the strongest reversal: min(d_x/d_x', d_z'/d_z)
+            dx, dz = r["d_x"], r["d_z"]
+            reversal = torch.minimum(dx[:, :, None] / dx[:, None, :], dz[:, None, :] / dz[:, :, None])
+            ratio = torch.where(bad, reversal, torch.zeros((), dtype=dx.dtype))
             if worst is None or float(ratio.max()) > worst[0]:
                 i, a, b = [int(v) for v in torch.nonzero(ratio == ratio.max())[0]]
                 worst = (float(ratio.max()), {
@@ -157,7 +160,7 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
                     note=f"out of {n_cross} crossing pairs")
         if worst is not None:
             c = rep.details["counterexample"] = worst[1]
-            rep.add("worst counterexample: d(x, F) / d(x, F')", worst[0],
+            rep.add("strongest counterexample: d(x, F) / d(x, F')", c["d_x"] / c["d_x_other"],
                     note=f"while d(z, H) / d(z, H') = {c['d_z'] / c['d_z_other']:.3f} (unit {c['unit'] + 1}, "
                          f"point {c['point']})")
     if unit is not None:
