@@ -26,7 +26,7 @@ def test_translation_dashboard_redraws_and_flags_counterexamples(setting):
     assert w.image.value != first
     w.controls["unit"].value = 3                       # a new unit rebuilds the figure
     w.controls["point"].value = 7
-    assert w._key == (3, 7)
+    assert (w._view.unit, w._view.point) == (2, 7)
     assert w.image in w.widget().children
     # across units and points the readout finds Theorem 2's counterexample live
     for unit in range(1, 9):
@@ -47,7 +47,7 @@ def test_folding_dashboard_redraws_and_reports_angles(setting):
     w.controls["scale"].value = 0.05
     assert w.image.value != first
     w.controls["boundary"].value = 4
-    assert w._key == 4 and "σ<sub>1,4</sub>" in w.readout.value
+    assert w._view.boundary == 3 and "σ<sub>1,4</sub>" in w.readout.value
 
 
 @pytest.mark.parametrize("scale", [0.01, 0.3, 7.0])
@@ -77,5 +77,7 @@ def test_fold_curve_panel_marks_the_current_scale(setting):
     fig = plt.figure()
     view = bnx.plotting.FoldingFigure(fig, scene, 0)
     view.set_scale(0.2)
-    assert list(view.marker.get_xdata()) == [0.2, 0.2]
+    assert list(view.curves.marker.get_xdata()) == [0.2, 0.2]
+    view.set_boundary(5)
+    assert view.boundary == 5 and len(view.red.get_segments()) > 0
     plt.close(fig)

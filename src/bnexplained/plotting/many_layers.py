@@ -40,54 +40,85 @@ def _slice_box(coords: np.ndarray, mesh: list, margin: float = 0.15) -> tuple:
 
 
 class TranslationFigure:
-    """Figure 2(a)(b) on ``fig`` for one unit and one data point, redrawn in place by :meth:`set_mu`.
+    """Figure 2(a)(b) on ``fig``, redrawn in place: :meth:`set_mu` moves the hyperplanes, :meth:`set_point`
+    the marked data point, :meth:`set_unit` switches unit (and reference offset).
 
     Left, the 2-D slice of layer ℓ's input space (:class:`~bnexplained.translation.LayerSlice`): the
     images of input-space grid lines (light grey), the data's layer inputs, ``H_{ℓ,k}`` (blue).
     Right, input space: earlier layers' folded hyperplanes (grey), ``F_{ℓ,k}`` (blue), the data.
     The hyperplanes at ``reference_mu`` (default: the stored ``μ_{ℓ,k}``) stay dashed on both sides;
     data point ``point`` (an index, or ``None``) is red, with its distances to ``H`` and ``F``.
+    ``dynamic`` lists the artists :meth:`set_mu` and :meth:`set_point` change; :meth:`set_unit` changes
+    the rest of the picture too.
     """
 
     def __init__(self, fig, scene, unit: int, *, point: int | None = 0, reference_mu: float | None = None,
                  titles: bool = True):
-        self.scene, self.unit, self.point = scene, unit, point
-        self.ref = float(scene.mu[unit]) if reference_mu is None else float(reference_mu)
+        self.scene, self.titles, self.mu = scene, titles, None
         self.ax_z, self.ax_x = ax_z, ax_x = fig.subplots(1, 2)
-        info = scene.slice(unit)
-        self.slice, coords = info["slice"], info["data"]
-        box = _slice_box(coords, info["mesh"])
-        draw_lines(ax_z, info["mesh"], color=GREY, lw=0.5, alpha=0.6)
-        a = self.slice.offset(self.ref)
-        ax_z.plot([a, a], box[2:], ls="--", color=GREY, lw=1.2)
-        (self.h_line,) = ax_z.plot([a, a], box[2:], color=BLUE, lw=1.8)
-        draw_data(ax_z, coords, size=8)
-        style_axes(ax_z, box)
+        self.mesh = draw_lines(ax_z, [], color=GREY, lw=0.5, alpha=0.6)
+        (self.h_ref,) = ax_z.plot([], [], ls="--", color=GREY, lw=1.2)
+        (self.h_line,) = ax_z.plot([], [], color=BLUE, lw=1.8)
+        self.z_data = draw_data(ax_z, np.zeros((0, 2)), size=8)
         for segments in scene.earlier:
             draw_lines(ax_x, segments, color=GREY, lw=0.8)
-        draw_lines(ax_x, scene.folded_lines(unit, self.ref), color=GREY, lw=1.2, linestyles="--")
+        self.f_ref = draw_lines(ax_x, [], color=GREY, lw=1.2, linestyles="--")
         self.f_lines = draw_lines(ax_x, [], color=BLUE, lw=1.8)
         draw_data(ax_x, scene.X, size=8)
         style_axes(ax_x, scene.extent)
-        if point is not None:
-            self.x, self.c = scene.X[point].numpy(), coords[point]
-            (self.z_seg,) = ax_z.plot([], [], color=RED, lw=1.4)
-            (self.x_seg,) = ax_x.plot([], [], color=RED, lw=1.4)
-            ax_z.scatter([self.c[0]], [self.c[1]], s=40, color=RED, zorder=6)
-            ax_x.scatter([self.x[0]], [self.x[1]], s=40, color=RED, zorder=6)
-            self.dz_ref = abs(self.c[0] - a)
-            self.dx_ref, _ = scene.nearest(self.x, unit, self.ref)
-        #: the artists :meth:`set_mu` changes (a dashboard redraws only these)
-        self.dynamic = [self.h_line, self.f_lines] + ([self.z_seg, self.x_seg] if point is not None else [])
+        (self.z_seg,) = ax_z.plot([], [], color=RED, lw=1.4)
+        (self.x_seg,) = ax_x.plot([], [], color=RED, lw=1.4)
+        self.z_dot = ax_z.scatter([], [], s=40, color=RED, zorder=6)
+        self.x_dot = ax_x.scatter([], [], s=40, color=RED, zorder=6)
+        #: the artists :meth:`set_mu` and :meth:`set_point` change (a dashboard redraws only these)
+        self.dynamic = [self.h_line, self.f_lines, self.z_seg, self.x_seg, self.z_dot, self.x_dot]
         if titles:
             ax_z.set_title(f"(a) layer {scene.layer}'s input space (2-D slice)", fontsize=10)
             ax_x.set_title("(b) input space", fontsize=10)
-            ax_z.set_xlabel(f"along w{scene.layer},{unit + 1}", fontsize=9)
+        self.point = point
+        self.set_unit(unit, reference_mu)
+
+    def set_unit(self, unit: int, reference_mu: float | None = None) -> None:
+        """Show unit ``unit`` (0-based), its dashed hyperplanes at ``reference_mu`` (default: stored ``μ``)."""
+        scene = self.scene
+        self.unit = unit
+        self.ref = float(scene.mu[unit]) if reference_mu is None else float(reference_mu)
+        info = scene.slice(unit)
+        self.slice, self.coords = info["slice"], info["data"]
+        box = _slice_box(self.coords, info["mesh"])
+        self.box = box
+        self.mesh.set_segments(info["mesh"])
+        a = self.slice.offset(self.ref)
+        self.h_ref.set_data([a, a], box[2:])
+        self.z_data.set_offsets(self.coords)
+        style_axes(self.ax_z, box)
+        self.f_ref.set_segments(scene.folded_lines(unit, self.ref))
+        if self.titles:
+            self.ax_z.set_xlabel(f"along w{scene.layer},{unit + 1}", fontsize=9)
+        self.set_point(self.point)
+
+    def set_point(self, point: int | None) -> None:
+        """Mark data point ``point`` (an index into the scene's data, or ``None``)."""
+        self.point = point
+        if point is None:
+            for dot in (self.z_dot, self.x_dot):
+                dot.set_offsets(np.zeros((0, 2)))
+            self.z_seg.set_data([], [])
+            self.x_seg.set_data([], [])
+            return
+        self.x, self.c = self.scene.X[point].numpy(), self.coords[point]
+        self.z_dot.set_offsets([self.c])
+        self.x_dot.set_offsets([self.x])
+        self.dz_ref = abs(self.c[0] - self.slice.offset(self.ref))
+        self.dx_ref, _ = self.scene.nearest(self.x, self.unit, self.ref)
+        if self.mu is not None:
+            self.set_mu(self.mu)
 
     def set_mu(self, mu: float) -> str:
         """Move ``H_{ℓ,k}`` and ``F_{ℓ,k}`` to ``μ_{ℓ,k} = mu``; returns an HTML readout of the distances."""
+        self.mu = float(mu)
         a = self.slice.offset(mu)
-        self.h_line.set_xdata([a, a])
+        self.h_line.set_data([a, a], self.box[2:])
         self.f_lines.set_segments(self.scene.folded_lines(self.unit, mu))
         if self.point is None:
             return ""
@@ -109,7 +140,8 @@ def draw_translation(fig, scene, unit: int, mu: float, *, point: int | None = 0,
 
 
 class FoldingFigure:
-    """Figure 2(c) on ``fig`` for one layer-1 unit ``i``, redrawn in place by :meth:`set_scale`.
+    """Figure 2(c) on ``fig``, redrawn in place: :meth:`set_scale` rescales ``σ_{1,i}``, :meth:`set_boundary`
+    switches the layer-1 unit ``i``.
 
     Left, input space: layer-1 hyperplanes (grey, ``H_{1,i}`` red), every layer-2 folded hyperplane
     (blue), the data and the circled crossing; right (with ``curves``), the crossing's angles
@@ -117,30 +149,41 @@ class FoldingFigure:
     """
 
     def __init__(self, fig, scene, boundary: int, *, curves: bool = True, titles: bool = True):
-        self.scene, self.boundary = scene, boundary
+        self.scene, self.titles = scene, titles
         axes = fig.subplots(1, 2 if curves else 1, squeeze=False)[0]
         self.ax = ax = axes[0]
-        draw_lines(ax, [seg for k, unit in enumerate(scene.layer1) if k != boundary for seg in unit],
-                   color=GREY, lw=0.8)
-        draw_lines(ax, scene.layer1[boundary], color=RED, lw=1.8)
+        self.grey = draw_lines(ax, [], color=GREY, lw=0.8)
+        self.red = draw_lines(ax, [], color=RED, lw=1.8)
         self.lines = draw_lines(ax, [], color=BLUE, lw=1.3)
         draw_data(ax, scene.X, size=8)
         style_axes(ax, scene.extent)
-        if boundary in scene.marked:
-            p = _np(scene.crossings.points[scene.marked[boundary]])
-            ax.scatter([p[0]], [p[1]], s=70, facecolors="none", edgecolors=_INK, linewidths=1.4, zorder=7)
-        self.marker = plot_fold_curves(axes[1], scene.curve(boundary), 1.0) if curves else None
-        if titles:
-            ax.set_title(f"input space; σ1,{boundary + 1} varies", fontsize=10)
+        self.circle = ax.scatter([], [], s=70, facecolors="none", edgecolors=_INK, linewidths=1.4, zorder=7)
+        self.curves = _FoldCurves(axes[1]) if curves else None
         #: the artists :meth:`set_scale` changes (a dashboard redraws only these)
-        self.dynamic = [self.lines] + ([self.marker] if self.marker is not None else [])
+        self.dynamic = [self.lines] + ([self.curves.marker] if curves else [])
+        self.scale = 1.0
+        self.set_boundary(boundary)
+
+    def set_boundary(self, boundary: int) -> None:
+        """Vary ``σ_{1,i}`` of layer-1 unit ``i = boundary`` (0-based) from now on."""
+        scene = self.scene
+        self.boundary = boundary
+        self.grey.set_segments([seg for k, unit in enumerate(scene.layer1) if k != boundary for seg in unit])
+        self.red.set_segments(scene.layer1[boundary])
+        marked = scene.marked.get(boundary)
+        self.circle.set_offsets(np.zeros((0, 2)) if marked is None else [_np(scene.crossings.points[marked])])
+        if self.curves is not None:
+            self.curves.show(scene.curve(boundary))
+        if self.titles:
+            self.ax.set_title(f"input space; σ1,{boundary + 1} varies", fontsize=10)
 
     def set_scale(self, scale: float) -> str:
         """Redraw layer 2 with ``σ_{1,i}`` multiplied by ``scale``; returns an HTML readout of the angles."""
         scene, i = self.scene, self.boundary
+        self.scale = float(scale)
         self.lines.set_segments(scene.layer2_lines(i, scale))
-        if self.marker is not None:
-            self.marker.set_xdata([scale, scale])
+        if self.curves is not None:
+            self.curves.marker.set_xdata([scale, scale])
         text = f"σ<sub>1,{i + 1}</sub> × {scale:.3g}: "
         if i not in scene.marked:
             return text + "no layer-2 folded hyperplane crosses this hyperplane inside the box"
@@ -156,33 +199,53 @@ def draw_folding(fig, scene, boundary: int, scale: float, *, curves: bool = True
     return FoldingFigure(fig, scene, boundary, curves=curves, titles=titles).set_scale(scale)
 
 
-def plot_fold_curves(ax, curve: dict | None, scale: float | None = None, *, legend: bool = True):
-    """Angles (24), (25), (26) and the opening (degrees) against the σ scale, log axis, at one crossing.
+_CURVES = (("to_boundary", BLUE, "-", "(24) F_ω vs H"), ("to_boundary_other", BLUE, "--", "(25) F_ω' vs H"),
+           ("between", RED, "-", "(26) F_ω vs F_ω'"), ("opening", GREY, "-", "opening"))
 
-    Returns the vertical line marking ``scale`` (or ``None``)."""
-    if curve is None:
-        ax.text(0.5, 0.5, "no crossing in view", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return None
-    s = _np(curve["scales"])
-    ax.plot(s, _np(curve["to_boundary"]) * _DEG, color=BLUE, lw=1.6, label="(24) F_ω vs H")
-    ax.plot(s, _np(curve["to_boundary_other"]) * _DEG, color=BLUE, lw=1.6, ls="--", label="(25) F_ω' vs H")
-    ax.plot(s, _np(curve["between"]) * _DEG, color=RED, lw=1.6, label="(26) F_ω vs F_ω'")
-    ax.plot(s, _np(curve["opening"]) * _DEG, color=GREY, lw=1.4, label="opening")
-    marker = ax.axvline(scale, color=_INK, lw=0.8) if scale is not None else None
-    ax.set_xscale("log")
-    ax.minorticks_off()                               # fewer artists: the dashboard redraws this panel
-    ticks = [t for t in (1e-3, 1e-2, 1e-1, 1, 10, 100) if s.min() <= t <= s.max()]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.set_ylim(0, 181)
-    ax.set_yticks([0, 45, 90, 135, 180])
-    ax.set_xlabel("σ1,i × scale", fontsize=9)
-    ax.set_ylabel("degrees", fontsize=9)
-    ax.tick_params(labelsize=8)
-    if legend:
-        ax.legend(fontsize=7, loc="center left", frameon=False)
-    ax.set_title("angles at the circled crossing", fontsize=10)
-    return marker
+
+class _FoldCurves:
+    """The angle-vs-scale panel, whose curves can be swapped in place (:meth:`show`)."""
+
+    def __init__(self, ax, *, legend: bool = True):
+        self.ax = ax
+        self.lines = {key: ax.plot([], [], color=c, ls=ls, lw=1.6, label=label)[0] for key, c, ls, label in _CURVES}
+        self.marker = ax.axvline(1.0, color=_INK, lw=0.8)
+        self.empty = ax.text(0.5, 0.5, "no crossing in view", ha="center", va="center", transform=ax.transAxes,
+                             visible=False)
+        ax.set_xscale("log")
+        ax.minorticks_off()                           # fewer artists: the dashboard redraws this panel
+        ax.set_ylim(0, 181)
+        ax.set_yticks([0, 45, 90, 135, 180])
+        ax.set_xlabel("σ1,i × scale", fontsize=9)
+        ax.set_ylabel("degrees", fontsize=9)
+        ax.tick_params(labelsize=8)
+        if legend:
+            ax.legend(fontsize=7, loc="center left", frameon=False)
+        ax.set_title("angles at the circled crossing", fontsize=10)
+
+    def show(self, curve: dict | None) -> None:
+        self.empty.set_visible(curve is None)
+        for key, line in self.lines.items():
+            if curve is None:
+                line.set_data([], [])
+            else:
+                line.set_data(_np(curve["scales"]), _np(curve[key]) * _DEG)
+        if curve is not None:
+            s = _np(curve["scales"])
+            ticks = [t for t in (1e-3, 1e-2, 1e-1, 1, 10, 100) if s.min() <= t <= s.max()]
+            self.ax.set_xlim(s.min(), s.max())
+            self.ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+
+
+def plot_fold_curves(ax, curve: dict | None, scale: float | None = None, *, legend: bool = True):
+    """Angles (24), (25), (26) and the opening (degrees) against the σ scale, log axis, at one crossing
+    (a dict from ``bnx.folding.fold_curve``, or ``None`` for "no crossing"). Returns the vertical line
+    marking ``scale`` (hidden when ``scale`` is ``None``)."""
+    panel = _FoldCurves(ax, legend=legend)
+    panel.show(curve)
+    panel.marker.set_xdata([scale or 1.0] * 2)
+    panel.marker.set_visible(scale is not None)
+    return panel.marker
 
 
 def draw_tls_colored(ax, lines: list, errors, *, norm=None, cmap: str = "viridis", lw: float = 1.6):

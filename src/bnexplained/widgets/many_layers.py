@@ -78,7 +78,7 @@ class Figure2Translation(_Blitted):
                                    readout_format=".2f"),
             "point": W.IntSlider(value=point, min=0, max=n - 1, description="point x"),
         }
-        self._view, self._key = None, None
+        self._view = None
         super().__init__(controls, figsize=(8.4, 4.3), dpi=72)
 
     def mu(self, unit: int, shift: float) -> float:
@@ -87,13 +87,16 @@ class Figure2Translation(_Blitted):
         return float(self.scene.mu[k]) + shift * self.scene.spread(k)
 
     def draw(self, fig, unit, shift, point):
-        if self._key != (unit, point):              # a new unit or point: rebuild; a μ move: update in place
-            fig.clear()
-            ref = self.mu(unit, self.reference_shift)
+        ref = self.mu(unit, self.reference_shift)
+        if self._view is None:
             self._view = TranslationFigure(fig, self.scene, unit - 1, point=point, reference_mu=ref)
-            self._key = (unit, point)
             fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.9, wspace=0.06)
             self._dynamic, self._background = self._view.dynamic, None
+        elif unit - 1 != self._view.unit:          # the slice changes: redraw the background once
+            self._view.set_unit(unit - 1, reference_mu=ref)
+            self._background = None
+        if point != self._view.point:              # only dynamic artists change
+            self._view.set_point(point)
         return self._view.set_mu(self.mu(unit, shift))
 
 
@@ -109,13 +112,15 @@ class Figure2Folding(_Blitted):
             "scale": W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.05, description="σ1,i ×",
                                       readout_format=".3g"),
         }
-        self._view, self._key = None, None
+        self._view = None
         super().__init__(controls, figsize=(8.4, 4.0), dpi=72)
 
     def draw(self, fig, boundary, scale):
-        if self._key != boundary:                   # a new unit i: rebuild; a σ move: update in place
-            fig.clear()
-            self._view, self._key = FoldingFigure(fig, self.scene, boundary - 1), boundary
+        if self._view is None:
+            self._view = FoldingFigure(fig, self.scene, boundary - 1)
             fig.subplots_adjust(left=0.02, right=0.97, bottom=0.13, top=0.9, wspace=0.12)
             self._dynamic, self._background = self._view.dynamic, None
+        elif boundary - 1 != self._view.boundary:  # layer 1's picture changes: redraw the background once
+            self._view.set_boundary(boundary - 1)
+            self._background = None
         return self._view.set_scale(scale)
