@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import bnexplained as bnx
 from bnexplained import folding
+from bnexplained._threads import single_thread
 from strategies import networks, points, seeds
 
 # generic networks (BN or a random bias): zero-bias layers put every hyperplane through the origin, a
@@ -49,6 +50,7 @@ def test_crossings_lie_on_both_the_layer1_hyperplane_and_the_layer2_folded_hyper
 
 
 @given(net=two_layer_nets, seed=seeds)
+@single_thread
 def test_crossings_match_sign_changes_found_by_dense_scans_along_each_line(net, seed):
     """Scanning each H_{1,i} densely inside the box finds at most as many sign changes of h_{2,k} as there are
     crossings (a scan can miss two close roots, never invent one), and exactly as many when the scan is fine

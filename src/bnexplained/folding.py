@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._threads import single_thread
 from .partition import _extent
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
@@ -156,6 +157,7 @@ def _units(which, n: int, name: str) -> list:
 
 
 @torch.no_grad()
+@single_thread
 def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: float = 1e-9) -> Crossings:
     """Every point where ``F_{2,k}`` (eq. 11) crosses ``H_{1,i}`` (eq. 5), for a 2-D-input network.
 
@@ -381,6 +383,7 @@ def _measure(net, cr: Crossings, radius_fraction: float, iterations: int) -> dic
 
 
 @torch.no_grad()
+@single_thread
 def dihedral_angles(net, extent=None, *, units=None, boundaries=None, measure: bool = True, probe: bool = False,
                     radius_fraction: float = 0.25, iterations: int = 60) -> DihedralAngles:
     """Theorem 3, eqs. (24)–(26): angles between layer-2 facets and layer-1 hyperplanes at every
@@ -457,6 +460,7 @@ def _measure_facets(net, cr: Crossings, extent) -> dict:
 
 
 @torch.no_grad()
+@single_thread
 def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
     """Eqs. (24)–(26) at one crossing as ``σ_{1,i}`` is multiplied by each of ``scales`` ``(S,)``.
 
@@ -495,6 +499,7 @@ def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
 
 
 @torch.no_grad()
+@single_thread
 def alignment_scales(net, crossings_: Crossings, degrees: float = 10.0, scales=None) -> tuple:
     """The Theorem 3 reading in numbers: for each crossing, by how much ``σ_{1,i}`` must be multiplied before
     the active-side facet lies within ``degrees`` of ``H_{1,i}`` (eq. 24), and whether (24) falls
@@ -532,6 +537,7 @@ class FoldingScene:
     scales (:func:`fold_curve`).
     """
 
+    @single_thread
     def __init__(self, net, X, *, extent=None, scales=None):
         from .exact import exact_partition
         from .partition import data_extent
@@ -566,6 +572,7 @@ class FoldingScene:
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"scale must be positive and finite (σ → 0 makes eq. (2) undefined), got {scale!r}")
 
+    @single_thread
     def layer2_facets(self, boundary: int, scale: float):
         """Every facet of layer 2's folded hyperplanes with ``σ_{1,i}`` multiplied by ``scale`` (exact), as a
         ``bnx.Facets``."""
@@ -585,6 +592,7 @@ class FoldingScene:
         """:meth:`layer2_facets` as a list of ``(2, 2)`` segments, for drawing."""
         return self.layer2_facets(boundary, scale).lines()
 
+    @single_thread
     def curve(self, boundary: int) -> dict | None:
         """Eqs. (24)–(26) at the marked crossing of ``H_{1,i}`` over ``self.scales`` (cached), or ``None``
         when no layer-2 folded hyperplane crosses ``H_{1,i}`` inside the box."""
@@ -595,6 +603,7 @@ class FoldingScene:
             self._curves[boundary] = fold_curve(self.net, self.crossings, self.marked[boundary], self.scales)
         return self._curves[boundary]
 
+    @single_thread
     def angles(self, boundary: int, scale: float) -> dict | None:
         """Eqs. (24)–(26) (radians) at the marked crossing with ``σ_{1,i}`` multiplied by ``scale``."""
         self._check(boundary, scale)
@@ -616,12 +625,13 @@ def tls_errors(net) -> list:
     return [(s.detach() ** 2 / (w.detach() ** 2).sum(1)) for s, w in zip(net.sigma, net.weights)]
 
 
+@single_thread
 def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: float = 0.1, seed: int = 0,
                     progress: bool = False):
     """Figure 9's toy network: 2-D input, four leaky-ReLU BN layers (``widths``), a linear read-out,
     trained by SGD (``bnx.training.train``, batches of 32) on ``n`` points of two moons; statistics then
     fitted on the training points. The trained weights are cached (``bnx.cache``). Training runs on one
-    CPU thread: for a network this small, extra threads only add overhead. Returns ``(net, split, history)``
+    CPU thread: for a network this small, extra threads only add overhead (``_threads``). Returns ``(net, split, history)``
     with ``history`` a dict of the per-epoch ``train_loss`` and ``test_acc``.
     """
     from . import data, training
@@ -637,12 +647,7 @@ def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: 
 
     def compute():
         net = build()
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            h = training.train(net, split, lr=lr, epochs=epochs, batch_size=32, seed=seed, progress=progress)
-        finally:
-            torch.set_num_threads(threads)
+        h = training.train(net, split, lr=lr, epochs=epochs, batch_size=32, seed=seed, progress=progress)
         return {"state": net.state_dict(), "train_loss": h.train_loss, "test_acc": h.test_acc}
 
     config = {"n": n, "widths": shape, "epochs": epochs, "lr": lr, "seed": seed}
@@ -655,6 +660,7 @@ def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: 
 
 
 @torch.no_grad()
+@single_thread
 def folded_fit(net, X, layer: int, *, partition=None, extent=None) -> dict:
     """For each unit of ``layer``: the TLS error ``σ²/‖w‖²`` in the layer's input space (eq. 8, via
     :func:`tls_errors`) next to the mean squared *input-space* distance of the data ``X`` ``(N, 2)`` to

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .device import check_points
+from ._threads import single_thread
 from .partition import _extent, data_extent
 
 __all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
@@ -99,6 +100,7 @@ def _shift_scale(net, layer: int, unit: int) -> tuple:
 
 
 @torch.no_grad()
+@single_thread
 def translated_facets(partition, net, layer: int, unit: int, mus):
     """The facets of ``F_{ℓ,k}`` (eq. 11) for each offset in ``mus`` ``(M,)``, exactly, from one exact partition.
 
@@ -128,6 +130,7 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
 
 
 @torch.no_grad()
+@single_thread
 def translated_distance(partition, net, x, layer: int, unit: int, mus) -> tuple:
     """Eq. (12) for each offset in ``mus``: ``d(x, F_{ℓ,k}(μ))`` ``(N, M)``, exact in 2-D, and a mask ``(N, M)``
     of the entries *certified* to equal the distance in the whole plane: the facets are only known inside
@@ -198,6 +201,7 @@ class LayerSlice:
 
 
 @torch.no_grad()
+@single_thread
 def layer_slice(net, X, layer: int, unit: int) -> LayerSlice:
     """A :class:`LayerSlice` of layer ℓ's input space for unit ``k``, through the mean layer input
     ``z̄_{ℓ−1}`` of the data ``X`` ``(N, D_0)``."""
@@ -234,6 +238,7 @@ class TranslationScene:
     ``mesh_points`` points each) in its coordinates. Float64 throughout.
     """
 
+    @single_thread
     def __init__(self, net, X, *, layer: int = 2, extent=None, mesh: int = 13, mesh_points: int = 120):
         from .exact import exact_partition
 
@@ -274,6 +279,7 @@ class TranslationScene:
         _check_layer(self.net, self.layer, unit)
         return float(self.data_u[:, unit].std(unbiased=False))
 
+    @single_thread
     def slice(self, unit: int) -> dict:
         """Per unit (cached): its :class:`LayerSlice`, the data and the mesh lines in its coordinates."""
         _check_layer(self.net, self.layer, unit)
@@ -283,6 +289,7 @@ class TranslationScene:
             self._slices[unit] = {"slice": sl, "data": sl.coordinates(self._data_z).numpy(), "mesh": list(mesh)}
         return self._slices[unit]
 
+    @single_thread
     def facets(self, unit: int, mu: float):
         """The facets of ``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` (exact; :func:`translated_facets`)."""
         return translated_facets(self.partition, self.net, self.layer, unit, [float(mu)])
@@ -291,6 +298,7 @@ class TranslationScene:
         """``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` as a list of ``(2, 2)`` segments, for drawing."""
         return self.facets(unit, mu).lines()
 
+    @single_thread
     def nearest(self, x, unit: int, mu: float) -> tuple:
         """``(distance, foot)``: eq. (12) from a point ``x`` ``(2,)`` to ``F_{ℓ,k}`` at ``mu``, exact inside the
         square, and the nearest point (``(inf, None)`` when ``F`` misses the square)."""

@@ -8,6 +8,7 @@ import torch
 from .. import folding, translation
 from ..device import check_points
 from ..partition import _extent, data_extent
+from .._threads import single_thread
 from .report import Report
 
 __all__ = ["theorem_2", "corollary_1", "theorem_3"]
@@ -21,6 +22,7 @@ def _box(extent) -> str:
 
 
 @torch.no_grad()
+@single_thread
 def theorem_3(net, extent=None, *, tol: float = 1e-9, angles: "folding.DihedralAngles | None" = None) -> Report:
     """Theorem 3, eqs. (24)–(26): at every crossing of a layer-2 folded hyperplane ``F_{2,k}`` with a
     layer-1 hyperplane ``H_{1,i}`` inside ``extent``, the angles given by the formula (with ``Q_1(ω)``
@@ -95,6 +97,7 @@ def _theorem_2_pairs(net, X, layer: int, unit: int, mus, part, margin: float) ->
 
 
 @torch.no_grad()
+@single_thread
 def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=None, condition: str = "between",
               partition=None, margin: float = 1e-9) -> Report:
     """Theorem 2 on points: for each point ``x`` of ``X`` ``(N, 2)`` and each pair of offsets ``μ, μ'`` of unit
@@ -169,6 +172,7 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
 
 
 @torch.no_grad()
+@single_thread
 def corollary_1(net, layer: int = 2, unit: int = 0, *, extent=None, partition=None, samples: int = 400,
                 seed: int = 0, tol: float = 1e-9) -> Report:
     """Corollary 1: ``z_{ℓ−1}(x) ∈ H_{ℓ,k}`` iff ``x ∈ F_{ℓ,k}``, on points of a 2-D-input network.
