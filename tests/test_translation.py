@@ -80,8 +80,6 @@ def test_with_mu_and_bad_input():
     part = exact_partition(net, 2.0)
     with pytest.raises(ValueError, match="mus must be finite"):
         translation.translated_facets(part, net, 2, 0, [float("nan")])
-    with pytest.raises(ValueError, match="zero norm"):
-        translation._hyperplane_distance(torch.ones(3, 2), torch.zeros(2), 0.0)
     with pytest.raises(ValueError, match="2-D input"):
         translation.TranslationScene(bnx.SplineMLP([3, 4, 4], "relu", "bn").fit_statistics(torch.randn(9, 3)),
                                      torch.randn(9, 2))
@@ -96,3 +94,24 @@ def test_scene_distance_matches_the_exact_partition():
     ref = exact_partition(translation.with_mu(net, 2, 2, mu), scene.extent)
     assert d == pytest.approx(float(ref.folded_hyperplane_distance(X[5:6].double(), 2, 2)[0]), abs=1e-12)
     assert abs(float(translation.projection(net, torch.as_tensor(foot)[None], 2, 2)[0]) - mu) < 1e-9
+
+
+def test_clip_lines_cuts_a_square_exactly_and_handles_degenerate_lines():
+    V = torch.tensor([[[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]], dtype=torch.float64)
+    n, E = torch.tensor([4]), torch.tensor([[-1, -2, -3, -4]])
+    G = torch.tensor([[[1.0, 0.0],      # x = 0.25: a vertical chord
+                       [1.0, 1.0],      # x + y = 2: touches the corner (1, 1) only → no segment
+                       [1.0, -1.0],     # the diagonal x = y, through two corners
+                       [0.0, 0.0],      # a constant: no line at all
+                       [1.0, 0.0]]],    # x = 5: misses the square
+                     dtype=torch.float64)
+    g = torch.tensor([[-0.25, -2.0, 0.0, 1.0, -5.0]], dtype=torch.float64)
+    f = translation.clip_lines(V, n, E, G, g)
+    assert sorted(f.unit.tolist()) == [0, 2]
+    chord = f.segments[f.unit == 0][0]
+    torch.testing.assert_close(chord[:, 0], torch.tensor([0.25, 0.25], dtype=torch.float64))
+    assert sorted(chord[:, 1].tolist()) == [-1.0, 1.0]
+    assert sorted(f.edge[f.unit == 0][0].tolist()) == [-3, -1]           # it ends on the bottom and top sides
+    diag = f.segments[f.unit == 2][0]
+    assert sorted(map(tuple, diag.tolist())) == [(-1.0, -1.0), (1.0, 1.0)]
+    assert (f.edge[f.unit == 2] == -10).all()                             # both ends are vertices

@@ -576,7 +576,7 @@ class FoldingScene:
     def layer2_facets(self, boundary: int, scale: float):
         """Every facet of layer 2's folded hyperplanes with ``σ_{1,i}`` multiplied by ``scale`` (exact), as a
         ``bnx.Facets``."""
-        from .exact import EPS, _layer_facets
+        from .translation import clip_lines
 
         self._check(boundary, scale)
         A, B = self.A1.clone(), self.B1.clone()
@@ -585,8 +585,7 @@ class FoldingScene:
         G = torch.matmul(self.W2, A)                               # (R, D_2, 2)
         g = B @ self.W2.T + self.b2
         V, n = self.partition.vertices(1)
-        facets, _ = _layer_facets(V, n, self.partition.edge_labels(1), G, g, max(abs(v) for v in self.extent), EPS)
-        return facets
+        return clip_lines(V, n, self.partition.edge_labels(1), G, g)
 
     def layer2_lines(self, boundary: int, scale: float) -> list:
         """:meth:`layer2_facets` as a list of ``(2, 2)`` segments, for drawing."""

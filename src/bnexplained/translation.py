@@ -24,7 +24,7 @@ from .device import check_points
 from ._threads import single_thread
 from .partition import _extent, data_extent
 
-__all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
+__all__ = ["projection", "with_mu", "clip_lines", "translated_facets", "translated_distance", "minimal_counterexample",
            "LayerSlice", "layer_slice", "TranslationScene"]
 
 
@@ -50,25 +50,6 @@ def projection(net, x, layer: int, unit: int) -> torch.Tensor:
     _stored(net)
     z = net.layer_inputs(x, statistics="stored")[layer - 1]
     return (z @ net.weights[layer - 1][unit]).detach()
-
-
-def _hyperplane_distance(z, w, mu) -> torch.Tensor:
-    """Eq. (7): ``d(z, H) = |⟨w, z⟩ − μ| / ‖w‖`` for points ``z`` ``(N, D)``, a weight row ``w`` ``(D,)``
-    and one or more offsets ``mu`` (scalar, or ``(M,)`` giving ``(N, M)``). Raises for ``w = 0``.
-    (Chapter 3's one-layer module has the public version; this is the two-line formula inline.)"""
-    w = torch.as_tensor(w)
-    norm = w.norm()
-    if not norm > 0:
-        raise ValueError("w has zero norm: its hyperplane (eq. 5) is undefined")
-    z = torch.as_tensor(z).to(w)
-    mu = torch.as_tensor(mu, dtype=w.dtype, device=w.device)
-    u = z @ w
-    return ((u[:, None] - mu[None]) if mu.ndim == 1 else (u - mu)).abs() / norm
-
-
-def _points_as(u: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Points ``z`` ``(N, D)`` with ``⟨w, z⟩ = u``: ``u w/‖w‖²`` (eq. 7 only needs ``⟨w, z⟩``)."""
-    return u[:, None].to(w) * w[None] / w.dot(w)
 
 
 def _offset(net, layer: int, unit: int) -> float:
@@ -99,6 +80,48 @@ def _shift_scale(net, layer: int, unit: int) -> tuple:
     return float(norm.gamma[unit] / norm.sigma[unit]), float(norm.mu[unit])
 
 
+def clip_lines(V, n, E, G, g, *, eps: float = 1e-10):
+    """The pieces of the lines ``{x : ⟨G[r, m], x⟩ + g[r, m] = 0}`` inside the convex polygons ``V[r]``.
+
+    ``V`` ``(R, M, 2)`` padded polygon vertices with counts ``n`` ``(R,)`` and edge labels ``E`` ``(R, M)``
+    (``Partition.vertices`` / ``edge_labels``), ``G`` ``(R, K, 2)``, ``g`` ``(R, K)``: ``K`` affine functions per
+    region. A vertex with ``|h| ≤ eps (‖G‖ r + |g|)`` (``r`` the largest coordinate) counts as on the line.
+    Returns a ``bnx.Facets`` whose ``unit`` is the function's index ``m`` and ``region`` the polygon's.
+    This is eq. (11) for offsets and slopes the partition was not computed with (a moved ``μ``, a
+    rescaled ``σ``): the regions stay, only the functions change.
+    """
+    from .exact import Facets
+
+    R, M, _ = V.shape
+    K = G.shape[1]
+    scale = float(V.abs().max()) if V.numel() else 1.0
+    valid = (torch.arange(M)[None] < n[:, None])[:, None, :]                      # (R, 1, M)
+    h = torch.matmul(G, V.transpose(1, 2)) + g[..., None]                          # (R, K, M)
+    tol = (eps * (G.norm(dim=-1) * scale + g.abs()))[..., None]
+    pos, neg = (h > tol) & valid, (h < -tol) & valid
+    on = valid & ~pos & ~neg
+    nxt = (torch.arange(M)[None] + 1) % n[:, None]                                 # (R, M)
+    h1 = torch.gather(h, 2, nxt[:, None, :].expand(R, K, M))
+    V1 = torch.gather(V, 1, nxt[..., None].expand(R, M, 2))
+    pos1, neg1 = torch.gather(pos, 2, nxt[:, None].expand(R, K, M)), torch.gather(neg, 2, nxt[:, None].expand(R, K, M))
+    crossing = (pos & neg1) | (neg & pos1)
+    t = torch.where(crossing, h / torch.where(crossing, h - h1, torch.ones_like(h)), torch.zeros_like(h))
+    P = V[:, None] + t[..., None] * (V1 - V)[:, None]                               # (R, K, M, 2)
+    slots = torch.stack([on, crossing], -1).reshape(R, K, 2 * M)                   # vertex j, then edge j
+    points = torch.stack([V[:, None].expand(R, K, M, 2), P], 3).reshape(R, K, 2 * M, 2)
+    labels = torch.stack([torch.full_like(E, -10), E], -1).reshape(R, 1, 2 * M).expand(R, K, 2 * M)
+    cut = (pos.any(-1) & neg.any(-1)) | (on.sum(-1) >= 2)
+    r, k = torch.nonzero(cut & (G.norm(dim=-1) > 0), as_tuple=True)
+    sl = slots[r, k].int()
+    first = sl.argmax(1)
+    last = 2 * M - 1 - sl.flip(1).argmax(1)
+    seg = torch.stack([points[r, k, first], points[r, k, last]], 1)
+    edge = torch.stack([labels[r, k, first], labels[r, k, last]], 1)
+    keep = (seg[:, 0] - seg[:, 1]).norm(dim=-1) > 0
+    r, k, seg, edge = r[keep], k[keep], seg[keep], edge[keep]
+    return Facets(seg, k, r, G[r, k], g[r, k], edge)
+
+
 @torch.no_grad()
 @single_thread
 def translated_facets(partition, net, layer: int, unit: int, mus):
@@ -106,11 +129,9 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
 
     Moving ``μ_{ℓ,k}`` changes neither layers ``1..ℓ−1`` nor the slope of ``h_{ℓ,k}`` on a region, only its
     offset: ``h' = h + s (μ − μ')``. So the regions of ``partition`` (``bnx.exact_partition(net, extent)``)
-    before layer ℓ are clipped once per offset, all offsets at once. Returns a ``bnx.Facets`` whose
-    ``unit`` field holds the index ``m`` of the offset each facet belongs to.
+    before layer ℓ are clipped once per offset, all offsets at once (:func:`clip_lines`). Returns a
+    ``bnx.Facets`` whose ``unit`` field holds the index ``m`` of the offset each facet belongs to.
     """
-    from .exact import EPS, _layer_facets
-
     _check_layer(net, layer, unit)
     if net.mode != "bn":
         raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
@@ -124,9 +145,7 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
     M = len(mus)
     Gk = G[:, unit:unit + 1].expand(-1, M, -1)
     gk = g[:, unit:unit + 1] + s * (mu0 - mus.to(g))[None]
-    scale = max(abs(v) for v in partition.extent)
-    facets, _ = _layer_facets(V, n, partition.edge_labels(layer - 1), Gk, gk, scale, EPS)
-    return facets
+    return clip_lines(V.cpu(), n.cpu(), partition.edge_labels(layer - 1).cpu(), Gk.cpu(), gk.cpu())
 
 
 @torch.no_grad()

@@ -7,6 +7,7 @@ import torch
 
 from .. import folding, translation
 from ..device import check_points
+from ..geometry import hyperplane_distance
 from ..partition import _extent, data_extent
 from .._threads import single_thread
 from .report import Report
@@ -87,7 +88,8 @@ def _theorem_2_pairs(net, X, layer: int, unit: int, mus, part, margin: float) ->
     dx, ok = translation.translated_distance(part, net, X, layer, unit, mus)
     u = translation.projection(net, X, layer, unit).to(torch.float64)
     w = net.weights[layer - 1][unit].detach().to(torch.float64)
-    dz = translation._hyperplane_distance(translation._points_as(u, w), w, mus)  # (N, M)
+    z = net.layer_inputs(X, statistics="stored")[layer - 1].detach().to(torch.float64)
+    dz = hyperplane_distance(z, w[None], mus[:, None])[..., 0].T              # eq. (7), (N, M)
     side = torch.sign(mus[None] - u[:, None])                                 # which side of z(x) each μ is
     closer = dz[:, :, None] < dz[:, None, :] - margin                         # (N, a, b): H_a closer than H_b
     valid = closer & ok[:, :, None] & ok[:, None, :] & (dx[:, None, :] > 0)
