@@ -274,7 +274,8 @@ def test_zero_bias_networks_where_folded_hyperplanes_run_along_layer1_hyperplane
     for seed in range(5):
         net = bnx.SplineMLP([2, 3, 3], "relu", "zero_bias", seed=seed, dtype=torch.float64)
         da = folding.dihedral_angles(net, 2.0, probe=True)
-        assert len(da) == 0 or all(e < 1e-8 for e in list(da.max_error().values()) + list(da.max_error("probed").values()))
+        errors = list(da.max_error().values()) + list(da.max_error("probed").values())
+        assert len(da) == 0 or all(e < 1e-8 for e in errors)
 
 
 def test_plain_networks_have_unit_sigma_in_q():

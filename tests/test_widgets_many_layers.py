@@ -33,7 +33,8 @@ def test_translation_dashboard_flags_the_counterexample_the_checker_finds(settin
     as the dashed hyperplane and closer, it does not."""
     net, X = setting
     scene = bnx.translation.TranslationScene(net, X)
-    c = bnx.verify.theorem_2(net, X, 2, None, partition=scene.partition, condition="as_stated").details["counterexample"]
+    rep = bnx.verify.theorem_2(net, X, 2, None, partition=scene.partition, condition="as_stated")
+    c = rep.details["counterexample"]
     k, spread = c["unit"], scene.spread(c["unit"])
     shift, ref = [(m - float(net.mu[1][k])) / spread for m in (c["mu"], c["mu_other"])]
     w = bnx.widgets.Figure2Translation(net, X, unit=k + 1, point=c["point"], shift=shift, reference_shift=ref)

@@ -630,7 +630,8 @@ def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: 
     """Figure 9's toy network: 2-D input, four leaky-ReLU BN layers (``widths``), a linear read-out,
     trained by SGD (``bnx.training.train``, batches of 32) on ``n`` points of two moons; statistics then
     fitted on the training points. The trained weights are cached (``bnx.cache``). Training runs on one
-    CPU thread: for a network this small, extra threads only add overhead (``_threads``). Returns ``(net, split, history)``
+    CPU thread: for a network this small, extra threads only add overhead (``_threads``).
+    Returns ``(net, split, history)``
     with ``history`` a dict of the per-epoch ``train_loss`` and ``test_acc``.
     """
     from . import data, training

@@ -1,6 +1,4 @@
 """Chapter 4 (μ translates folded hyperplanes): reference answers."""
-import torch
-
 from .. import data
 from ..exact import exact_partition
 from ..translation import minimal_counterexample, projection, with_mu

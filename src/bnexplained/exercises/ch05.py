@@ -7,7 +7,8 @@ from . import exercise
 
 
 @exercise("ch5-ex1", rtol=1e-6, atol=1e-9,
-          hint="n_ω = w_2,kᵀ Q_1(ω) W_1 with Q_1 = diag(code_matrix(net, codes)); (26) is the angle between n_ω and n_ω'")
+          hint="n_ω = w_2,kᵀ Q_1(ω) W_1 with Q_1 = diag(code_matrix(net, codes)); "
+               "(26) is the angle between n_ω and n_ω'")
 def _fold_angle_by_hand():
     X = data.star(50)
     net = figure2_network(X)

@@ -27,10 +27,11 @@ def figure2_network(X, *, activation: str = "leaky_relu", units: int = 8, seed: 
 class _Blitted(Dashboard):
     """A dashboard whose moves redraw only a few *dynamic* artists over a cached background.
 
-    ``draw`` returns the readout; when it rebuilds the figure it sets ``self._dynamic`` to the
-    artists that move and ``self._background = None``. Those are marked animated, the rest is rendered once and kept as pixels
-    (Agg ``copy_from_bbox``), and each move pastes the pixels back, draws the dynamic artists and
-    encodes the PNG (fast zlib level): the cost of a move no longer grows with the static picture.
+    ``draw`` returns the readout; when the static picture changes it sets ``self._dynamic`` to the
+    artists that move and ``self._background = None``. Those are marked animated, the rest is
+    rendered once and kept as pixels (Agg ``copy_from_bbox``), and each move pastes the pixels back,
+    draws the dynamic artists and encodes the PNG (fast zlib level): the cost of a move no longer
+    grows with the static picture.
     """
 
     clear_on_update = False
