@@ -576,7 +576,7 @@ class FoldingScene:
     def layer2_facets(self, boundary: int, scale: float):
         """Every facet of layer 2's folded hyperplanes with ``σ_{1,i}`` multiplied by ``scale`` (exact), as a
         ``bnx.Facets``."""
-        from .translation import clip_lines
+        from .exact import clip_lines
 
         self._check(boundary, scale)
         A, B = self.A1.clone(), self.B1.clone()

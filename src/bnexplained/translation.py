@@ -21,10 +21,11 @@ import numpy as np
 import torch
 
 from .device import check_points
+from .exact import clip_lines
 from ._threads import single_thread
 from .partition import _extent, data_extent
 
-__all__ = ["projection", "with_mu", "clip_lines", "translated_facets", "translated_distance", "minimal_counterexample",
+__all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
            "LayerSlice", "layer_slice", "TranslationScene"]
 
 
@@ -80,48 +81,6 @@ def _shift_scale(net, layer: int, unit: int) -> tuple:
     return float(norm.gamma[unit] / norm.sigma[unit]), float(norm.mu[unit])
 
 
-def clip_lines(V, n, E, G, g, *, eps: float = 1e-10):
-    """The pieces of the lines ``{x : ⟨G[r, m], x⟩ + g[r, m] = 0}`` inside the convex polygons ``V[r]``.
-
-    ``V`` ``(R, M, 2)`` padded polygon vertices with counts ``n`` ``(R,)`` and edge labels ``E`` ``(R, M)``
-    (``Partition.vertices`` / ``edge_labels``), ``G`` ``(R, K, 2)``, ``g`` ``(R, K)``: ``K`` affine functions per
-    region. A vertex with ``|h| ≤ eps (‖G‖ r + |g|)`` (``r`` the largest coordinate) counts as on the line.
-    Returns a ``bnx.Facets`` whose ``unit`` is the function's index ``m`` and ``region`` the polygon's.
-    This is eq. (11) for offsets and slopes the partition was not computed with (a moved ``μ``, a
-    rescaled ``σ``): the regions stay, only the functions change.
-    """
-    from .exact import Facets
-
-    R, M, _ = V.shape
-    K = G.shape[1]
-    scale = float(V.abs().max()) if V.numel() else 1.0
-    valid = (torch.arange(M)[None] < n[:, None])[:, None, :]                      # (R, 1, M)
-    h = torch.matmul(G, V.transpose(1, 2)) + g[..., None]                          # (R, K, M)
-    tol = (eps * (G.norm(dim=-1) * scale + g.abs()))[..., None]
-    pos, neg = (h > tol) & valid, (h < -tol) & valid
-    on = valid & ~pos & ~neg
-    nxt = (torch.arange(M)[None] + 1) % n[:, None]                                 # (R, M)
-    h1 = torch.gather(h, 2, nxt[:, None, :].expand(R, K, M))
-    V1 = torch.gather(V, 1, nxt[..., None].expand(R, M, 2))
-    pos1, neg1 = torch.gather(pos, 2, nxt[:, None].expand(R, K, M)), torch.gather(neg, 2, nxt[:, None].expand(R, K, M))
-    crossing = (pos & neg1) | (neg & pos1)
-    t = torch.where(crossing, h / torch.where(crossing, h - h1, torch.ones_like(h)), torch.zeros_like(h))
-    P = V[:, None] + t[..., None] * (V1 - V)[:, None]                               # (R, K, M, 2)
-    slots = torch.stack([on, crossing], -1).reshape(R, K, 2 * M)                   # vertex j, then edge j
-    points = torch.stack([V[:, None].expand(R, K, M, 2), P], 3).reshape(R, K, 2 * M, 2)
-    labels = torch.stack([torch.full_like(E, -10), E], -1).reshape(R, 1, 2 * M).expand(R, K, 2 * M)
-    cut = (pos.any(-1) & neg.any(-1)) | (on.sum(-1) >= 2)
-    r, k = torch.nonzero(cut & (G.norm(dim=-1) > 0), as_tuple=True)
-    sl = slots[r, k].int()
-    first = sl.argmax(1)
-    last = 2 * M - 1 - sl.flip(1).argmax(1)
-    seg = torch.stack([points[r, k, first], points[r, k, last]], 1)
-    edge = torch.stack([labels[r, k, first], labels[r, k, last]], 1)
-    keep = (seg[:, 0] - seg[:, 1]).norm(dim=-1) > 0
-    r, k, seg, edge = r[keep], k[keep], seg[keep], edge[keep]
-    return Facets(seg, k, r, G[r, k], g[r, k], edge)
-
-
 @torch.no_grad()
 @single_thread
 def translated_facets(partition, net, layer: int, unit: int, mus):
@@ -129,7 +88,7 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
 
     Moving ``μ_{ℓ,k}`` changes neither layers ``1..ℓ−1`` nor the slope of ``h_{ℓ,k}`` on a region, only its
     offset: ``h' = h + s (μ − μ')``. So the regions of ``partition`` (``bnx.exact_partition(net, extent)``)
-    before layer ℓ are clipped once per offset, all offsets at once (:func:`clip_lines`). Returns a
+    before layer ℓ are clipped once per offset, all offsets at once (:func:`bnexplained.exact.clip_lines`). Returns a
     ``bnx.Facets`` whose ``unit`` field holds the index ``m`` of the offset each facet belongs to.
     """
     _check_layer(net, layer, unit)
