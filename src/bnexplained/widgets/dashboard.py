@@ -6,6 +6,7 @@ import io
 import ipywidgets as W
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 __all__ = ["Dashboard"]
 
@@ -51,6 +52,34 @@ class Dashboard:
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png", **self.savefig_kwargs)
         self.image.value = buf.getvalue()
+
+    @staticmethod
+    def blit(fig, artists: list, background=None):
+        """Redraw only ``artists`` over ``fig``'s static pixels; return those pixels for the next move.
+
+        With ``background=None`` the figure is rendered once without the (animated) artists and
+        its pixels are captured; otherwise the saved pixels are pasted back. Then each artist is
+        drawn on top. The cost of a move no longer grows with the static picture.
+        """
+        canvas = fig.canvas
+        if background is None:
+            for artist in artists:
+                artist.set_animated(True)                   # left out of the background
+            canvas.draw()
+            background = canvas.copy_from_bbox(fig.bbox)
+        canvas.restore_region(background)
+        for artist in artists:
+            (artist.axes or fig).draw_artist(artist)
+        return background
+
+    @staticmethod
+    def encode_canvas(fig) -> bytes:
+        """The figure's current pixels as a PNG, fast (zlib level 1), without re-rendering."""
+        w, h = fig.canvas.get_width_height()
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buf, format="png", compress_level=1)
+        return buf.getvalue()
 
     def widget(self) -> W.Widget:
         rows = [W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))]

@@ -1,10 +1,7 @@
 """Chapters 4 and 5's dashboards: Figure 2 live (μ translates folded hyperplanes, σ folds them)."""
 from __future__ import annotations
 
-import io
-
 import ipywidgets as W
-from PIL import Image
 
 from ..folding import FoldingScene
 from ..networks import SplineMLP
@@ -41,23 +38,11 @@ class _Blitted(Dashboard):
         super().__init__(controls, **kwargs)
 
     def update(self) -> None:
-        canvas = self.fig.canvas
         text = self.draw(self.fig, **self.values)
-        if self._background is None:
-            for artist in self._dynamic:
-                artist.set_animated(True)
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-        canvas.restore_region(self._background)
-        for artist in self._dynamic:
-            self.fig.draw_artist(artist)
+        self._background = self.blit(self.fig, self._dynamic, self._background)
         if text is not None:
             self.readout.value = text
-        w, h = canvas.get_width_height()
-        buf = io.BytesIO()
-        Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-            buf, format="png", compress_level=1)
-        self.image.value = buf.getvalue()
+        self.image.value = self.encode_canvas(self.fig)
 
 
 class Figure2Translation(_Blitted):
