@@ -130,37 +130,19 @@ def exact_decision_boundary(net: nn.Module, extent) -> torch.Tensor:
 
     Uses :func:`bnexplained.exact.exact_partition` (a ``SplineMLP`` with stored statistics, or a
     supported ``nn.Sequential`` in eval mode): on each convex region ``d(x) = ⟨a, x⟩ + b``, and the
-    line ``⟨a, x⟩ + b = 0`` clipped to the region is a segment (its crossing points with the region's
-    edges, and any vertex on it). Returns float64 segments of shape ``(S, 2, 2)``.
+    line ``⟨a, x⟩ + b = 0`` clipped to the region (:func:`bnexplained.exact.clip_lines`) is one
+    segment. Returns float64 segments of shape ``(S, 2, 2)``.
     """
-    from .exact import _gather_rows, _next_index, exact_partition
+    from .exact import clip_lines, exact_partition
 
     part = exact_partition(net, extent)
     A, B = part.affine_maps()                                   # (R, D_out, 2), (R, D_out)
     if A.shape[1] not in (1, 2):
         raise ValueError(f"net must be a binary classifier with 1 output or 2 logits, got {A.shape[1]} outputs")
-    a = A[:, 0] if A.shape[1] == 1 else A[:, 1] - A[:, 0]        # (R, 2)
-    b = B[:, 0] if B.shape[1] == 1 else B[:, 1] - B[:, 0]        # (R,)
+    a = A[:, :1] if A.shape[1] == 1 else A[:, 1:] - A[:, :1]     # (R, 1, 2): d = <a, x> + b on each region
+    b = B[:, :1] if B.shape[1] == 1 else B[:, 1:] - B[:, :1]     # (R, 1)
     V, n = part.vertices()
-    M = V.shape[1]
-    valid = torch.arange(M, device=V.device)[None] < n[:, None]
-    V1 = _gather_rows(V, _next_index(n, M))
-    s0 = (V * a[:, None]).sum(-1) + b[:, None]
-    s1 = (V1 * a[:, None]).sum(-1) + b[:, None]
-    scale = (a.norm(dim=1, keepdim=True) * V.abs().amax((1, 2))[:, None] + b.abs()[:, None])
-    on = (s0.abs() <= 1e-12 * scale) & valid                     # vertices on the line
-    cross = (s0 * s1 < 0) & valid & ~on & ~((s1.abs() <= 1e-12 * scale))
-    t = (s0 / torch.where(cross, s0 - s1, torch.ones_like(s0))).clamp(0, 1)
-    P = torch.cat([V, V + t[..., None] * (V1 - V)], 1)          # (R, 2M, 2) candidate points
-    keep = torch.cat([on, cross], 1)
-    u = torch.stack([-a[:, 1], a[:, 0]], 1)                       # direction of the line
-    proj = (P * u[:, None]).sum(-1)
-    lo = torch.where(keep, proj, torch.full_like(proj, float("inf"))).argmin(1)
-    hi = torch.where(keep, proj, torch.full_like(proj, -float("inf"))).argmax(1)
-    has = keep.sum(1) >= 2
-    rows = torch.arange(len(P), device=P.device)
-    seg = torch.stack([P[rows, lo], P[rows, hi]], 1)[has]
-    return seg[(seg[:, 1] - seg[:, 0]).norm(dim=1) > 0]
+    return clip_lines(V, n, part.edge_labels(), a, b).segments
 
 
 def _gradient_margins(net, X: torch.Tensor, steps: int, statistics) -> torch.Tensor:
