@@ -1,6 +1,6 @@
 """Chapter 7's CPU-scale experiment: one training epoch on one torch thread vs the default count.
 
-`bnx.smart_init.run` trains on one thread on the CPU (`one_thread`); this measures why, in one run:
+`bnx.smart_init.run` trains on one thread on the CPU (`bnx.device.single_thread`); this measures why, in one run:
 the median wall time of one epoch of the CPU-scale MLP on the digits with 1 thread and with the
 default number of threads, and their ratio. Small matrices gain little from a second thread on an
 idle machine and lose a great deal on a busy one, so report the load with the numbers.

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import bnexplained as bnx
 from bnexplained import folding
-from bnexplained._threads import single_thread
+from bnexplained.device import single_thread
 from strategies import networks, points, seeds
 
 # generic networks (BN or a random bias): zero-bias layers put every hyperplane through the origin, a

@@ -72,13 +72,6 @@ def test_templates_have_the_scales_architecture():
         smart_init.run("cpu")
 
 
-def test_one_thread_restores_the_thread_count():
-    before = torch.get_num_threads()
-    with smart_init.one_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-
-
 def test_trajectories_keep_one_snapshot_per_epoch_starting_at_the_initialization(cache, circles):
     X, y = circles
     runs = smart_init.trajectories(X, y, [2, 6, 6], lr=0.05, epochs=3, batch_size=16)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .device import check_points
+from .device import check_points, single_thread
 from .networks import SplineMLP, activate
 from .partition import make_grid
 
@@ -130,11 +130,10 @@ def one_sided_rates(X, widths, batch_sizes, *, hidden=(8, 8), networks: int = 10
         raise ValueError(f"networks must be a positive int, got {networks!r}")
     if not np.isfinite(output_bias):
         raise ValueError(f"output_bias must be finite, got {output_bias!r}")
-    from .smart_init import one_thread         # small tensors: one CPU thread is faster
 
     counts = torch.zeros(len(widths), len(batch_sizes), dtype=torch.long)
     defined = torch.zeros_like(counts)
-    with one_thread(X.device.type == "cpu"):
+    with single_thread(enabled=X.device.type == "cpu"):
         _search(X.to(torch.float64), widths, batch_sizes, hidden, networks, batches, alpha, readout, output_bias,
                 seed, counts, defined)
     rates = counts.double() / defined.clamp_min(1).double()

@@ -1,15 +1,49 @@
 """Where tensors live: CUDA when present, else the CPU, with the same results within tolerance."""
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import numpy as np
 import torch
 
-__all__ = ["device", "as_tensor", "check_points", "seed_everything"]
+__all__ = ["device", "as_tensor", "check_points", "seed_everything", "single_thread"]
 
 
 def device() -> torch.device:
     """The device the book computes on: ``cuda`` when available, else ``cpu``."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextlib.contextmanager
+def _one_thread(enabled: bool):
+    before = torch.get_num_threads()
+    if not enabled or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def single_thread(fn=None, *, enabled: bool = True):
+    """Run torch's CPU work on one intra-op thread, then restore the thread count.
+
+    Use it as a decorator (``@single_thread``) or a context manager (``with single_thread():``;
+    ``enabled=False`` makes it do nothing, e.g. on a GPU). The book's tensors are small (2-D
+    geometry, tiny networks): a few hundred entries per operation gain nothing from OpenMP, and
+    on a busy 2-core machine two threads made them 5–50× slower. Results do not depend on it.
+    """
+    if fn is None:
+        return _one_thread(enabled)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _one_thread(enabled):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def seed_everything(seed: int) -> torch.Generator:

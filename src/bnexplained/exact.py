@@ -20,13 +20,12 @@ from stored/running statistics or from a given mini-batch (``batch=``).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .device import check_points
+from .device import check_points, single_thread
 from .partition import _extent
 from .sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
@@ -625,7 +624,7 @@ class Partition:
         layer = self._layer(layer)
         dev = self._layers[0][0].device
         x = check_points(points, 2, name="points").to(dtype=torch.float64, device=dev)
-        with _one_cpu_thread(dev):
+        with single_thread(enabled=dev.type == "cpu"):
             return self._region_of(x, layer)
 
     def _region_of(self, x, layer: int) -> torch.Tensor:
@@ -745,21 +744,6 @@ def _match(parent_r, words_r, parent_p, words_p) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- entry points
-@contextmanager
-def _one_cpu_thread(device):
-    """Run on one CPU thread: the cut is many small tensor operations, which gain nothing from
-    OpenMP and lose up to 10× to its spinning threads when other processes share the cores."""
-    n = torch.get_num_threads()
-    if device.type != "cpu" or n == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 @torch.no_grad()
 def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = EPS) -> Partition:
     """Eq. (10) exactly: the square ``extent`` split into the convex polygons where ``net`` is affine.
@@ -782,7 +766,7 @@ def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = 
     if device is not None:
         steps = [_to(s, torch.device(device)) for s in steps]
     dev = next(s.weight.device for s in steps if isinstance(s, Affine))
-    with _one_cpu_thread(dev):
+    with single_thread(enabled=dev.type == "cpu"):
         return _partition(steps, e, dev, tolerance)
 
 

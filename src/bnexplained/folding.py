@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._threads import single_thread
+from .device import single_thread
 from .partition import _extent
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
@@ -630,7 +630,7 @@ def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: 
     """Figure 9's toy network: 2-D input, four leaky-ReLU BN layers (``widths``), a linear read-out,
     trained by SGD (``bnx.training.train``, batches of 32) on ``n`` points of two moons; statistics then
     fitted on the training points. The trained weights are cached (``bnx.cache``). Training runs on one
-    CPU thread: for a network this small, extra threads only add overhead (``_threads``).
+    CPU thread: for a network this small, extra threads only add overhead (:func:`~bnexplained.device.single_thread`).
     Returns ``(net, split, history)``
     with ``history`` a dict of the per-epoch ``train_loss`` and ``test_acc``.
     """

@@ -140,7 +140,7 @@ def hyperplane_segments(W, b, extent) -> list:
         raise ValueError(f"b must have shape ({W.shape[0]},), got shape {tuple(b.shape)}")
     x0, x1, y0, y1 = (float(v) for v in extent)
     if not (x0 < x1 and y0 < y1):
-        raise ValueError(f"extent must be (x_min, x_max, y_min, y_max) with x_min < x_max, y_min < y_max")
+        raise ValueError("extent must be (x_min, x_max, y_min, y_max) with x_min < x_max, y_min < y_max")
     out = []
     for (a, c), off in zip(W.double().cpu().numpy(), b.double().cpu().numpy()):
         pts = []

@@ -9,37 +9,20 @@ function under each draw on a grid, and measures how much the boundary moves.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 from dataclasses import dataclass
 
 
 import torch
 
-from .device import check_points
+from .device import check_points, single_thread
 from .margins import _binary, decision_function
 from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
 
-__all__ = ["single_thread", "minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
+__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
            "margin_run_model", "margin_table", "figure6_networks"]
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run a block on one intra-op thread (restored afterwards).
-
-    The networks of this chapter are tiny: a training step is a few dozen small kernels, and
-    synchronizing two threads for each costs more than it saves (several times slower on a busy
-    2-core machine). Results do not depend on the thread count.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_bn(net) -> None:

@@ -9,7 +9,6 @@ on the digits as 8×8 images; the same code runs both, and everything is cached 
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +17,7 @@ import torch
 from . import data, training
 from .convnets import ResNet9
 from .device import device as default_device
+from .device import single_thread
 from .networks import SplineMLP
 
 __all__ = ["SCALES", "AffineComparison", "compare_learnable_affine", "SETTINGS"]
@@ -30,17 +30,6 @@ SCALES = {
     "cpu": dict(model="mlp", widths=[64, 128, 128, 128], seeds=[0, 1, 2, 3, 4], epochs=10, lrs=[0.03, 0.1, 0.3]),
     "gpu": dict(model="resnet9", width=64, seeds=list(range(8)), epochs=20, lrs=[0.01, 0.03, 0.1]),
 }
-
-
-@contextlib.contextmanager
-def _threads(n: int):
-    """Run with ``n`` torch threads: tiny CPU models train fastest on one (no spinning between threads)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 @dataclass
@@ -135,7 +124,7 @@ def compare_learnable_affine(scale: str | None = None, *, progress: bool = True,
     X, y = data.digits(flatten=cfg["model"] == "mlp")
     split = training.split(X, y, val=0.2, test=0.2, seed=0)
     sweeps, cached_all = {}, True
-    with _threads(1 if device.type == "cpu" else torch.get_num_threads()):
+    with single_thread(enabled=device.type == "cpu"):
         for name, learnable in SETTINGS.items():
             sw = training.sweep(_make(cfg, learnable, device), split, lrs=cfg["lrs"], seeds=cfg["seeds"],
                                 epochs=cfg["epochs"], name=f"learnable-affine-{scale}",

@@ -18,7 +18,6 @@ partition and the decision boundary move.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 from dataclasses import dataclass
@@ -29,12 +28,13 @@ from . import data as datasets
 from .cache import cached
 from .convnets import ResNet9
 from .device import device as default_device
+from .device import single_thread
 from .initialization import INITIALIZATIONS, initialize
 from .networks import SplineMLP
 from .training import Split, split as make_split, sweep, train
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
-           "final_accuracies", "accuracy_table", "trajectories", "one_thread"]
+           "final_accuracies", "accuracy_table", "trajectories"]
 
 
 @dataclass(frozen=True)
@@ -120,26 +120,13 @@ def template(scale: Scale, seed: int, *, in_shape: tuple, classes: int, device=N
     raise ValueError(f"scale.model must be 'resnet9' or 'mlp', got {scale.model!r}")
 
 
-@contextlib.contextmanager
-def one_thread(enabled: bool = True):
-    """Run torch on one CPU thread inside the block (small models on a shared 2-core machine run
-    many times faster so: see ``benchmarks/smart_init.py``), then restore the previous count."""
-    before = torch.get_num_threads()
-    if enabled:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def run(scale: Scale, split: Split | None = None, *, root="~/data", device=None, progress: bool = True,
         refresh: bool = False) -> dict:
     """Figure 10's protocol for every initialization: ``{init: SweepResult}`` (cached on disk).
 
     Each sweep trains ``len(scale.lrs) × len(scale.seeds)`` runs; ``result.best_lr`` is chosen on
     validation accuracy and ``result.curve("test_acc")`` gives (mean, std) over seeds per epoch.
-    On the CPU the sweeps run on one thread (:func:`one_thread`).
+    On the CPU the sweeps run on one thread (:func:`bnexplained.device.single_thread`).
     """
     if not isinstance(scale, Scale):
         raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
@@ -148,7 +135,7 @@ def run(scale: Scale, split: Split | None = None, *, root="~/data", device=None,
     Xtr, ytr = split.train
     classes = int(ytr.max()) + 1
     results = {}
-    with one_thread(device.type == "cpu"):
+    with single_thread(enabled=device.type == "cpu"):
         for init in INITIALIZATIONS:
             def make_model(seed, init=init):
                 net = template(scale, seed, in_shape=tuple(Xtr.shape[1:]), classes=classes, device=device)
@@ -210,7 +197,7 @@ def trajectories(X, y, widths, *, lr: float, epochs: int, seed: int = 0, batch_s
     def compute():
         net = SplineMLP(list(widths), "leaky_relu", "bn", out_features=2, seed=seed)
         out = {}
-        with one_thread():
+        with single_thread():
             for init in INITIALIZATIONS:
                 model = initialize(net, init, part.train[0], bias_std=bias_std, seed=seed)
                 states = []

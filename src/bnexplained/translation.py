@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .device import check_points
+from .device import check_points, single_thread
 from .exact import clip_lines
-from ._threads import single_thread
 from .partition import _extent, data_extent
 
 __all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",

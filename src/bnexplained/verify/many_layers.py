@@ -9,7 +9,7 @@ from .. import folding, translation
 from ..device import check_points
 from ..geometry import hyperplane_distance
 from ..partition import _extent, data_extent
-from .._threads import single_thread
+from ..device import single_thread
 from .report import Report
 
 __all__ = ["theorem_2", "corollary_1", "theorem_3"]

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..decision_boundary import decision_grid, decision_values, one_sided_batches, zero_set_lines
 from ..networks import SplineMLP
-from ..smart_init import one_thread
+from ..device import single_thread
 from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting.core import GREY, draw_lines, style_axes
 from ..plotting.smart_init import INIT_COLOURS, INIT_LABELS, draw_classes, draw_initialization
@@ -90,7 +90,7 @@ class Proposition3Explorer(Dashboard):
         return net, xb
 
     def draw(self, fig, width, batch_size, batch, seed, readout):
-        with one_thread():                       # tiny tensors: a second thread only adds contention
+        with single_thread():                       # tiny tensors: a second thread only adds contention
             return self._draw(fig, width, batch_size, batch, seed, readout)
 
     def _draw(self, fig, width, batch_size, batch, seed, readout):
