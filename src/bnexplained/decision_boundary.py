@@ -15,10 +15,11 @@ import torch
 
 from .device import check_points, single_thread
 from .networks import SplineMLP, activate
+from .margins import decision_function
 from .partition import make_grid
 
 __all__ = ["decision_values", "batch_decision_values", "one_sided_batches", "one_sided_rates",
-           "decision_grid", "zero_set_lines", "decision_boundary_lines", "READOUTS"]
+           "decision_grid", "READOUTS"]
 
 READOUTS = ("zero_bias", "centred")
 
@@ -36,9 +37,10 @@ def _decision(out: torch.Tensor) -> torch.Tensor:
 
 
 def decision_values(net, x, statistics: str | None = None) -> torch.Tensor:
-    """``f(x)``, shape ``(N,)``: the read-out (``out_features=1``) or the logit difference (2)."""
+    """``f(x)``, shape ``(N,)``: the read-out (``out_features=1``) or the logit difference (2)
+    of a binary SplineMLP (:func:`bnexplained.margins.decision_function`, detached)."""
     _check_binary(net)
-    return _decision(net(x, statistics=statistics)).detach()
+    return decision_function(net, x, statistics=statistics).detach()
 
 
 @torch.no_grad()
@@ -169,21 +171,3 @@ def decision_grid(net, extent, resolution: int = 200, statistics: str = "stored"
     p = net.layers[0].weight
     grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
     return grid, decision_values(net, grid.points, statistics=statistics).reshape(grid.shape)
-
-
-def zero_set_lines(grid, values) -> list:
-    """The zero set of ``values`` (shape ``(H, W)`` on ``grid``) as polylines ``(M, 2)``, by marching squares."""
-    import contourpy
-
-    gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
-                                      torch.as_tensor(values).double().cpu().numpy(), line_type="Separate")
-    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
-
-
-def decision_boundary_lines(net, extent, resolution: int = 200, statistics: str = "stored") -> list:
-    """The decision boundary ``{x : f(x) = 0}`` of a 2-D binary classifier as polylines ``(M, 2)``.
-
-    Traced by marching squares on a ``resolution × resolution`` grid over ``extent``, with the
-    network's stored statistics (fit them on a batch first to see that batch's boundary).
-    """
-    return zero_set_lines(*decision_grid(net, extent, resolution, statistics))

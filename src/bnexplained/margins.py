@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from .device import check_points
-from .partition import data_extent, make_grid
+from .partition import data_extent, make_grid, zero_set_lines
 
 __all__ = ["decision_function", "decision_boundary_lines", "exact_decision_boundary", "distance_to_polylines",
            "Margins", "margin_distances", "METHODS"]
@@ -55,6 +55,14 @@ def _place(net: nn.Module):
         raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
     p = next(net.parameters(), None)
     return (torch.float32, torch.device("cpu")) if p is None else (p.dtype, p.device)
+
+
+def _input_dimension(net: nn.Module):
+    """``D_0`` when it can be read off the network (a SplineMLP, or a first ``nn.Linear``), else None."""
+    if hasattr(net, "widths"):
+        return net.widths[0]
+    first = next((m for m in net.modules() if isinstance(m, nn.Linear)), None)
+    return None if first is None else first.in_features
 
 
 def decision_function(net: nn.Module, x, *, statistics: str | None = "stored") -> torch.Tensor:
@@ -79,14 +87,12 @@ def decision_boundary_lines(net: nn.Module, extent, resolution: int = 300, *,
     Traced by marching squares (``contourpy``) on a ``resolution × resolution`` grid: exact on
     every cell where ``d`` is affine, within one cell elsewhere.
     """
-    import contourpy
-
     dtype, device = _place(net)
+    d0 = _input_dimension(net)
+    if d0 is not None and d0 != 2:
+        raise ValueError(f"the network must have 2-D input to draw its decision boundary, got D_0 = {d0}")
     grid = make_grid(extent, resolution, dtype=dtype, device=device)
-    d = decision_function(net, grid.points, statistics=statistics).reshape(grid.shape)
-    gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
-                                      d.double().cpu().numpy(), line_type="Separate")
-    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+    return zero_set_lines(grid, decision_function(net, grid.points, statistics=statistics).reshape(grid.shape))
 
 
 def distance_to_polylines(points, polylines: list, *, chunk: int = 4096) -> torch.Tensor:

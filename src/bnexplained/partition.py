@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = ["Grid", "GridPartition", "make_grid", "grid_preactivations", "partition_boundaries",
-           "folded_hyperplane_lines", "data_extent", "inscribed_radius"]
+           "folded_hyperplane_lines", "data_extent", "inscribed_radius", "zero_set_lines"]
 
 
 @dataclass
@@ -141,26 +141,27 @@ def partition_boundaries(net, extent, resolution: int = 256, *, max_floats: int 
     return GridPartition(grid, bounds)
 
 
+def zero_set_lines(grid: Grid, values) -> list:
+    """The zero set of ``values`` (shape ``(H, W)`` on ``grid``) as a list of ``(M, 2)`` NumPy polylines.
+
+    Marching squares (``contourpy``): exact on every grid cell where the function is affine
+    along the cell's edges, within one cell elsewhere.
+    """
+    import contourpy
+
+    gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
+                                      torch.as_tensor(values).double().cpu().numpy(), line_type="Separate")
+    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+
+
 def folded_hyperplane_lines(net, extent, resolution: int = 200) -> list:
     """The zero sets ``{x : h_{ℓ,k}(x) = 0}`` (folded hyperplanes ``F_{ℓ,k}``, eq. 11) as polylines.
 
     Returns ``lines[ℓ-1][k]``: a list of ``(M, 2)`` NumPy arrays for unit ``k`` of layer ℓ, traced
-    by marching squares (``contourpy``) on the grid; exact where ``h`` is affine across a cell.
+    by :func:`zero_set_lines` on a ``resolution × resolution`` grid over ``extent``.
     """
-    import contourpy
-
     grid, hs = grid_preactivations(net, extent, resolution)
-    xs = grid.xs.double().cpu().numpy()
-    ys = grid.ys.double().cpu().numpy()
-    out = []
-    for h in hs:
-        h = h.double().cpu().numpy()
-        layer_lines = []
-        for k in range(h.shape[-1]):
-            gen = contourpy.contour_generator(xs, ys, h[..., k], line_type="Separate")
-            layer_lines.append([seg for seg in gen.lines(0.0) if len(seg) > 1])
-        out.append(layer_lines)
-    return out
+    return [[zero_set_lines(grid, h[..., k]) for k in range(h.shape[-1])] for h in hs]
 
 
 @torch.no_grad()

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..decision_boundary import decision_boundary_lines
+from ..margins import decision_boundary_lines
 from ..partition import data_extent, folded_hyperplane_lines
 from .core import GREY, draw_data, draw_lines, style_axes
 

@@ -9,7 +9,8 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..decision_boundary import decision_grid, decision_values, one_sided_batches, zero_set_lines
+from ..decision_boundary import decision_grid, decision_values, one_sided_batches
+from ..partition import zero_set_lines
 from ..networks import SplineMLP
 from ..device import single_thread
 from ..partition import data_extent, folded_hyperplane_lines
