@@ -124,6 +124,17 @@ def unit_hyperplanes(net, layer: int) -> tuple:
     return W.clone(), (-t / s).detach().clone()
 
 
+def _planar_lines(W, b) -> tuple:
+    """Validate lines ``⟨w_k, z⟩ = b_k`` in the plane: ``W`` ``(K, 2)``, ``b`` ``(K,)``."""
+    W = _weights(W)
+    if W.shape[1] != 2:
+        raise ValueError(f"W must have 2 columns (lines in the plane), got shape {tuple(W.shape)}")
+    b = _offsets(b, W.shape[0], W, name="b")
+    if b.ndim != 1:
+        raise ValueError(f"b must have shape ({W.shape[0]},), got shape {tuple(b.shape)}")
+    return W, b
+
+
 def hyperplane_segments(W, b, extent) -> list:
     """The part of each line ``⟨w_k, z⟩ = b_k`` inside the box ``extent = (x0, x1, y0, y1)`` (2-D only).
 
@@ -132,12 +143,7 @@ def hyperplane_segments(W, b, extent) -> list:
     """
     import numpy as np
 
-    W = _weights(W)
-    if W.shape[1] != 2:
-        raise ValueError(f"W must have 2 columns (a planar input space), got shape {tuple(W.shape)}")
-    b = _offsets(b, W.shape[0], W, name="b")
-    if b.ndim != 1:
-        raise ValueError(f"b must have shape ({W.shape[0]},), got shape {tuple(b.shape)}")
+    W, b = _planar_lines(W, b)
     x0, x1, y0, y1 = (float(v) for v in extent)
     if not (x0 < x1 and y0 < y1):
         raise ValueError("extent must be (x_min, x_max, y_min, y_max) with x_min < x_max, y_min < y_max")
@@ -170,12 +176,7 @@ def arrangement_regions(W, b, *, tol: float = 1e-9) -> int:
     """
     import numpy as np
 
-    W = _weights(W)
-    if W.shape[1] != 2:
-        raise ValueError(f"W must have 2 columns (lines in the plane), got shape {tuple(W.shape)}")
-    b = _offsets(b, W.shape[0], W, name="b")
-    if b.ndim != 1:
-        raise ValueError(f"b must have shape ({W.shape[0]},), got shape {tuple(b.shape)}")
+    W, b = _planar_lines(W, b)
     n_ = W.double().cpu().numpy()
     o_ = b.double().cpu().numpy()
     norms = np.linalg.norm(n_, axis=1)
