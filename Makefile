@@ -14,7 +14,7 @@ export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 # apt-get needs root: use sudo when we are not root
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env book test unit notebooks build browser browser-deps sync repository vendor clean
+.PHONY: env book book-students test unit notebooks build browser browser-deps sync repository vendor clean
 
 env: $(STAMP)
 
@@ -27,6 +27,15 @@ $(STAMP): requirements.txt pyproject.toml
 book: env
 	$(JB) build .
 	@echo "Open _build/html/index.html"
+
+# The students' edition: the same book with every exercise solution removed (sphinx-exercise's
+# hide_solutions), built from a copy of _config.yml into its own folder.
+book-students: env
+	@mkdir -p _build/students
+	sed 's/^    hide_solutions: false/    hide_solutions: true/' _config.yml > _build/students/_config.yml
+	grep -q '^    hide_solutions: true' _build/students/_config.yml
+	$(JB) build . --config _build/students/_config.yml --path-output _build/students
+	@echo "Open _build/students/_build/html/index.html"
 
 test: env unit notebooks build browser
 

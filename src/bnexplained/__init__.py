@@ -15,8 +15,9 @@ Modules, one idea each:
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
 * ``verify``        – one checker per claim of the paper (package)
 * ``exercises``     – self-checking exercises
+* ``scorecard``     – every claim of the paper, where the book reproduces it, checked now
 """
-from . import cache, data, exercises, plotting, verify, widgets
+from . import cache, data, exercises, plotting, scorecard, verify, widgets
 from .device import device, seed_everything
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
@@ -34,5 +35,5 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS", "MODES", "Normalization", "SplineMLP", "cache", "data", "data_extent", "device", "exercises",
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
-    "partition_boundaries", "plotting", "seed_everything", "verify", "widgets",
+    "partition_boundaries", "plotting", "scorecard", "seed_everything", "verify", "widgets",
 ]
