@@ -71,7 +71,7 @@ CPU_EXACT = "exact claim; checked in float64 on the CPU (any device gives the sa
 
 CLAIMS: tuple = (
     Claim("Appendix A, eqs. (16)–(18)", "identity", "Appendix A",
-          "inside each region a network with piecewise-linear activations is one affine map A(x)x + B(x)",
+          "inside each region a network with piecewise-linear activations is one affine map $A(x)x + B(x)$",
           1, "exact identity", CPU_EXACT, checker="spline_identity"),
     Claim("Figure 1", "figure", "Section 1",
           "4 leaky-ReLU layers of 6 units on 2-D data, random weights: BN draws every layer's (folded) "
@@ -79,56 +79,60 @@ CLAIMS: tuple = (
           1, "qualitative (pictures)", "paper scale on the CPU (the same 2-6-6-6-6 network)",
           account="reproduced at paper scale, with a live explorer over seeds and widths"),
     Claim("Proposition 1", "proposition", "Section 1, Appendix C",
-          "γ ≠ 0 can be absorbed into the next layer's weights and β into β/γ: it adds no expressive power",
+          "$\\gamma \\neq 0$ can be absorbed into the next layer's weights and $\\beta$ into $\\beta/\\gamma$: it adds no "
+          "expressive power",
           2, "exact identity", CPU_EXACT, checker="proposition_1"),
     Claim("Table 1", "table", "Appendix C",
-          "test accuracy with and without learnable γ, β: ResNet and CNN on Imagenette, CIFAR-10, CIFAR-100, SVHN",
-          2, "ResNet (No / Yes): 79.2 / 78.8, 83.0 / 86.2, 50.0 / 54.8, 94.2 / 95.3; "
-             "CNN: 77.7 / 77.6, 87.5 / 87.6, 54.0 / 55.2, 96.0 / 95.9",
+          "test accuracy with and without learnable $\\gamma, \\beta$: ResNet and CNN on Imagenette, CIFAR-10, "
+          "CIFAR-100, SVHN",
+          2, "without / with γ, β — ResNet: Imagenette 79.2 / 78.8, CIFAR-10 83.0 / 86.2, "
+             "CIFAR-100 50.0 / 54.8, SVHN 94.2 / 95.3; CNN: 77.7 / 77.6, 87.5 / 87.6, 54.0 / 55.2, "
+             "96.0 / 95.9 (same order)",
           "CPU: a small network on an offline data set (digits), several seeds; the paper's image "
           "benchmarks are not reproduced",
           account="the chapter runs the same comparison at CPU scale and quotes the paper's numbers beside its own"),
     Claim("Appendix C, β = 0 on ImageNet", "result", "Appendix C",
-          "fixing β = 0 (γ = 1) throughout training costs little top-1 accuracy on ImageNet",
+          "fixing $\\beta = 0$ ($\\gamma = 1$) throughout training costs little top-1 accuracy on ImageNet",
           2, "ResNet18 67.60% → 65.93%, ResNet34 68.71% → 67.21%, ResNet50 77.11% → 74.98%",
           "not reproduced (needs ImageNet and days of GPU time); quoted",
           account="quoted beside the chapter's small experiment, with the difference in scale stated"),
     Claim("Theorem 1", "theorem", "Section 2",
-          "BN's μ is the unique minimizer of the total-least-squares distance between the layer inputs and "
+          "BN's $\\mu$ is the unique minimizer of the total-least-squares distance between the layer inputs and "
           "the layer's hyperplanes, for a mini-batch and for the whole data set",
-          3, "exact: the minimizer is the mean, the minimum Σ σ²/‖w‖² (eq. 8)", CPU_EXACT, checker="theorem_1"),
+          3, "exact: the minimizer is the mean, the minimum $\\sum_k \\sigma_k^2/\\lVert w_k\\rVert^2$ (8)", CPU_EXACT, checker="theorem_1"),
     Claim("Corollary 2", "corollary", "Section 2",
           "with BN the layer's hyperplanes form a central arrangement through the mean layer input",
           3, "exact", CPU_EXACT, checker="corollary_2"),
     Claim("Figure 2 (a, b)", "figure", "Section 3",
-          "two layers of 8 units on 2-D input: moving μ_{2,k} translates H_{2,k} in layer 2's input space "
-          "and the folded F_{2,k} in input space",
+          "two layers of 8 units on 2-D input: moving $\\mu_{2,k}$ translates $H_{2,k}$ in layer 2's input space "
+          "and the folded $F_{2,k}$ in input space",
           4, "qualitative (pictures)", "paper scale on the CPU, live",
           account="reproduced side by side and live, on the exact partition"),
     Claim("Theorem 2", "theorem", "Section 3",
-          "a hyperplane closer to z_ℓ(x) in layer ℓ's input space gives a folded hyperplane closer to x "
+          "a hyperplane closer to $z_{\\ell-1}(x)$ in layer $\\ell$'s input space gives a folded hyperplane closer to $x$ "
           "in input space",
           4, "exact (for a translation that does not cross the point; see the chapter's closer look)",
           CPU_EXACT, checker="theorem_2"),
     Claim("Corollary 1", "corollary", "Section 3",
-          "z_ℓ(x) lies on H_{ℓ,k} exactly when x lies on the folded hyperplane F_{ℓ,k}",
+          "$z_{\\ell-1}(x)$ lies on $H_{\\ell,k}$ exactly when $x$ lies on the folded hyperplane $F_{\\ell,k}$",
           4, "exact", CPU_EXACT, checker="corollary_1"),
     Claim("Theorem 3", "theorem", "Section 3, Appendix B",
           "the dihedral angles between layer-2 facets and a layer-1 hyperplane follow eqs. (24)–(26): a small "
-          "σ_{1,i} folds the next layer's hyperplanes onto H_{1,i}",
+          "$\\sigma_{1,i}$ folds the next layer's hyperplanes onto $H_{1,i}$",
           5, "exact formulas (24)–(26)", CPU_EXACT, checker="theorem_3"),
     Claim("Figure 2 (c)", "figure", "Section 3",
-          "fixing μ and varying σ of a layer-1 unit folds the next layer's hyperplanes",
+          "fixing $\\mu$ and varying $\\sigma$ of a layer-1 unit folds the next layer's hyperplanes",
           5, "qualitative (pictures)", "paper scale on the CPU, live",
-          account="reproduced live: a σ slider folds the layer-2 facets"),
+          account="reproduced live: a $\\sigma$ slider folds the layer-2 facets"),
     Claim("Figure 8", "figure", "Appendix B",
           "a sketch of Theorem 3 in 2-D: two regions, the layer-1 hyperplane between them, the folded facets",
           5, "a sketch", "drawn from a real 2-layer network on the CPU",
           account="drawn from an actual network, with the angles of eqs. (24)–(26) printed"),
     Claim("Figure 9", "figure", "Section 3",
-          "a 4-layer network trained on 2-D points: hyperplanes close to the data have small σ²/‖w‖²",
+          "a 4-layer network trained on 2-D points: hyperplanes close to the data have small "
+          "$\\sigma^2/\\lVert w\\rVert^2$",
           5, "qualitative (colours)", "paper scale on the CPU (a small network trained for seconds)",
-          account="reproduced with the same colouring by σ²/‖w‖²"),
+          account="reproduced with the same colouring by $\\sigma^2/\\lVert w\\rVert^2$"),
     Claim("Figure 3", "figure", "Section 3.3",
           "11 layers of width 1024 on the 2-D star, layers 1, 7, 11: BN concentrates the partition on the "
           "data; random bias spreads it everywhere; zero bias centres it",
@@ -142,7 +146,7 @@ CLAIMS: tuple = (
           "CPU: scikit-learn's digits with a small ResNet; GPU: CIFAR-10 when torchvision has it",
           account="reproduced on offline images at CPU scale; CIFAR-10 on a GPU"),
     Claim("Proposition 3", "proposition", "Section 4, Appendix D.4",
-          "leaky-ReLU, BN in layers 1..L−1, zero-bias last layer: every mini-batch has points on both sides "
+          "leaky-ReLU, BN in layers $1..L-1$, zero-bias last layer: every mini-batch has points on both sides "
           "of the decision boundary at initialization",
           7, "stated for every mini-batch", "CPU: a numerical search over batch sizes and widths",
           checker="proposition_3"),
@@ -159,13 +163,14 @@ CLAIMS: tuple = (
           "not reproduced (ImageNet); the chapter's CPU experiment tests the same protocol",
           account="quoted; the protocol is the one the chapter runs at small scale"),
     Claim("Proposition 2", "proposition", "Section 5, Appendix D.5",
-          "the mini-batch statistics are random: var(μ) = ⟨w², ρ⟩/|B| and var(σ²) follows eq. (13)",
+          "the mini-batch statistics are random: $\\operatorname{var}(\\mu) = \\langle w^2, \\rho\\rangle/\\lvert B\\rvert$ and "
+          "$\\operatorname{var}(\\sigma^2)$ follows eq. (13)",
           8, "exact formulas (eq. 13)", "CPU: Monte Carlo over many mini-batches against the formulas",
           checker="proposition_2"),
     Claim("Figure 7", "figure", "Section 5",
-          "three units, mini-batches of 64 from 1000 points: empirical distributions of μ and σ match eq. (13); "
+          "three units, mini-batches of 64 from 1000 points: empirical distributions of $\\mu$ and $\\sigma$ match eq. (13); "
           "noise-controlled BN widens them to a virtual batch of 32",
-          8, "the printed axis ranges (e.g. μ: 0.463…1.552 for unit 1)", "paper scale on the CPU",
+          8, "the printed axis ranges (e.g. $\\mu_1$ in 0.463…1.552)", "paper scale on the CPU",
           account="reproduced at the paper's scale; the chapter says which spreads reproduce the printed ranges"),
     Claim("Figure 6", "figure", "Section 5",
           "decision boundaries under different mini-batches, batch sizes 16 and 256, at initialization and "
@@ -198,6 +203,17 @@ class Row:
         return {"held": "✔ agrees", "did not hold": "✘ does not hold here: see the chapter",
                 "pending": "… pending (chapter being written)", "error": "✘ checker failed to run",
                 "in chapter": "see the chapter", "not run": "checked in the chapter"}[self.status]
+
+
+def _html(text: str) -> str:
+    """Escape ``text`` for HTML; ``$...$`` spans become inline math that MathJax typesets."""
+    parts = html.escape(text).split("$")
+    return "".join(f'<span class="math notranslate nohighlight">\\({p}\\)</span>' if i % 2 else p
+                   for i, p in enumerate(parts))
+
+
+def _plain(text: str) -> str:
+    return text.replace("$", "")
 
 
 def quick_setting(dtype=torch.float64):
@@ -303,7 +319,7 @@ class Scorecard:
         return out
 
     def __str__(self) -> str:
-        lines = [f"{r.claim.key} (ch. {r.claim.chapter}): {r.status} — {r.ours}" for r in self.rows + self.extra]
+        lines = [f"{r.claim.key} (ch. {r.claim.chapter}): {r.status} — {_plain(r.ours)}" for r in self.rows + self.extra]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -311,19 +327,25 @@ class Scorecard:
     def _repr_html_(self) -> str:
         e = html.escape
         colour = {"held": "#1e7b34", "did not hold": "#b03a2e", "error": "#b03a2e", "pending": "#8a6d00"}
+        cell = "style='text-align:left;vertical-align:top;padding:0.45em 0.6em'"
         body = []
         for r in self.rows + self.extra:
             c = r.claim
             page, title = CHAPTERS[c.chapter]
-            ours = e(r.ours) + (f" <small>(measured now, {r.seconds:.1f} s)</small>" if r.report is not None else "")
+            ours = _html(r.ours) + (f" <small>(measured now, {r.seconds:.1f} s)</small>" if r.report is not None else "")
+            shade = " style='background:#f5f7fa'" if len(body) % 2 else ""
             body.append(
-                f"<tr><td><b>{e(c.key)}</b><br><small>{e(c.statement)}</small></td>"
-                f"<td><a href='{page}.html'>{c.chapter}. {e(title)}</a></td>"
-                f"<td>{e(c.paper)}</td><td>{ours}<br><small><i>scale:</i> {e(c.scale)}</small></td>"
-                f"<td style='color:{colour.get(r.status, 'inherit')}'>{e(r.agrees)}</td></tr>")
-        return ("<div class='bnx-scorecard' style='overflow-x:auto'><table style='font-size:0.9em'>"
-                "<tr><th>claim</th><th>chapter</th><th>the paper</th><th>this book</th><th>agreement</th></tr>"
-                + "".join(body) + "</table></div>")
+                f"<tr{shade}><td {cell}><b>{e(c.key)}</b> · <a href='{page}.html'>ch. {c.chapter}</a>"
+                f"<br><small style='color:#555'>{_html(c.statement)}</small></td>"
+                f"<td {cell}>{_html(c.paper)}</td>"
+                f"<td {cell}>{ours}<br><small style='color:#555'><i>scale:</i> {_html(c.scale)}</small></td>"
+                f"<td {cell}><span style='color:{colour.get(r.status, 'inherit')}'>{e(r.agrees)}</span></td></tr>")
+        head = "".join(f"<th {cell}>{h}</th>" for h in ("claim · chapter", "the paper", "this book", "agreement"))
+        return ("<div class='bnx-scorecard' style='overflow-x:auto'>"
+                "<table style='font-size:0.88em;table-layout:auto;width:100%'>"
+                "<colgroup><col style='width:34%'><col style='width:22%'><col style='width:30%'>"
+                "<col style='width:14%'></colgroup>"
+                f"<thead><tr>{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")
 
     def reports(self):
         """The full report of every checker that ran, for display one after another."""
