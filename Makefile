@@ -14,7 +14,7 @@ export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 # apt-get needs root: use sudo when we are not root
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env book book-students test unit notebooks build browser browser-deps sync repository vendor clean
+.PHONY: env book book-students test unit notebooks build browser browser-deps colab-smoke sync repository vendor clean
 
 env: $(STAMP)
 
@@ -60,6 +60,12 @@ browser-deps:
 	  echo "installing Debian's chromium for the browser test (apt-get)"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core fonts-liberation >/dev/null; }
+
+# A fresh Colab start, simulated: a new venv with only torch + Jupyter + pytest, the library from a
+# plain `pip install` of this repository, chapters under nbval outside the repo. Not part of `make
+# test` (it installs the latest numpy, matplotlib, ... from PyPI). NB=book/03-one-layer.ipynb picks others.
+colab-smoke:
+	bash tests/colab_smoke.sh $(NB)
 
 # After editing a chapter's .md, regenerate its paired .ipynb (outputs stay stripped).
 sync: env
