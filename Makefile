@@ -8,6 +8,7 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 export MPLBACKEND := Agg
+# (the book build unsets it: with MPLBACKEND=Agg the kernels draw no inline figures)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
@@ -25,7 +26,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: env
-	$(JB) build .
+	env -u MPLBACKEND $(JB) build .
 	@echo "Open _build/html/index.html"
 
 # The students' edition: the same book with every exercise solution removed (sphinx-exercise's
@@ -46,7 +47,7 @@ notebooks: env
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 --dist loadfile book/
 
 build: env
-	$(JB) build . -W --keep-going
+	env -u MPLBACKEND $(JB) build . -W --keep-going
 
 # Every built page in headless Chromium: no JS errors, no outside requests, math typeset, images
 # loaded, Colab links right. Screenshots land in _build/screenshots/: look at them.

@@ -30,3 +30,90 @@ def test_bad_data_arguments():
         bnx.data.toy_2d("spiral")
     with pytest.raises(ValueError, match="n must be an int"):
         bnx.data.star(1)
+
+
+# ---------------------------------------------------------------------- CIFAR (fake files, real format)
+def _write_batches(folder, files, label_key, sizes, seed=0, classes=10):
+    import pickle
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    written = {}
+    for f, n in zip(files, sizes):
+        data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
+        labels = rng.integers(0, classes, size=n).tolist()
+        batch = {b"batch_label": f.encode(), b"data": data, label_key.encode(): labels,
+                 b"filenames": [b"x.png"] * n}
+        if label_key == "fine_labels":
+            batch[b"coarse_labels"] = [v // 5 for v in labels]
+        with open(folder / f, "wb") as fh:
+            pickle.dump(batch, fh, protocol=2)
+        written[f] = (data, labels)
+    return written
+
+
+@pytest.fixture
+def fake_cifar10(tmp_path):
+    files = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    return tmp_path, _write_batches(tmp_path / "cifar-10-batches-py", files, "labels", [4, 3, 5, 2, 6, 7])
+
+
+def test_cifar10_reads_the_pickle_batches_and_standardizes_per_channel(fake_cifar10):
+    import numpy as np
+
+    root, written = fake_cifar10
+    X, y = bnx.data.cifar("cifar10", root=root)
+    assert X.shape == (20, 3, 32, 32) and X.dtype == torch.float32 and y.dtype == torch.int64
+    train = np.concatenate([written[f"data_batch_{i}"][0] for i in range(1, 6)]).reshape(-1, 3, 32, 32)
+    mean = train.mean(axis=(0, 2, 3))
+    std = train.std(axis=(0, 2, 3))
+    torch.testing.assert_close(X.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(X.std(dim=(0, 2, 3), unbiased=False), torch.ones(3), atol=1e-5, rtol=0)
+    # pixel (row 0, column 1) of image 0 in the green channel: entry 1024 + 1 of its row
+    raw = float(written["data_batch_1"][0][0, 1024 + 1])
+    assert X[0, 1, 0, 1].item() == pytest.approx((raw - mean[1]) / std[1], rel=1e-5)
+    assert y[:4].tolist() == written["data_batch_1"][1]
+    Xt, yt = bnx.data.cifar("cifar10", root=str(root), train=False)     # test set: the training statistics
+    test = written["test_batch"][0].reshape(-1, 3, 32, 32)
+    expected = (test - mean[None, :, None, None]) / std[None, :, None, None]
+    torch.testing.assert_close(Xt, torch.as_tensor(expected, dtype=torch.float32), atol=1e-5, rtol=1e-5)
+    assert yt.tolist() == written["test_batch"][1]
+
+
+def test_cifar100_reads_the_fine_labels(tmp_path):
+    written = _write_batches(tmp_path / "cifar-100-python", ["train", "test"], "fine_labels", [9, 4], classes=100)
+    X, y = bnx.data.cifar("cifar100", root=tmp_path)
+    Xt, yt = bnx.data.cifar("cifar100", root=tmp_path, train=False)
+    assert X.shape == (9, 3, 32, 32) and Xt.shape == (4, 3, 32, 32)
+    assert y.tolist() == written["train"][1] and yt.tolist() == written["test"][1]
+
+
+def test_missing_cifar_files_name_the_root(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"root='{tmp_path}'.*data_batch_1"):
+        bnx.data.cifar("cifar10", root=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="cifar-100-python"):
+        bnx.data.cifar("cifar100", root=tmp_path)
+
+
+def test_cifar_download_needs_torchvision(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)       # import torchvision now fails
+    with pytest.raises(ImportError, match="pip install torchvision"):
+        bnx.data.cifar("cifar10", root=tmp_path, download=True)
+
+
+def test_bad_cifar_arguments(tmp_path):
+    with pytest.raises(ValueError, match="name must be one of"):
+        bnx.data.cifar("svhn", root=tmp_path)
+    with pytest.raises(TypeError, match="root must be a path"):
+        bnx.data.cifar("cifar10", root=3)
+    folder = tmp_path / "cifar-10-batches-py"
+    _write_batches(folder, [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels", [2] * 6)
+    import pickle
+    with open(folder / "data_batch_3", "wb") as fh:
+        pickle.dump({b"data": b"nonsense"}, fh)
+    with pytest.raises(ValueError, match="data_batch_3 is not a CIFAR batch"):
+        bnx.data.cifar("cifar10", root=tmp_path)

@@ -1,10 +1,19 @@
-"""Data sets that need no download: generated 2-D shapes and scikit-learn's bundled digits."""
+"""Data sets that need no download: generated 2-D shapes and scikit-learn's bundled digits.
+
+CIFAR-10/100 (Figures 4 and 10) are read from the standard python-pickle batches on disk;
+they are downloaded (with torchvision) only when asked to.
+"""
 from __future__ import annotations
+
+import functools
+import os
+import pathlib
+import pickle
 
 import numpy as np
 import torch
 
-__all__ = ["star", "blobs", "moons", "circles", "toy_2d", "digits", "TOY_DATASETS"]
+__all__ = ["star", "blobs", "moons", "circles", "toy_2d", "digits", "cifar", "TOY_DATASETS", "CIFAR_FILES"]
 
 
 def _rng(seed):
@@ -99,3 +108,85 @@ def digits(*, flatten: bool = True, standardize: bool = True, dtype=torch.float3
         x = (x - x.mean()) / x.std()
     x = x.reshape(len(x), -1) if flatten else x[:, None]
     return _tensor(x, dtype), torch.as_tensor(d.target)
+
+
+# ---------------------------------------------------------------------- CIFAR
+# name: (folder inside root, training files, test files, label key, torchvision class)
+CIFAR_FILES = {
+    "cifar10": ("cifar-10-batches-py", tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",),
+                "labels", "CIFAR10"),
+    "cifar100": ("cifar-100-python", ("train",), ("test",), "fine_labels", "CIFAR100"),
+}
+
+
+def _read_batch(path: pathlib.Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch: ``data`` (n, 3072) uint8 (1024 red, then green, then blue, row-major) and labels."""
+    with open(path, "rb") as f:
+        d = pickle.load(f, encoding="bytes")
+    d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
+    if "data" not in d or label_key not in d:
+        raise ValueError(f"{path} is not a CIFAR batch: it lacks the 'data' or {label_key!r} entry")
+    data, labels = np.asarray(d["data"], dtype=np.uint8), np.asarray(d[label_key], dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
+        raise ValueError(f"{path} holds data of shape {data.shape} and {len(labels)} labels; expected "
+                         "(n, 3072) and n labels")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def _read(folder: pathlib.Path, files: tuple, label_key: str) -> tuple[np.ndarray, np.ndarray]:
+    parts = [_read_batch(folder / f, label_key) for f in files]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+@functools.lru_cache(maxsize=4)
+def _training_moments(folder: str, files: tuple, label_key: str, stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of the training images' pixels (float64, shape (3,))."""
+    x, _ = _read(pathlib.Path(folder), files, label_key)
+    values = np.arange(256, dtype=np.float64)
+    mean, std = np.zeros(3), np.zeros(3)
+    for c in range(3):                               # from the histogram of 0..255: exact, light on memory
+        counts = np.bincount(x[:, c].ravel(), minlength=256).astype(np.float64)
+        mean[c] = counts @ values / counts.sum()
+        std[c] = np.sqrt(counts @ (values - mean[c]) ** 2 / counts.sum())
+    return mean, std
+
+
+def cifar(name: str = "cifar10", root: str | os.PathLike = "~/data", train: bool = True, download: bool = False,
+          *, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 or CIFAR-100 read from the python-pickle batches under ``root``.
+
+    Returns ``(X, y)``: ``X`` of shape ``(N, 3, 32, 32)`` (50,000 training or 10,000 test images),
+    standardized per channel with the mean and standard deviation of the *training* images
+    (also for ``train=False``); ``y`` int64 class labels (CIFAR-100: the 100 fine labels). The
+    files are ``root/cifar-10-batches-py/{data_batch_1..5, test_batch}`` or
+    ``root/cifar-100-python/{train, test}``. Nothing is downloaded unless ``download=True``,
+    which needs torchvision (``pip install torchvision``).
+    """
+    if name not in CIFAR_FILES:
+        raise ValueError(f"name must be one of {sorted(CIFAR_FILES)}, got {name!r}")
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a path, got {type(root).__name__}")
+    sub, train_files, test_files, label_key, tv_class = CIFAR_FILES[name]
+    base = pathlib.Path(root).expanduser()
+    folder = base / sub
+    missing = [f for f in train_files + test_files if not (folder / f).is_file()]
+    if missing and download:
+        try:
+            import torchvision
+        except ImportError:
+            raise ImportError("download=True needs torchvision, which is not installed: "
+                              "pip install torchvision (or bnexplained[images])") from None
+        getattr(torchvision.datasets, tv_class)(root=str(base), train=True, download=True)
+        missing = [f for f in train_files + test_files if not (folder / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{name} was not found under root={str(root)!r}: {folder} lacks {', '.join(missing)}. "
+            f"Put the python version of the data set there (the folder {sub}/), "
+            f"or pass download=True (needs torchvision).")
+    stamp = tuple((folder / f).stat().st_mtime_ns for f in train_files)
+    mean, std = _training_moments(str(folder), train_files, label_key, stamp)
+    x, y = _read(folder, train_files if train else test_files, label_key)
+    X = torch.from_numpy(x).to(dtype)
+    X -= torch.as_tensor(mean, dtype=dtype).view(1, 3, 1, 1)
+    X /= torch.as_tensor(std, dtype=dtype).view(1, 3, 1, 1)
+    return X, torch.from_numpy(y)

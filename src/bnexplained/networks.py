@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .device import check_points
-from .normalization import MODES, STATISTICS, Normalization
+from .normalization import MODES, Normalization, NormalizedNetwork
 
 __all__ = ["ACTIVATIONS", "SplineMLP", "code_slope", "activate"]
 
@@ -76,7 +76,7 @@ class SplineLayer(nn.Module):
         return self.norm(z @ self.weight.T, statistics)
 
 
-class SplineMLP(nn.Module):
+class SplineMLP(NormalizedNetwork, nn.Module):
     """A fully connected spline network whose BN statistics, ``γ`` and ``β`` you can set by hand.
 
     Parameters
@@ -164,42 +164,6 @@ class SplineMLP(nn.Module):
         return net
 
     # ------------------------------------------------------------------ basics
-    @property
-    def depth(self) -> int:
-        """``L``, the number of layers with an activation."""
-        return len(self.layers)
-
-    @property
-    def weights(self) -> list:
-        """``[W_1, ..., W_L]`` (views of the parameters)."""
-        return [layer.weight for layer in self.layers]
-
-    @property
-    def mu(self) -> list:
-        """Stored BN means ``[μ_1, ..., μ_L]``."""
-        self._require_bn("mu")
-        return [layer.norm.mu for layer in self.layers]
-
-    @property
-    def sigma(self) -> list:
-        """Stored BN standard deviations ``[σ_1, ..., σ_L]``."""
-        self._require_bn("sigma")
-        return [layer.norm.sigma for layer in self.layers]
-
-    def _require_bn(self, what: str) -> None:
-        if self.mode != "bn":
-            raise ValueError(f"{what} exists only for mode='bn' (this network is {self.mode!r})")
-
-    def _param(self) -> torch.Tensor:
-        return self.layers[0].weight
-
-    def _statistics(self, statistics: str | None) -> str:
-        if statistics is None:
-            return "batch" if self.training else "stored"
-        if statistics not in STATISTICS:
-            raise ValueError(f"statistics must be None or one of {STATISTICS}, got {statistics!r}")
-        return statistics
-
     def _prepare(self, x, statistics: str) -> torch.Tensor:
         p = self._param()
         need = 2 if (self.mode == "bn" and statistics == "batch") else 1
@@ -296,13 +260,6 @@ class SplineMLP(nn.Module):
         tr = self.trace(x, statistics)
         return [(self._back(G, x), self._back(g, x)) for G, g, _, _ in self._maps(tr, self.depth)]
 
-    @staticmethod
-    def _back(t: torch.Tensor, x) -> torch.Tensor:
-        """Return results on the device the caller's tensor lives on."""
-        if isinstance(x, torch.Tensor) and t.device != x.device:
-            return t.to(x.device)
-        return t
-
     # ------------------------------------------------------------------ BN statistics
     @torch.no_grad()
     def statistics_of(self, X) -> tuple[list, list]:
@@ -329,22 +286,6 @@ class SplineMLP(nn.Module):
         self.set_statistics(mus, sigmas)
         return self
 
-    def set_statistics(self, mu: Sequence | None = None, sigma: Sequence | None = None) -> "SplineMLP":
-        """Set stored statistics by hand: lists of per-layer vectors (``None`` keeps a layer's)."""
-        self._require_bn("set_statistics")
-        for name, values in (("mu", mu), ("sigma", sigma)):
-            if values is not None and len(values) != self.depth:
-                raise ValueError(f"{name} must list {self.depth} per-layer vectors, got {len(values)}")
-        with torch.no_grad():
-            for i, layer in enumerate(self.layers):
-                layer.norm.set_statistics(None if mu is None else mu[i],
-                                          None if sigma is None else sigma[i])
-        return self
-
-    def statistics_set(self) -> bool:
-        """Whether every BN layer has stored statistics."""
-        return self.mode == "bn" and all(bool(layer.norm.statistics_set) for layer in self.layers)
-
     def as_plain(self, statistics: str = "stored", X=None) -> "SplineMLP":
         """The same function as a plain network (eq. 1): ``W_ℓ → diag(γ/σ) W_ℓ``, ``c_ℓ = β − γμ/σ``.
 
@@ -361,12 +302,9 @@ class SplineMLP(nn.Module):
             src = self
         else:
             raise ValueError(f"statistics must be 'batch' or 'stored', got {statistics!r}")
-        weights, biases = [], []
-        for layer in src.layers:
-            dummy = torch.zeros(1, layer.norm.num_units, dtype=layer.weight.dtype, device=layer.weight.device)
-            s, t = layer.norm.scale_shift(dummy, "stored")
-            weights.append((s[:, None] * layer.weight).detach().clone())
-            biases.append(t.detach().clone())
+        folded = src.folded_scale_shift()
+        weights = [(s[:, None] * layer.weight).detach().clone() for (s, _), layer in zip(folded, src.layers)]
+        biases = [t for _, t in folded]
         readout = None
         if self.readout is not None:
             readout = (self.readout.weight.detach().clone(), self.readout.bias.detach().clone())

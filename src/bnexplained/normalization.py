@@ -12,10 +12,12 @@ layers (``u`` of shape ``(N, C, H, W)``; the statistics then pool over positions
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import nn
 
-__all__ = ["MODES", "STATISTICS", "Normalization"]
+__all__ = ["MODES", "STATISTICS", "Normalization", "NormalizedNetwork"]
 
 MODES = ("bn", "zero_bias", "random_bias")
 STATISTICS = ("batch", "stored")
@@ -131,3 +133,87 @@ class Normalization(nn.Module):
     def forward(self, u: torch.Tensor, statistics: str = "batch") -> torch.Tensor:
         s, t = self.scale_shift(u, statistics)
         return _unit_view(s, u) * u + _unit_view(t, u)
+
+
+class NormalizedNetwork:
+    """What every network of the library shares about its layers' statistics (a mixin).
+
+    A subclass keeps its layers in an ``nn.ModuleList`` named by ``_layer_list`` (each layer has
+    a ``weight`` and a :class:`Normalization` ``norm``) and a ``mode``; it gets ``depth``,
+    ``weights``, ``mu``, ``sigma``, ``set_statistics``, ``statistics_set`` and the choice
+    between batch and stored statistics (``train()`` → batch, ``eval()`` → stored).
+    """
+
+    _layer_list = "layers"
+
+    def _layers(self) -> list:
+        return list(getattr(self, self._layer_list))
+
+    @property
+    def depth(self) -> int:
+        """The number of layers with an activation."""
+        return len(self._layers())
+
+    @property
+    def weights(self) -> list:
+        """``[W_1, ..., W_L]`` (views of the parameters)."""
+        return [layer.weight for layer in self._layers()]
+
+    @property
+    def mu(self) -> list:
+        """Stored BN means ``[μ_1, ..., μ_L]``."""
+        self._require_bn("mu")
+        return [layer.norm.mu for layer in self._layers()]
+
+    @property
+    def sigma(self) -> list:
+        """Stored BN standard deviations ``[σ_1, ..., σ_L]``."""
+        self._require_bn("sigma")
+        return [layer.norm.sigma for layer in self._layers()]
+
+    def _require_bn(self, what: str) -> None:
+        if self.mode != "bn":
+            raise ValueError(f"{what} exists only for mode='bn' (this network is {self.mode!r})")
+
+    def _param(self) -> torch.Tensor:
+        return self._layers()[0].weight
+
+    def _statistics(self, statistics: str | None) -> str:
+        if statistics is None:
+            return "batch" if self.training else "stored"
+        if statistics not in STATISTICS:
+            raise ValueError(f"statistics must be None or one of {STATISTICS}, got {statistics!r}")
+        return statistics
+
+    @staticmethod
+    def _back(t: torch.Tensor, x) -> torch.Tensor:
+        """Return results on the device the caller's tensor lives on."""
+        if isinstance(x, torch.Tensor) and t.device != x.device:
+            return t.to(x.device)
+        return t
+
+    def set_statistics(self, mu: Sequence | None = None, sigma: Sequence | None = None):
+        """Set stored statistics by hand: lists of per-layer vectors (``None`` keeps a layer's)."""
+        self._require_bn("set_statistics")
+        for name, values in (("mu", mu), ("sigma", sigma)):
+            if values is not None and len(values) != self.depth:
+                raise ValueError(f"{name} must list {self.depth} per-layer vectors, got {len(values)}")
+        with torch.no_grad():
+            for i, layer in enumerate(self._layers()):
+                layer.norm.set_statistics(None if mu is None else mu[i], None if sigma is None else sigma[i])
+        return self
+
+    def statistics_set(self) -> bool:
+        """Whether every BN layer has stored statistics."""
+        return self.mode == "bn" and all(bool(layer.norm.statistics_set) for layer in self._layers())
+
+    @torch.no_grad()
+    def folded_scale_shift(self) -> list:
+        """Per layer, the stored ``(s, t)`` with ``h = s ⊙ (W z) + t``: BN folded into a plain layer."""
+        p = self._param()
+        out = []
+        for layer in self._layers():
+            dummy = torch.zeros(1, layer.norm.num_units, dtype=p.dtype, device=p.device)
+            s, t = layer.norm.scale_shift(dummy, "stored")
+            out.append((s.detach().clone(), t.detach().clone()))
+        return out

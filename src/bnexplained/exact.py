@@ -1,0 +1,801 @@
+"""The exact partition of a 2-D input square (eqs. (10)–(12), Appendix A), as convex polygons.
+
+A grid only samples the partition; here the square is cut exactly, layer by layer and unit by
+unit. Before layer ℓ every region ω of layers ``1..ℓ−1`` carries the affine map of the
+pre-activations, ``h_ℓ(x) = G_ℓ(ω) x + g_ℓ(ω)`` (eqs. (16)–(18)); unit ``k`` cuts ω along the
+line ``G_{ℓ,k}(ω) x + g_{ℓ,k}(ω) = 0``. That line inside ω is the facet ``F_{ℓ,k,ω}`` of the
+folded hyperplane ``F_{ℓ,k}`` (eq. 11). After all units of layer ℓ each new region has one
+code ``q_ℓ``, and the map passes on as ``z_ℓ = q_ℓ ⊙ h_ℓ`` (eq. 15).
+
+Every region of a layer is cut by a unit at once (padded polygon tensors, float64): a
+polygon's vertices on each side of the line are kept in order and the two crossing points are
+inserted (vectorized Sutherland–Hodgman). A vertex within ``EPS`` (relative) of a line counts
+as lying on it: it goes to both sides and never creates a sliver, so parallel lines, lines
+through vertices and three lines through one point (BN's central arrangement, Corollary 2)
+cut cleanly.
+
+``exact_partition(net, extent)`` accepts a :class:`~bnexplained.networks.SplineMLP` or a
+``torch.nn.Sequential`` of supported modules (see :mod:`bnexplained.sequential`), with BN
+from stored/running statistics or from a given mini-batch (``batch=``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .device import check_points
+from .partition import _extent
+from .sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
+
+__all__ = ["EPS", "Facets", "Junctions", "Partition", "exact_partition", "folded_hyperplane_distance", "segment_distance"]
+
+#: relative tolerance for "this vertex lies on this line": |h(v)| ≤ EPS (‖∇h‖ r + |h(0)|), r the square's size
+EPS = 1e-10
+
+# edge labels of the input square's sides (unit edges carry the unit's global index ≥ 0)
+_SIDES = (-1, -2, -3, -4)       # bottom, right, top, left
+_PAD = -9                       # label of a padding slot
+_VERTEX = -10                   # a facet endpoint at a vertex of its region
+
+
+@dataclass
+class Facets:
+    """Facets ``F_{ℓ,k,ω}`` (eq. 11) of one layer's folded hyperplanes, as line segments.
+
+    ``segments`` ``(F, 2, 2)`` endpoints; ``unit`` ``(F,)`` the unit ``k`` (0-based);
+    ``region`` ``(F,)`` the region ω of layers ``1..ℓ−1`` it lies in (an index into
+    ``partition.polygons(ℓ − 1)``); ``normal`` ``(F, 2)`` and ``offset`` ``(F,)``: on ω,
+    ``h_{ℓ,k}(x) = ⟨normal, x⟩ + offset`` (so ``normal`` is the facet's normal, eq. (24)'s
+    ``w_{2,k}ᵀ Q_1(ω) W_1`` for layer 2); ``edge`` ``(F, 2)``: the label of the edge of ω each
+    endpoint lies on (as :meth:`Partition.edge_labels`; ``−10`` when the endpoint is a vertex of ω).
+    """
+
+    segments: torch.Tensor
+    unit: torch.Tensor
+    region: torch.Tensor
+    normal: torch.Tensor
+    offset: torch.Tensor
+    edge: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.segments.shape[0]
+
+    def select(self, mask) -> "Facets":
+        """The facets where ``mask`` (bool ``(F,)`` or an index tensor) holds."""
+        return Facets(self.segments[mask], self.unit[mask], self.region[mask], self.normal[mask], self.offset[mask],
+                      self.edge[mask])
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        """Segment lengths ``(F,)`` (0 where the zero set only touches ω at a vertex)."""
+        return _norm2(self.segments[:, 1] - self.segments[:, 0])
+
+    def lines(self) -> list:
+        """The segments as a list of ``(2, 2)`` NumPy arrays, for :func:`bnexplained.plotting.draw_lines`."""
+        return list(self.segments.detach().cpu().numpy())
+
+
+@dataclass
+class Junctions:
+    """Where two facets of one folded hyperplane ``F_{ℓ,k}`` meet: ``F_{ℓ,k,ω}`` and ``F_{ℓ,k,ω′}`` in
+    neighbouring regions ω, ω′ of layers ``1..ℓ−1``, on the boundary between them (Theorem 3).
+
+    ``first``, ``second`` ``(J,)``: indices into ``partition.facets(ℓ, k)``; ``point`` ``(J, 2)``
+    where they meet; ``boundary_layer``, ``boundary_unit`` ``(J,)``: the unit ``(j, i)`` whose
+    folded hyperplane separates ω and ω′ there (``−1, −1`` when the meeting point is a vertex
+    of the partition, where several boundaries cross); ``boundary_normal`` ``(J, 2)``: that
+    boundary's normal in ``first``'s region (zeros at a vertex).
+    """
+
+    first: torch.Tensor
+    second: torch.Tensor
+    point: torch.Tensor
+    boundary_layer: torch.Tensor
+    boundary_unit: torch.Tensor
+    boundary_normal: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.first.shape[0]
+
+
+def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 ** 22):
+    """Distance from each point ``x`` ``(N, 2)`` to the nearest of ``segments`` ``(F, 2, 2)``.
+
+    Returns ``(distance (N,), nearest point (N, 2), index of the segment (N,))``; with no
+    segments the distance is ``inf`` (and the index −1). Batched in chunks of points.
+    """
+    n = x.shape[0]
+    dist = torch.full((n,), float("inf"), dtype=x.dtype, device=x.device)
+    near = torch.full((n, 2), float("nan"), dtype=x.dtype, device=x.device)
+    index = torch.full((n,), -1, dtype=torch.long, device=x.device)
+    f = segments.shape[0]
+    if f == 0 or n == 0:
+        return dist, near, index
+    p0, d = segments[:, 0], segments[:, 1] - segments[:, 0]
+    dd = (d * d).sum(-1)
+    step = max(1, chunk // f)
+    for start in range(0, n, step):
+        xs = x[start:start + step]
+        rel = xs[:, None, :] - p0[None]                                          # (n, F, 2)
+        t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd))
+        foot = p0[None] + t.clamp(0, 1)[..., None] * d[None]
+        dist_all = _norm2(xs[:, None, :] - foot)
+        best, idx = dist_all.min(1)
+        dist[start:start + step] = best
+        index[start:start + step] = idx
+        near[start:start + step] = foot[torch.arange(len(idx), device=x.device), idx]
+    return dist, near, index
+
+
+# ---------------------------------------------------------------------------------- polygons
+def _square(e, device) -> tuple:
+    V = torch.tensor([[[e[0], e[2]], [e[1], e[2]], [e[1], e[3]], [e[0], e[3]]]], dtype=torch.float64, device=device)
+    n = torch.tensor([4], device=device)
+    E = torch.tensor([list(_SIDES)], device=device)
+    return V, n, E
+
+
+def _next_index(n: torch.Tensor, M: int) -> torch.Tensor:
+    """``(K, M)``: the index of the next vertex around each polygon (wrapping at its count)."""
+    j = torch.arange(M, device=n.device)
+    return torch.where(j[None] + 1 < n[:, None], j[None] + 1, torch.zeros_like(j)[None])
+
+
+def _gather_rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``t[k, idx[k, j]]`` for ``t`` of shape ``(K, M)`` or ``(K, M, 2)``."""
+    if t.ndim == 3:
+        return t.gather(1, idx[..., None].expand(-1, -1, t.shape[-1]))
+    return t.gather(1, idx)
+
+
+def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> tuple:
+    """Keep the flagged slots of ``points`` ``(K, S, 2)`` in order: polygons padded to the widest."""
+    K, S = keep.shape
+    count = keep.sum(1)
+    width = int(count.max())
+    target = torch.where(keep, keep.cumsum(1) - 1, S)                         # dropped slots go to column S
+    V = points.new_zeros(K, S + 1, 2).scatter_(1, target[..., None].expand(-1, -1, 2), points)[:, :width]
+    E = labels.new_full((K, S + 1), _PAD).scatter_(1, target, labels)[:, :width]
+    valid = torch.arange(width, device=points.device)[None] < count[:, None]
+    V = torch.where(valid[..., None], V, V[:, :1])                              # pad with vertex 0
+    E = torch.where(valid, E, _PAD)
+    return V, count, E
+
+
+def _split(V, n, E, s, tol, label: torch.Tensor) -> tuple:
+    """Cut convex polygons ``V`` ``(K, M, 2)`` along lines with values ``s`` ``(K, M)`` at the vertices.
+
+    Returns the positive and the negative piece of every polygon (both padded to the same
+    width): vertices with ``|s| ≤ tol`` go to both; crossing points are inserted on edges
+    whose ends lie strictly on opposite sides; new edges along the line get ``label`` ``(K,)``.
+    """
+    K, M = s.shape
+    valid = torch.arange(M, device=s.device)[None] < n[:, None]
+    pos = (s > tol[:, None]) & valid
+    neg = (s < -tol[:, None]) & valid
+    nxt = _next_index(n, M)
+    s1, V1 = _gather_rows(s, nxt), _gather_rows(V, nxt)
+    cross = (pos & _gather_rows(neg, nxt)) | (neg & _gather_rows(pos, nxt))
+    t = torch.where(cross, s / torch.where(cross, s - s1, torch.ones_like(s)), torch.zeros_like(s))
+    P = V + t[..., None] * (V1 - V)
+    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2).repeat(2, 1, 1)
+    keep_v = torch.cat([valid & ~neg, valid & ~pos])                              # positive side, negative side
+    keep_next = _gather_rows(keep_v, nxt.repeat(2, 1))
+    cross2, E2, label2 = cross.repeat(2, 1), E.repeat(2, 1), label.repeat(2)[:, None]
+    keep = torch.stack([keep_v, cross2], 2).reshape(2 * K, 2 * M)
+    lab_v = torch.where(cross2 | keep_next, E2, label2)
+    lab_p = torch.where(keep_next, E2, label2)
+    labels = torch.stack([lab_v, lab_p], 2).reshape(2 * K, 2 * M)
+    Vs, ns, Es = _compact(points, keep, labels)
+    return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
+
+
+def _norm2(v: torch.Tensor) -> torch.Tensor:
+    """Euclidean norm over a last dimension of size 2 (``hypot``: much faster than ``norm`` there)."""
+    return torch.hypot(v[..., 0], v[..., 1])
+
+
+def _tolerance(a: torch.Tensor, c: torch.Tensor, scale: float, eps: float) -> torch.Tensor:
+    return eps * (_norm2(a) * scale + c.abs())
+
+
+# ---------------------------------------------------------------------------------- one layer
+def _layer_facets(V0, n0, E0, G, g, scale, eps, max_floats: int = 2 ** 21) -> tuple:
+    """Facets of one layer on the regions ``V0`` before it, and which (region, unit) pairs cross.
+
+    ``G`` ``(R, D, 2)``, ``g`` ``(R, D)``: the pre-activation maps on each region.
+    Returns ``(Facets, cross (R, D) bool)``.
+    """
+    R, M, _ = V0.shape
+    D = G.shape[1]
+    cross_all = torch.zeros(R, D, dtype=torch.bool, device=V0.device)
+    out = []
+    # a line can only meet a region if it passes within the region's bounding circle
+    valid0 = torch.arange(M, device=V0.device)[None] < n0[:, None]
+    centre = (V0 * valid0[..., None]).sum(1) / n0[:, None]
+    radius = _norm2(V0 - centre[:, None]).amax(1)
+    step = max(1, max_floats // max(1, D))
+    for start in range(0, R, step):
+        sl = slice(start, start + step)
+        Gc, gc = G[sl], g[sl]
+        norm = _norm2(Gc)
+        tol = eps * (norm * scale + gc.abs())
+        h_centre = Gc[..., 0] * centre[sl, 0, None] + Gc[..., 1] * centre[sl, 1, None] + gc
+        near = h_centre.abs() <= norm * radius[sl, None] * (1 + 1e-9) + 2 * tol
+        r, k = torch.nonzero(near, as_tuple=True)
+        if r.numel() == 0:
+            continue
+        r = r + start
+        Vp, npair, a, c, tp = V0[r], n0[r], G[r, k], g[r, k], tol[r - start, k, None]
+        s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]      # h at the vertices
+        hi, lo = s.amax(1, keepdim=True), s.amin(1, keepdim=True)                  # padding repeats vertex 0
+        cross = ((hi > tp) & (lo < -tp)).squeeze(1)
+        cross_all[r[cross], k[cross]] = True
+        touch = ~cross & (_norm2(a) > 0) & ((lo.abs() <= tp) | (hi.abs() <= tp)).squeeze(1)
+        keep = cross | touch
+        if not bool(keep.any()):
+            continue
+        r, k, s, Vp, npair, tp = r[keep], k[keep], s[keep], Vp[keep], npair[keep], tp[keep]
+        valid = torch.arange(M, device=V0.device)[None] < npair[:, None]
+        p_, n_ = (s > tp) & valid, (s < -tp) & valid
+        on_ = valid & ~p_ & ~n_
+        nxt = _next_index(npair, M)
+        s1, V1 = _gather_rows(s, nxt), _gather_rows(Vp, nxt)
+        crossing = (p_ & _gather_rows(n_, nxt)) | (n_ & _gather_rows(p_, nxt))
+        t = torch.where(crossing, s / torch.where(crossing, s - s1, torch.ones_like(s)), torch.zeros_like(s))
+        P = Vp + t[..., None] * (V1 - Vp)
+        slots = torch.stack([on_, crossing], 2).reshape(len(r), 2 * M)
+        points = torch.stack([Vp, P], 2).reshape(len(r), 2 * M, 2)
+        first = slots.int().argmax(1)
+        last = 2 * M - 1 - slots.flip(1).int().argmax(1)
+        rows = torch.arange(len(r), device=V0.device)
+        seg = torch.stack([points[rows, first], points[rows, last]], 1)
+        Er = E0[r]
+        ends = torch.stack([first, last], 1)
+        edge = torch.where(ends % 2 == 1, Er.gather(1, ends // 2), torch.full_like(ends, _VERTEX))
+        out.append(Facets(seg, k, r, G[r, k], g[r, k], edge))
+    if not out:
+        z = torch.zeros(0, dtype=torch.long, device=V0.device)
+        return Facets(torch.zeros(0, 2, 2, dtype=V0.dtype, device=V0.device), z, z.clone(),
+                      torch.zeros(0, 2, dtype=V0.dtype, device=V0.device),
+                      torch.zeros(0, dtype=V0.dtype, device=V0.device), z.new_zeros(0, 2)), cross_all
+    f = Facets(*(torch.cat([getattr(o, name) for o in out]) for name in
+                 ("segments", "unit", "region", "normal", "offset", "edge")))
+    order = torch.argsort(f.unit * (R + 1) + f.region)
+    return f.select(order), cross_all
+
+
+class _Regions:
+    """Growable padded polygon storage: vertices ``(C, M, 2)``, counts, edge labels, ancestor index."""
+
+    def __init__(self, V, n, E):
+        R, M, _ = V.shape
+        cap = max(64, 2 * R)
+        self.V = torch.zeros(cap, M, 2, dtype=V.dtype, device=V.device)
+        self.n = torch.zeros(cap, dtype=torch.long, device=V.device)
+        self.E = torch.full((cap, M), _PAD, dtype=torch.long, device=V.device)
+        self.anc = torch.zeros(cap, dtype=torch.long, device=V.device)
+        self.V[:R], self.n[:R], self.E[:R] = V, n, E
+        self.anc[:R] = torch.arange(R, device=V.device)
+        self.R = R
+
+    @property
+    def M(self) -> int:
+        return self.V.shape[1]
+
+    def widen(self, M: int) -> None:
+        extra = M - self.M
+        if extra <= 0:
+            return
+        self.V = torch.cat([self.V, self.V[:, :1].expand(-1, extra, -1)], 1)
+        self.E = torch.cat([self.E, torch.full((self.E.shape[0], extra), _PAD, dtype=torch.long,
+                                               device=self.E.device)], 1)
+
+    def reserve(self, extra: int) -> None:
+        need = self.R + extra
+        if need <= self.V.shape[0]:
+            return
+        cap = max(need, 2 * self.V.shape[0])
+        grow = cap - self.V.shape[0]
+        self.V = torch.cat([self.V, torch.zeros(grow, self.M, 2, dtype=self.V.dtype, device=self.V.device)])
+        self.n = torch.cat([self.n, torch.zeros(grow, dtype=torch.long, device=self.n.device)])
+        self.E = torch.cat([self.E, torch.full((grow, self.M), _PAD, dtype=torch.long, device=self.E.device)])
+        self.anc = torch.cat([self.anc, torch.zeros(grow, dtype=torch.long, device=self.anc.device)])
+
+    def put(self, idx, V, n, E) -> None:
+        self.widen(V.shape[1])
+        if V.shape[1] < self.M:
+            pad = self.M - V.shape[1]
+            V = torch.cat([V, V[:, :1].expand(-1, pad, -1)], 1)
+            E = torch.cat([E, torch.full((E.shape[0], pad), _PAD, dtype=torch.long, device=E.device)], 1)
+        self.V[idx], self.n[idx], self.E[idx] = V, n, E
+
+    def append(self, V, n, E, anc) -> None:
+        k = V.shape[0]
+        self.reserve(k)
+        idx = torch.arange(self.R, self.R + k, device=V.device)
+        self.put(idx, V, n, E)
+        self.anc[idx] = anc
+        self.R += k
+
+    def trimmed(self) -> tuple:
+        R = self.R
+        M = int(self.n[:R].max())
+        return self.V[:R, :M], self.n[:R], self.E[:R, :M], self.anc[:R]
+
+
+def _cut_layer(V0, n0, E0, G, g, cross0, offset: int, scale: float, eps: float) -> tuple:
+    """Cut every region of ``V0`` by each unit of the layer in turn; return the new regions
+    ``(V, n, E, parent)`` sorted by parent, and their sign pattern ``(R, D)``."""
+    regions = _Regions(V0, n0, E0)
+    # step t cuts every region by the t-th unit crossing its ancestor (units in increasing order)
+    count = cross0.sum(1)
+    order = torch.sort((~cross0).to(torch.uint8), dim=1, stable=True).indices     # crossing units first
+    for t in range(int(count.max()) if count.numel() else 0):
+        cand = torch.nonzero(count[regions.anc[:regions.R]] > t).flatten()
+        anc = regions.anc[cand]
+        k = order[anc, t]
+        a, c = G[anc, k], g[anc, k]
+        V = regions.V[cand]
+        s = a[:, None, 0] * V[..., 0] + a[:, None, 1] * V[..., 1] + c[:, None]
+        tol = _tolerance(a, c, scale, eps)
+        split = (s.amax(1) > tol) & (s.amin(1) < -tol)                         # padding repeats vertex 0
+        sel = torch.nonzero(split).flatten()
+        if sel.numel() == 0:
+            continue
+        idx = cand[sel]
+        (Vp, npos, Ep), (Vn, nneg, En) = _split(V[sel], regions.n[idx], regions.E[idx], s[sel], tol[sel],
+                                                 offset + k[sel])
+        regions.put(idx, Vp, npos, Ep)
+        regions.append(Vn, nneg, En, anc[sel])
+    V, n, E, anc = regions.trimmed()
+    order = torch.sort(anc, stable=True).indices
+    V, n, E, anc = V[order], n[order], E[order], anc[order]
+    valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
+    centroid = (V * valid[..., None]).sum(1) / n[:, None]
+    h = G[anc, :, 0] * centroid[:, 0, None] + G[anc, :, 1] * centroid[:, 1, None] + g[anc]
+    return V, n, E, anc, h >= 0
+
+
+# ---------------------------------------------------------------------------------- the partition
+class Partition:
+    """The exact partition of a 2-D square by a piecewise-linear network (from :func:`exact_partition`).
+
+    Layer ℓ runs 1..L as in the paper (0 is the square itself); units ``k`` are 0-based.
+    Per-layer data are indexed by that layer's regions: ``polygons(ℓ)``, ``parent(ℓ)`` (the
+    layer-(ℓ−1) region each came from), ``facets(ℓ)`` (indexed by layer ℓ−1 regions). Without
+    ``layer`` a method answers for the final regions (all layers). Tensors are float64.
+    """
+
+    def __init__(self, extent, steps, slopes, layer_data, pre_maps, facets, output):
+        self.extent = extent
+        self.steps = steps
+        self.slopes = slopes
+        self._layers = layer_data            # [(V, n, E, parent, signs)] for ℓ = 0..L
+        self._pre = pre_maps                 # [(G, g)] for ℓ = 1..L, indexed by layer ℓ−1 regions
+        self._facets = facets                # [Facets] for ℓ = 1..L
+        self._output = output                # (A, B) on the final regions
+        self.widths = [2] + [len(s) for s in slopes]
+        offsets = np.cumsum([0] + self.widths[1:])
+        self._offsets = [int(o) for o in offsets]
+
+    # ------------------------------------------------------------------ sizes and layers
+    @property
+    def depth(self) -> int:
+        """``L``, the number of layers (activations)."""
+        return len(self.slopes)
+
+    @property
+    def num_regions(self) -> list:
+        """Region counts ``[1, |Ω_{|1}|, ..., |Ω_{|L}|]`` after each layer."""
+        return [int(d[0].shape[0]) for d in self._layers]
+
+    def __len__(self) -> int:
+        return self.num_regions[-1]
+
+    def __repr__(self) -> str:
+        return (f"Partition(extent={tuple(round(v, 4) for v in self.extent)}, widths={self.widths}, "
+                f"regions per layer={self.num_regions})")
+
+    def _layer(self, layer, allow_zero: bool = True) -> int:
+        L = self.depth
+        if layer is None:
+            return L
+        lo = 0 if allow_zero else 1
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not lo <= layer <= L:
+            raise ValueError(f"layer must be an int in {lo}..{L}, got {layer!r}")
+        return int(layer)
+
+    def _unit(self, layer: int, unit) -> int:
+        D = self.widths[layer]
+        if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < D:
+            raise ValueError(f"unit must be an int in 0..{D - 1} (layer {layer} has {D} units), got {unit!r}")
+        return int(unit)
+
+    # ------------------------------------------------------------------ regions
+    def vertices(self, layer=None) -> tuple:
+        """``(V, n)``: padded vertices ``(R, M, 2)`` (counter-clockwise; padding repeats vertex 0)
+        and vertex counts ``(R,)`` of the regions after ``layer``."""
+        V, n = self._layers[self._layer(layer)][:2]
+        return V, n
+
+    def polygons(self, layer=None) -> list:
+        """The regions after ``layer`` as a list of ``(n_i, 2)`` NumPy arrays, counter-clockwise."""
+        V, n = self.vertices(layer)
+        V, n = V.detach().cpu().numpy(), n.cpu().numpy()
+        return [V[i, :n[i]] for i in range(len(n))]
+
+    def edge_labels(self, layer=None) -> torch.Tensor:
+        """``(R, M)``: what draws edge ``j`` (from vertex ``j`` to ``j+1``) of each region: a square side
+        (−1 bottom, −2 right, −3 top, −4 left) or a unit, by its index over all layers' units
+        (see :meth:`unit_of_label`); padding slots hold −9."""
+        return self._layers[self._layer(layer)][2]
+
+    def unit_of_label(self, label: int) -> tuple:
+        """``(layer, unit)`` of a non-negative edge label."""
+        if not 0 <= label < self._offsets[-1]:
+            raise ValueError(f"label must lie in 0..{self._offsets[-1] - 1}, got {label!r}")
+        layer = int(np.searchsorted(self._offsets, label, side="right"))
+        return layer, label - self._offsets[layer - 1]
+
+    def parent(self, layer: int) -> torch.Tensor:
+        """``(R_ℓ,)``: the region of layers ``1..ℓ−1`` each region of layers ``1..ℓ`` came from."""
+        layer = self._layer(layer, allow_zero=False)
+        return self._layers[layer][3]
+
+    def ancestors(self, layer: int, of=None) -> torch.Tensor:
+        """For each region after layer ``of`` (default: the last), the region after ``layer`` containing it."""
+        layer, of = self._layer(layer), self._layer(of)
+        if layer > of:
+            raise ValueError(f"layer ({layer}) must not exceed of ({of})")
+        idx = torch.arange(self.num_regions[of], device=self._layers[0][0].device)
+        for j in range(of, layer, -1):
+            idx = self._layers[j][3][idx]
+        return idx
+
+    def signs(self, layer=None, of=None) -> torch.Tensor:
+        """Activation states (``h ≥ 0``) of the regions after layer ``of`` (default: the last).
+
+        ``layer=None`` gives all units of layers ``1..of`` ``(R, D_1 + ... + D_of)``, as
+        ``net.signs`` does for points; ``layer=ℓ ≤ of`` only layer ℓ's ``(R, D_ℓ)``.
+        """
+        of = self._layer(of)
+        if layer is None:
+            parts = [self.signs(j, of) for j in range(1, of + 1)]
+            R = self.num_regions[of]
+            return torch.cat(parts, 1) if parts else torch.zeros(R, 0, dtype=torch.bool)
+        layer = self._layer(layer, allow_zero=False)
+        if layer > of:
+            raise ValueError(f"layer ({layer}) must not exceed of ({of})")
+        return self._layers[layer][4][self.ancestors(layer, of)]
+
+    def codes(self, layer: int, of=None) -> torch.Tensor:
+        """Appendix A codes ``q_ℓ`` ``(R, D_ℓ)``: 1 where ``h ≥ 0``, the slope elsewhere."""
+        s = self.signs(layer, of)
+        slope = self.slopes[self._layer(layer, allow_zero=False) - 1]
+        return torch.where(s, torch.ones_like(slope), slope)
+
+    def preactivation_maps(self, layer: int, of=None) -> tuple:
+        """``(G (R, D_ℓ, 2), g (R, D_ℓ))`` with ``h_ℓ(x) = G x + g`` on each region after ``of``."""
+        layer = self._layer(layer, allow_zero=False)
+        G, g = self._pre[layer - 1]
+        idx = self.ancestors(layer - 1, of)
+        return G[idx], g[idx]
+
+    def affine_maps(self, layer=None) -> tuple:
+        """Eqs. (16)–(18) on every final region: ``(A (R, D, 2), B (R, D))`` with output ``= A x + B``.
+
+        ``layer=ℓ`` gives the map of ``z_ℓ`` (the ℓ-th activation's output); ``None`` the network's.
+        """
+        if layer is None:
+            return self._output
+        layer = self._layer(layer, allow_zero=False)
+        G, g = self.preactivation_maps(layer)
+        q = self.codes(layer)
+        return q[..., None] * G, q * g
+
+    def areas(self, layer=None) -> torch.Tensor:
+        """Region areas ``(R,)`` by the shoelace formula (positive: counter-clockwise)."""
+        V, n = self.vertices(layer)
+        V1 = _gather_rows(V, _next_index(n, V.shape[1]))
+        return 0.5 * (V[..., 0] * V1[..., 1] - V1[..., 0] * V[..., 1]).sum(1)
+
+    def centroids(self, layer=None) -> torch.Tensor:
+        """A point inside each region ``(R, 2)``: the mean of its vertices."""
+        V, n = self.vertices(layer)
+        valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
+        return (V * valid[..., None]).sum(1) / n[:, None]
+
+    def edge_lines(self, layer=None) -> tuple:
+        """``(a (R, M, 2), c (R, M))``: edge ``j`` of each region lies on ``⟨a, x⟩ + c = 0``.
+
+        Unit edges use the unit's pre-activation map on the region's ancestor (so ``c`` is in
+        units of ``h``); square sides use ``x = const`` / ``y = const``; padding slots are 0.
+        """
+        layer = self._layer(layer)
+        E = self.edge_labels(layer)
+        R, M = E.shape
+        a = torch.zeros(R, M, 2, dtype=torch.float64, device=E.device)
+        c = torch.zeros(R, M, dtype=torch.float64, device=E.device)
+        e = self.extent
+        for lab, (ax, val) in zip(_SIDES, ((1, e[2]), (0, e[1]), (1, e[3]), (0, e[0]))):
+            m = E == lab
+            a[..., ax] = torch.where(m, torch.ones_like(c), a[..., ax])
+            c = torch.where(m, torch.full_like(c, -val), c)
+        for j in range(1, layer + 1):
+            G, g = self.preactivation_maps(j, layer)
+            lo, hi = self._offsets[j - 1], self._offsets[j]
+            m = (E >= lo) & (E < hi)
+            k = (E - lo).clamp(0, hi - lo - 1)
+            rows = torch.arange(R, device=E.device)[:, None].expand(R, M)
+            a = torch.where(m[..., None], G[rows, k], a)
+            c = torch.where(m, g[rows, k], c)
+        return a, c
+
+    # ------------------------------------------------------------------ facets
+    def facets(self, layer: int, unit=None) -> Facets:
+        """Facets ``F_{ℓ,k,ω}`` of layer ℓ's folded hyperplanes (eq. 11), or of one unit ``k``."""
+        layer = self._layer(layer, allow_zero=False)
+        f = self._facets[layer - 1]
+        if unit is None:
+            return f
+        return f.select(f.unit == self._unit(layer, unit))
+
+    def facet_junctions(self, layer: int, unit: int) -> Junctions:
+        """Pairs of facets of ``F_{ℓ,k}`` in different regions ω, ω′ that meet at a point, and the
+        boundary they meet on (for measuring the folding angles of Theorem 3, eqs. (24)–(26))."""
+        layer = self._layer(layer, allow_zero=False)
+        f = self.facets(layer, unit)
+        dev = f.segments.device
+        F = len(f)
+        ends = f.segments.reshape(-1, 2)
+        labels = f.edge.reshape(-1)
+        owner = torch.arange(F, device=dev).repeat_interleave(2)
+        tol = 1e-9 * max(abs(v) for v in self.extent)
+        i, j = torch.nonzero(torch.cdist(ends, ends) <= tol, as_tuple=True) if F else (owner, owner)
+        keep = (owner[i] < owner[j]) & (f.region[owner[i]] != f.region[owner[j]]) & (f.lengths[owner[i]] > 0) \
+            & (f.lengths[owner[j]] > 0)
+        i, j = i[keep], j[keep]
+        # the boundary: the edge label seen from whichever side meets it inside an edge
+        use_j = (labels[i] < 0) & (labels[j] >= 0)
+        lab = torch.where(use_j, labels[j], labels[i])
+        side = torch.where(use_j, owner[j], owner[i])
+        blayer = torch.full_like(lab, -1)
+        bunit = torch.full_like(lab, -1)
+        normal = torch.zeros(len(lab), 2, dtype=torch.float64, device=dev)
+        for m in range(len(lab)):
+            if int(lab[m]) >= 0:
+                jl, ju = self.unit_of_label(int(lab[m]))
+                blayer[m], bunit[m] = jl, ju
+                region = self.ancestors(jl - 1, layer - 1)[f.region[side[m]]]
+                normal[m] = self._pre[jl - 1][0][region, ju]
+        return Junctions(owner[i], owner[j], ends[i], blayer, bunit, normal)
+
+    def folded_hyperplane_distance(self, x, layer: int, unit: int, *, return_nearest: bool = False):
+        """Eq. (12): ``d(x, F_{ℓ,k}) = min_{x' ∈ F_{ℓ,k}} ‖x − x'‖`` for points ``x`` ``(N, 2)``.
+
+        The minimum runs over the facets inside the square: it is exact for every point whose
+        disc of radius ``d`` lies in the square (otherwise an upper bound; ``inf`` when the
+        folded hyperplane misses the square). ``return_nearest=True`` also returns the nearest
+        points ``(N, 2)``.
+        """
+        x = check_points(x, 2, name="x").to(torch.float64)
+        layer = self._layer(layer, allow_zero=False)
+        f = self.facets(layer, unit)
+        d, near, _ = segment_distance(x.to(f.segments.device), f.segments)
+        return (d, near) if return_nearest else d
+
+    # ------------------------------------------------------------------ points and density
+    @torch.no_grad()
+    def region_of(self, points, layer=None) -> torch.Tensor:
+        """Index ``(N,)`` of the region (after ``layer``) holding each point; −1 outside the square.
+
+        Points are matched by their activation codes, layer by layer down the tree of regions,
+        so a point on a boundary goes to the region on the side where ``h ≥ 0`` (as ``net.codes``).
+        """
+        layer = self._layer(layer)
+        dev = self._layers[0][0].device
+        x = check_points(points, 2, name="points").to(dtype=torch.float64, device=dev)
+        e = self.extent
+        inside = (x[:, 0] >= e[0]) & (x[:, 0] <= e[1]) & (x[:, 1] >= e[2]) & (x[:, 1] <= e[3])
+        idx = torch.where(inside, 0, -1)
+        if layer == 0:
+            return idx
+        pre, _ = run_steps(self.steps, x)
+        for j in range(1, layer + 1):
+            parent, signs = self._layers[j][3], self._layers[j][4]
+            idx = _match(parent, _pack(signs), idx, _pack(pre[j - 1] >= 0))
+        return idx
+
+    def region_counts(self, bins: int = 32, layer=None) -> torch.Tensor:
+        """How many regions (after ``layer``) meet each cell of a ``bins × bins`` grid over the square.
+
+        ``(bins, bins)``, row ``i`` is the ``i``-th band from the bottom (as ``make_grid``).
+        A region counts in a cell when their intersection has positive area (exact test:
+        separating axes of a convex polygon and a box).
+        """
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+            raise ValueError(f"bins must be a positive int, got {bins!r}")
+        V, n = self.vertices(layer)
+        e = self.extent
+        dx, dy = (e[1] - e[0]) / bins, (e[3] - e[2]) / bins
+        lo, hi = V.min(1).values, V.max(1).values
+        tol = EPS * max(abs(v) for v in e)
+        ix0 = ((lo[:, 0] - e[0]) / dx + 1e-9).floor().long().clamp(0, bins - 1)
+        ix1 = ((hi[:, 0] - e[0]) / dx - 1e-9).ceil().long().clamp(1, bins) - 1
+        iy0 = ((lo[:, 1] - e[2]) / dy + 1e-9).floor().long().clamp(0, bins - 1)
+        iy1 = ((hi[:, 1] - e[2]) / dy - 1e-9).ceil().long().clamp(1, bins) - 1
+        nx, ny = (ix1 - ix0 + 1).clamp_min(1), (iy1 - iy0 + 1).clamp_min(1)
+        counts = nx * ny
+        r = torch.repeat_interleave(torch.arange(len(n), device=V.device), counts)
+        offset = torch.arange(int(counts.sum()), device=V.device) - torch.repeat_interleave(counts.cumsum(0) - counts,
+                                                                                              counts)
+        cx = ix0[r] + offset % nx[r]
+        cy = iy0[r] + offset // nx[r]
+        x0, y0 = e[0] + cx.to(V.dtype) * dx, e[2] + cy.to(V.dtype) * dy
+        corners = torch.stack([torch.stack([x0, y0], -1), torch.stack([x0 + dx, y0], -1),
+                               torch.stack([x0 + dx, y0 + dy], -1), torch.stack([x0, y0 + dy], -1)], 1)
+        Vr, nr = V[r], n[r]
+        V1 = _gather_rows(Vr, _next_index(nr, V.shape[1]))
+        d = V1 - Vr
+        normal = torch.stack([d[..., 1], -d[..., 0]], -1)                           # outward for CCW
+        proj = torch.einsum("pmi,pci->pmc", normal, corners).min(-1).values       # (P, M)
+        edge = (normal * Vr).sum(-1)
+        scale_n = _norm2(normal)
+        separated = (proj >= edge - tol * scale_n) & (scale_n > 0)
+        meets = ~separated.any(1)
+        out = torch.zeros(bins * bins, dtype=torch.long, device=V.device)
+        out.index_add_(0, (cy * bins + cx)[meets], torch.ones(int(meets.sum()), dtype=torch.long, device=V.device))
+        return out.reshape(bins, bins)
+
+    def facet_counts(self, points, radius: float, layer: int) -> torch.Tensor:
+        """Concentration (Section 3.3): the number of facets ``F_{ℓ,k,ω}`` of layer ℓ within
+        distance ``radius`` of each point, i.e. passing through its ε-ball. Shape ``(N,)``."""
+        if not (isinstance(radius, (int, float)) and radius > 0 and np.isfinite(radius)):
+            raise ValueError(f"radius must be a positive number, got {radius!r}")
+        layer = self._layer(layer, allow_zero=False)
+        x = check_points(points, 2, name="points").to(torch.float64)
+        f = self.facets(layer)
+        out = torch.zeros(x.shape[0], dtype=torch.long)
+        if len(f) == 0:
+            return out
+        x = x.to(f.segments.device)
+        p0, d = f.segments[:, 0], f.segments[:, 1] - f.segments[:, 0]
+        dd = (d * d).sum(-1)
+        step = max(1, 2 ** 22 // len(f))
+        for start in range(0, x.shape[0], step):
+            rel = x[start:start + step, None, :] - p0[None]
+            t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
+            dist = _norm2(rel - t[..., None] * d[None])
+            out[start:start + step] = (dist <= radius).sum(1).cpu()
+        return out
+
+
+def _pack(bits: torch.Tensor) -> torch.Tensor:
+    """Bool ``(N, D)`` → int64 words ``(N, ⌈D/62⌉)``: one key per activation pattern."""
+    N, D = bits.shape
+    words = []
+    w = 2 ** torch.arange(62, dtype=torch.long, device=bits.device)
+    for start in range(0, max(D, 1), 62):
+        b = bits[:, start:start + 62].long()
+        words.append((b * w[:b.shape[1]]).sum(1))
+    return torch.stack(words, 1)
+
+
+def _row_ids(keys: torch.Tensor) -> torch.Tensor:
+    """Equal rows of an int64 matrix ``(N, C)`` get equal ids (1-D sorts only: fast)."""
+    ids = torch.zeros(keys.shape[0], dtype=torch.long, device=keys.device)
+    for col in keys.T:
+        col_ids = _inverse(col)
+        ids = _inverse(ids * (int(col_ids.max()) + 1) + col_ids)
+    return ids
+
+
+def _inverse(t: torch.Tensor) -> torch.Tensor:
+    """``torch.unique(t, return_inverse=True)[1]``; on the CPU through NumPy, whose sort does not
+    stall when other processes keep the cores busy (torch's threaded sort can be 100× slower then)."""
+    if t.device.type == "cpu":
+        return torch.from_numpy(np.unique(t.numpy(), return_inverse=True)[1].reshape(-1).astype(np.int64))
+    return torch.unique(t, return_inverse=True)[1]
+
+
+def _match(parent_r, words_r, parent_p, words_p) -> torch.Tensor:
+    """For each point (region index ``parent_p`` one layer up, code words), the child region with the
+    same parent and code, or −1."""
+    R = parent_r.shape[0]
+    keys = torch.cat([torch.cat([parent_r[:, None], words_r], 1), torch.cat([parent_p[:, None], words_p], 1)])
+    inv = _row_ids(keys)
+    table = torch.full((int(inv.max()) + 1,), -1, dtype=torch.long, device=keys.device)
+    table[inv[:R]] = torch.arange(R, device=keys.device)
+    out = table[inv[R:]]
+    return torch.where(parent_p >= 0, out, torch.full_like(out, -1))
+
+
+# ---------------------------------------------------------------------------------- entry points
+@torch.no_grad()
+def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = EPS) -> Partition:
+    """Eq. (10) exactly: the square ``extent`` split into the convex polygons where ``net`` is affine.
+
+    ``net``: a 2-D-input ``SplineMLP`` (BN from stored statistics) or a ``torch.nn.Sequential`` of
+    ``Linear``, ``BatchNorm1d`` (running statistics), ``ReLU``/``LeakyReLU``/``PReLU``/``bnx.Abs``
+    and ``bnx.Residual`` blocks. ``batch`` ``(N, 2)``: take every BN layer's statistics from this
+    mini-batch instead (eq. 3). ``extent``: a half-width ``r`` (the square ``[−r, r]²``) or
+    ``(x_min, x_max, y_min, y_max)``. ``device``: where to compute (default: the network's).
+    ``tolerance``: a vertex with ``|h| ≤ tolerance · (‖∇h‖ r + |h(0)|)`` lies on the unit's line
+    (``r`` the largest coordinate of the square); raise it (say to ``1e-6``) to merge the
+    crossings that float32 rounding spreads apart. Returns a :class:`Partition` (float64).
+    """
+    e = _extent(extent)
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
+        raise ValueError(f"tolerance must be a number in [0, 0.01), got {tolerance!r}")
+    steps = spline_steps(net, batch)
+    if input_width(steps) != 2:
+        raise ValueError(f"net must have 2-D input for a planar partition, got D_0 = {input_width(steps)}")
+    if device is not None:
+        steps = [_to(s, torch.device(device)) for s in steps]
+    dev = next(s.weight.device for s in steps if isinstance(s, Affine))
+    scale = max(abs(v) for v in e)
+    V, n, E = _square(e, dev)
+    A = torch.eye(2, dtype=torch.float64, device=dev)[None]                   # z = A x + B on each region
+    B = torch.zeros(1, 2, dtype=torch.float64, device=dev)
+    layers = [(V, n, E, None, None)]
+    pre, facets, slopes, saved = [], [], [], []
+    offset = 0
+    for s in steps:
+        if isinstance(s, Affine):
+            A = (A.transpose(1, 2) @ s.weight.T).transpose(1, 2)
+            B = B @ s.weight.T + s.bias
+        elif isinstance(s, Save):
+            saved.append((A, B))
+        elif isinstance(s, Add):
+            As, Bs = saved.pop()
+            if s.shortcut is not None:
+                As = (As.transpose(1, 2) @ s.shortcut.weight.T).transpose(1, 2)
+                Bs = Bs @ s.shortcut.weight.T + s.shortcut.bias
+            A, B = A + As, B + Bs
+        else:
+            G, g = A, B
+            f, cross = _layer_facets(V, n, E, G, g, scale, tolerance)
+            V, n, E, parent, signs = _cut_layer(V, n, E, G, g, cross, offset, scale, tolerance)
+            q = torch.where(signs, torch.ones_like(s.slope), s.slope)
+            A, B = q[..., None] * G[parent], q * g[parent]
+            saved = [(As[parent], Bs[parent]) for As, Bs in saved]
+            layers.append((V, n, E, parent, signs))
+            pre.append((G, g))
+            facets.append(f)
+            slopes.append(s.slope)
+            offset += G.shape[1]
+    return Partition(e, steps, slopes, layers, pre, facets, (A, B))
+
+
+def _to(step, device):
+    if isinstance(step, Affine):
+        return Affine(step.weight.to(device), step.bias.to(device))
+    if isinstance(step, Activation):
+        return Activation(step.slope.to(device))
+    if isinstance(step, Add) and step.shortcut is not None:
+        return Add(_to(step.shortcut, device))
+    return step
+
+
+def folded_hyperplane_distance(net, x, layer: int, unit: int, *, extent=None, batch=None,
+                               return_nearest: bool = False):
+    """Eq. (12), exact in 2-D: ``d(x, F_{ℓ,k})``, the distance from each point ``x`` ``(N, 2)`` to the
+    nearest point of the folded hyperplane of unit ``k`` (0-based) of layer ℓ (1..L).
+
+    ``net`` is a network (its exact partition is computed over ``extent``, by default a square
+    twice the size of the points' bounding square) or a :class:`Partition` already computed.
+    Exact for every point whose disc of radius ``d`` lies inside the square (see
+    :meth:`Partition.folded_hyperplane_distance`). Returns ``(N,)`` distances (and the nearest
+    points ``(N, 2)`` with ``return_nearest=True``).
+    """
+    from .partition import data_extent
+
+    if isinstance(net, Partition):
+        part = net
+    else:
+        xx = check_points(x, 2, name="x")
+        part = exact_partition(net, data_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
+    return part.folded_hyperplane_distance(x, layer, unit, return_nearest=return_nearest)
