@@ -60,16 +60,45 @@ def test_a_claim_that_fails_shows_red_and_one_not_written_shows_pending():
     assert row.status == "did not hold" and "0/1 checks passed" in row.ours
     assert "does not hold" in row.agrees
 
-    def raises(net, X):
+    def crashes(net, X):
+        raise RuntimeError("index out of range")
+
+    row = evaluate(claim, {"theorem_9": crashes})
+    assert row.status == "error" and "index out of range" in row.ours
+
+    def refuses(net, X):
         raise ValueError("X must have two columns")
 
-    row = evaluate(claim, {"theorem_9": raises})
+    own = Claim("Theorem 9", "theorem", "nowhere", "x", 3, "exact", "CPU", checker="theorem_9",
+                run=lambda f: f(None, None))                      # a claim's own runner must fit its checker
+    row = evaluate(own, {"theorem_9": refuses})
     assert row.status == "error" and "X must have two columns" in row.ours
 
     def other_signature(a, b, c):
         return Report("Theorem 9", "")
 
     assert evaluate(claim, {"theorem_9": other_signature}).status == "not run"
+
+    def needs_two_layers(net):
+        raise ValueError("net must have exactly 2 layers")
+
+    row = evaluate(claim, {"theorem_9": needs_two_layers})       # the generic setting does not fit it
+    assert row.status == "not run" and "exactly 2 layers" in row.ours
+
+
+@pytest.mark.parametrize("required, expected", [((), "f()"), (("net",), "f(net)"), (("X",), "f(X)"),
+                                                (("net", "X"), "f(net, X)")])
+def test_checkers_are_called_by_the_names_of_their_required_arguments(required, expected):
+    seen = []
+    namespace = {"Report": Report, "seen": seen}
+    args = ", ".join(required)
+    exec(f"def f({args}{', ' if args else ''}*, extra=1):\n"
+         f"    seen.append('f(' + ', '.join(type(a).__name__ for a in [{args}]) + ')')\n"
+         f"    return Report('x', '').add('ok', 1.0)", namespace)
+    claim = Claim("Theorem 9", "theorem", "", "x", 3, "exact", "CPU", checker="f")
+    assert evaluate(claim, {"f": namespace["f"]}).status == "held"
+    names = {"f()": "f()", "f(net)": "f(SplineMLP)", "f(X)": "f(Tensor)", "f(net, X)": "f(SplineMLP, Tensor)"}
+    assert seen == [names[expected]]
 
 
 def test_a_claim_can_bring_its_own_runner():

@@ -45,8 +45,9 @@ class Claim:
     ``key`` is the paper's name for it ("Theorem 1", "Figure 3"); ``paper`` what the paper states or
     reports; ``scale`` how the chapter reproduces it (CPU default / GPU paper scale); ``checker``
     the name of its :mod:`bnexplained.verify` checker (``None`` when the chapter shows it without
-    one); ``run`` calls that checker on the quick setting (default: ``checker(net, X)``, see
-    :func:`quick_setting`); ``account`` what the book finds where no checker measures it.
+    one); ``run`` calls that checker on the quick setting (default: chosen from the checker's
+    required arguments, see :func:`quick_setting`); ``account`` what the book finds where no checker
+    measures it; ``note`` a caveat shown beside the verdict (a condition the chapter adds).
     """
 
     key: str
@@ -59,6 +60,7 @@ class Claim:
     checker: str | None = None
     run: Callable | None = None
     account: str = ""
+    note: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -227,12 +229,22 @@ def quick_setting(dtype=torch.float64):
     return net, X
 
 
+#: how a checker is called when its claim names no runner, by its required arguments
+_QUICK_CALLS = {
+    (): lambda f: f(),
+    ("net", "X"): lambda f: f(*quick_setting()),
+    ("net",): lambda f: f(quick_setting()[0]),
+    ("X",): lambda f: f(quick_setting()[1]),
+}
+
+
 def _default_run(checker):
-    params = [p for p in inspect.signature(checker).parameters.values()
+    """``checker`` called on the quick setting, chosen by the names of its required arguments
+    (none; ``net``; ``X``; ``net, X``), or ``None`` when it needs something else."""
+    params = [p.name for p in inspect.signature(checker).parameters.values()
               if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if [p.name for p in params] != ["net", "X"]:
-        return None
-    return lambda: checker(*quick_setting())
+    call = _QUICK_CALLS.get(tuple(params))
+    return None if call is None else (lambda: call(checker))
 
 
 def _summary(report) -> str:
@@ -287,7 +299,8 @@ def evaluate(claim: Claim, checkers: dict | None = None, written: set | None = N
     if claim.checker not in checkers:
         return Row(claim, "pending", f"verify.{claim.checker} not written yet")
     checker = checkers[claim.checker]
-    run = (lambda: claim.run(checker)) if claim.run is not None else _default_run(checker)
+    explicit = claim.run is not None
+    run = (lambda: claim.run(checker)) if explicit else _default_run(checker)
     if run is None:
         return Row(claim, "not run", f"verify.{claim.checker} needs the chapter's setting")
     start = time.perf_counter()
@@ -299,7 +312,10 @@ def evaluate(claim: Claim, checkers: dict | None = None, written: set | None = N
                                           "library": library_fingerprint()}, run)
         else:
             report = run()
-    except Exception as err:  # shown on the page, and tests/test_scorecard.py fails on it
+    except Exception as err:
+        if not explicit and isinstance(err, (TypeError, ValueError)):   # the generic setting does not fit it
+            return Row(claim, "not run", f"verify.{claim.checker} needs the chapter's setting "
+                                         f"({type(err).__name__}: {err})")
         return Row(claim, "error", f"{type(err).__name__}: {err}", seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
     return Row(claim, "held" if report.held else "did not hold", _summary(report), report, seconds)
@@ -339,7 +355,8 @@ class Scorecard:
                 f"<br><small style='color:#555'>{_html(c.statement)}</small></td>"
                 f"<td {cell}>{_html(c.paper)}</td>"
                 f"<td {cell}>{ours}<br><small style='color:#555'><i>scale:</i> {_html(c.scale)}</small></td>"
-                f"<td {cell}><span style='color:{colour.get(r.status, 'inherit')}'>{e(r.agrees)}</span></td></tr>")
+                f"<td {cell}><span style='color:{colour.get(r.status, 'inherit')}'>{e(r.agrees)}</span>"
+                + (f"<br><small style='color:#555'>{_html(c.note)}</small>" if c.note else "") + "</td></tr>")
         head = "".join(f"<th {cell}>{h}</th>" for h in ("claim · chapter", "the paper", "this book", "agreement"))
         return ("<div class='bnx-scorecard' style='overflow-x:auto'>"
                 "<table style='font-size:0.88em;table-layout:auto;width:100%'>"
