@@ -33,7 +33,8 @@ book: env
 # hide_solutions), built from a copy of _config.yml into its own folder.
 book-students: env
 	@mkdir -p _build/students
-	sed 's/^    hide_solutions: false/    hide_solutions: true/' _config.yml > _build/students/_config.yml
+	sed -e 's/^    hide_solutions: false/    hide_solutions: true/' -e 's#: book/_ext#: $(CURDIR)/book/_ext#' \
+	  _config.yml > _build/students/_config.yml
 	grep -q '^    hide_solutions: true' _build/students/_config.yml
 	$(JB) build . --config _build/students/_config.yml --path-output _build/students
 	@echo "Open _build/students/_build/html/index.html"

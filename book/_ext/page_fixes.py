@@ -7,12 +7,20 @@
 * sphinx-thebe registers its inline configuration script once per page event, so pages carry
   it twice and the second copy throws "Identifier 'THEBE_JS_URL' has already been declared";
   identical inline scripts are kept once.
+* With ``hide_solutions`` (``make book-students``), sphinx-exercise 1.2 drops a gated
+  ``solution-start`` but keeps everything up to its ``solution-end`` (the solution's text and
+  code stay on the page, and the lone end node crashes the HTML writer). Here a hidden
+  ``solution-start`` leaves a marker, and everything from the marker to its ``solution-end`` is
+  removed before sphinx-exercise merges gated solutions.
 
 ``tests/test_browser.py`` loads every page and fails on outside requests and JavaScript errors.
 """
 import re
 
 from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx_exercise.directive import SolutionStartDirective
+from sphinx_exercise.nodes import solution_end_node
 
 CDN_STYLESHEET = re.compile(
     r'<link\b[^>]*href="https?://[^"]*font-awesome[^"]*"[^>]*>\s*', re.IGNORECASE)
@@ -43,7 +51,33 @@ def dedupe_inline_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = kept
 
 
+class hidden_solution(nodes.Element):
+    """Where a solution removed by ``hide_solutions`` started."""
+
+
+class HidingSolutionStart(SolutionStartDirective):
+    def run(self):
+        nodes_ = super().run()                       # registers the gated start, returns [] when hidden
+        return [hidden_solution()] if self.env.app.config.hide_solutions else nodes_
+
+
+class RemoveHiddenSolutions(SphinxTransform):
+    default_priority = 5                             # after the gated check (1), before the merge (10)
+
+    def apply(self):
+        for marker in list(self.document.findall(hidden_solution)):
+            parent = marker.parent
+            start = parent.index(marker)
+            end = start
+            while end < len(parent) and not isinstance(parent[end], solution_end_node):
+                end += 1
+            del parent[start:end + 1]
+
+
 def setup(app):
+    app.add_node(hidden_solution)
+    app.add_directive("solution-start", HidingSolutionStart, override=True)
+    app.add_transform(RemoveHiddenSolutions)
     app.connect("doctree-resolved", strip_cdn_links)
     app.connect("html-page-context", dedupe_inline_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
