@@ -67,6 +67,13 @@ INSPECT_JS = r"""
                                                                     || e.textContent).slice(0, 10),
     images: images,
     colab_links: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
+    figure_reprs: [...document.querySelectorAll(".cell_output, .output")].map(o => o.textContent)
+      .filter(t => /<(Figure|matplotlib\.[a-z.]*) size [0-9]/.test(t) || /<Figure size/.test(t))
+      .map(t => t.trim().slice(0, 80)),
+    shows_without_image: [...document.querySelectorAll("div.cell")].filter(c => {
+      const src = c.querySelector(".cell_input");
+      return src && /plt\.show\(\)/.test(src.textContent) && !c.querySelector(".cell_output img");
+    }).map(c => c.querySelector(".cell_input").textContent.trim().split("\n")[0].slice(0, 80)),
     widget_views: views.length,
     animations: document.querySelectorAll(".animation input[type=range]").length,
     widgets_rendered: document.querySelectorAll(".jupyter-widgets.widget-vbox, .jupyter-widgets.widget-hbox, .widget-image, .jupyter-widgets > .widget-box").length,
@@ -290,7 +297,8 @@ def main(argv: list) -> int:
             r = browser.visit(server.url + page, page, shots / (page.replace("/", "__")[:-5] + ".png"))
             print(json.dumps({k: v for k, v in asdict(r).items() if k != "dom"} | {
                 k: r.dom.get(k) for k in ("raw_tex", "math_total", "math_untypeset", "math_errors", "widget_views",
-                                          "widgets_rendered", "animations", "height", "overflow_x")} | {
+                                          "widgets_rendered", "animations", "figure_reprs", "shows_without_image", "height",
+                                          "overflow_x")} | {
                 "broken_images": r.broken_images}))
     finally:
         browser.close()

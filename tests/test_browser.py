@@ -83,6 +83,11 @@ def test_page_reads_cleanly_offline(browser, page):
         problems.append(f"MathJax errors: {dom['math_errors']}")
     if r.broken_images:
         problems.append(f"images that did not load: {r.broken_images}")
+    if dom["shows_without_image"]:
+        problems.append(f"cells that call plt.show() but show no figure: {dom['shows_without_image']}")
+    if dom["figure_reprs"]:
+        problems.append(f"figures printed as text instead of drawn (a kernel without inline backend?): "
+                        f"{dom['figure_reprs']}")
     if dom["widget_views"] and not dom["widgets_rendered"]:
         problems.append(f"{dom['widget_views']} saved widget(s) not drawn")
     if dom["widget_views"] and not dom["animations"]:
@@ -96,11 +101,15 @@ def test_page_reads_cleanly_offline(browser, page):
 
 
 def test_the_inspection_catches_a_broken_page(tmp_path):
-    """The page check can fail: raw TeX, a thrown error, a missing image and an outside stylesheet."""
+    """The page check can fail: raw TeX, a thrown error, a missing image, an outside stylesheet and a
+    figure printed as text."""
     (tmp_path / "broken.html").write_text(
         '<html><head><link rel="icon" href="data:,"><link rel="stylesheet" href="http://127.0.0.2:9/x.css">'
         '</head><body><article><p>Inline <span class="math">\\(x^2\\)</span> and $$y$$.</p>'
-        '<img src="missing.png"><script>throw new Error("boom")</script></article></body></html>')
+        '<img src="missing.png"><script>throw new Error("boom")</script>'
+        '<div class="cell_output"><pre>&lt;Figure size 640x480 with 1 Axes&gt;</pre></div>'
+        '<div class="cell"><div class="cell_input"><pre>fig = draw()\nplt.show()</pre></div></div>'
+        '</article></body></html>')
     chromium = find_chromium()
     if chromium is None:
         pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
@@ -115,3 +124,5 @@ def test_the_inspection_catches_a_broken_page(tmp_path):
     assert r.broken_images and "missing.png" in r.broken_images[0]
     assert any("127.0.0.2" in u for u in r.external_requests)
     assert any("404" in f for f in r.failed_requests)
+    assert r.dom["figure_reprs"] == ["<Figure size 640x480 with 1 Axes>"]
+    assert r.dom["shows_without_image"] == ["fig = draw()"]
