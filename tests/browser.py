@@ -297,8 +297,8 @@ def main(argv: list) -> int:
             r = browser.visit(server.url + page, page, shots / (page.replace("/", "__")[:-5] + ".png"))
             print(json.dumps({k: v for k, v in asdict(r).items() if k != "dom"} | {
                 k: r.dom.get(k) for k in ("raw_tex", "math_total", "math_untypeset", "math_errors", "widget_views",
-                                          "widgets_rendered", "animations", "figure_reprs", "shows_without_image", "height",
-                                          "overflow_x")} | {
+                                          "widgets_rendered", "animations", "figure_reprs", "shows_without_image",
+                                          "height", "overflow_x")} | {
                 "broken_images": r.broken_images}))
     finally:
         browser.close()
