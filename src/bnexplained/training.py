@@ -170,7 +170,7 @@ def _fit_statistics(model, X: torch.Tensor, batch_size: int) -> None:
 
 
 @torch.no_grad()
-def evaluate(model, X, y, *, batch_size: int = 1024) -> tuple[float, float]:
+def evaluate(model, X, y, *, batch_size: int = 256) -> tuple[float, float]:
     """``(accuracy, mean cross-entropy)`` of ``model`` in eval mode on ``(X, y)``; ``nan`` when empty.
 
     BN models use their stored statistics: fit them first (``train`` does, on the training split).
@@ -282,7 +282,7 @@ def _run(model, parts: dict, history: History, opt, gen, batch_size: int, eval_b
 
 def train(model, split: Split, *, lr: float, epochs: int, batch_size: int = 128, momentum: float = 0.9,
           weight_decay: float = 0.0, seed: int = 0, progress: bool = True,
-          eval_batch_size: int = 1024) -> History:
+          eval_batch_size: int = 256) -> History:
     """Train ``model`` in place by SGD (``momentum``, ``weight_decay``) on the cross-entropy.
 
     Mini-batches of ``batch_size`` are drawn without replacement each epoch from a generator
@@ -428,7 +428,7 @@ def _call_make_model(make_model: Callable, seed: int) -> nn.Module:
 
 def sweep(make_model: Callable, split: Split, *, lrs: Sequence[float], seeds: Sequence[int], epochs: int,
           name: str, config: dict, batch_size: int = 128, momentum: float = 0.9, weight_decay: float = 0.0,
-          progress: bool = True, keep_models: bool = False, eval_batch_size: int = 1024,
+          progress: bool = True, keep_models: bool = False, eval_batch_size: int = 256,
           refresh: bool = False) -> SweepResult:
     """Train ``make_model(seed)`` at every ``lr`` in ``lrs`` for every seed in ``seeds`` (Figure 10's protocol).
 
