@@ -63,6 +63,8 @@ def test_every_registered_exercise_is_used_by_its_chapter():
     text = {chapter_number(md): md.read_text() for md in CHAPTERS}
     for key in bnx.exercises.keys():
         chapter = int(re.match(r"ch(\d+)-", key).group(1))
+        if STUB in text.get(chapter, ""):
+            continue                      # the library may register a chapter's exercises before it is written
         assert f'"{key}"' in text.get(chapter, "") or f"'{key}'" in text.get(chapter, ""), \
             f"exercise {key} is registered but chapter {chapter} never shows bnx.exercises.check({key!r}, ...)"
 

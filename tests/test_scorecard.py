@@ -126,9 +126,16 @@ def test_rows_of_unwritten_chapters_are_pending(tmp_path):
     (tmp_path / "06-density.md").write_text("This chapter follows Section 3.3. It is being written.")
     assert written_chapters(tmp_path) == {1}
     assert written_chapters(tmp_path / "nowhere") is None
-    fig3 = next(c for c in CLAIMS if c.key == "Figure 3")
-    assert evaluate(fig3, {}, written={1}).status == "pending"
-    assert evaluate(fig3, {}, written={1, 6}).status == "in chapter"
+    fig10 = next(c for c in CLAIMS if c.key == "Figure 10")          # no checker: the chapter's account
+    assert fig10.checker is None
+    assert evaluate(fig10, {}, written={1}).status == "pending"
+    assert evaluate(fig10, {}, written={1, 7}).status == "in chapter"
+
+
+def test_a_runner_that_cannot_build_its_setting_defers_to_the_chapter():
+    fig4 = next(c for c in CLAIMS if c.key == "Figure 4")
+    row = evaluate(fig4, {fig4.checker: lambda result: None})
+    assert row.status == "not run" and row.ours == fig4.account and row.agrees == "checked in the chapter"
 
 
 def test_claims_refuse_unknown_kinds_and_chapters():
