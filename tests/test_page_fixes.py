@@ -32,6 +32,14 @@ The secret answer is 42.
    <div class="animation">frames</div>
 
 After the solution.
+
+.. math::
+
+   q_j = \\begin{cases} 1 & h > 0,\\\\ \\alpha & h < 0 \\end{cases} \\tag{23}
+
+.. math::
+
+   a = b \\tag{24}
 """
 
 
@@ -59,6 +67,13 @@ def test_solutions_are_shown_or_removed_whole(tmp_path, hide):
     assert "Compute the question." in page and "After the solution." in page
     assert ("The secret answer is 42." in page) is not hide
     assert ("Solution to" in page) is not hide
+
+
+def test_a_tagged_equation_with_line_breaks_keeps_its_tag_outside_split(tmp_path):
+    page = build(tmp_path, False)
+    assert r"\end{cases}\end{split}\tag{23}\]" in page.replace(" ", "")      # MathJax accepts this
+    assert r"\tag{23}\end{split}" not in page.replace(" ", "")
+    assert r"a = b \tag{24}" in page                                       # one line: left alone
 
 
 def test_cdn_stylesheets_are_dropped_from_raw_html(tmp_path):

@@ -7,6 +7,10 @@
 * sphinx-thebe registers its inline configuration script once per page event, so pages carry
   it twice and the second copy throws "Identifier 'THEBE_JS_URL' has already been declared";
   identical inline scripts are kept once.
+* Sphinx wraps a displayed equation that contains a line break ``\\`` (for example inside
+  ``cases``) in ``split``, where MathJax refuses ``\tag``: the reader sees "\tag not allowed in
+  split environment" instead of the equation. Such an equation with one ``\tag`` is written out
+  as ``\[\begin{split} … \end{split}\tag{n}\]``.
 * With ``hide_solutions`` (``make book-students``), sphinx-exercise 1.2 drops a gated
   ``solution-start`` but keeps everything up to its ``solution-end`` (the solution's text and
   code stay on the page, and the lone end node crashes the HTML writer). Here a hidden
@@ -33,6 +37,23 @@ def strip_cdn_links(app, doctree, docname):
             cleaned = CDN_STYLESHEET.sub("", text)
             if cleaned != text:
                 node.replace_self(nodes.raw(cleaned, cleaned, format=node["format"]))
+
+
+TAG = re.compile(r"\\tag\*?\{[^{}]*\}")
+
+
+def tags_outside_split(app, doctree, docname):
+    for node in list(doctree.findall(nodes.math_block)):
+        text = node.astext()
+        tags = TAG.findall(text)
+        if (len(tags) != 1 or "\\\\" not in text or node.get("nowrap") or node.get("number")
+                or "\n\n" in text.strip() or "\\begin{split}" in text):
+            continue
+        body = TAG.sub("", text).strip()
+        tex = f"\\[\\begin{{split}}{body}\\end{{split}}{tags[0]}\\]"
+        new = nodes.math_block(tex, tex, nowrap=True, number=None, label=None, docname=node.get("docname"))
+        new["ids"] = node["ids"]
+        node.replace_self(new)
 
 
 def dedupe_inline_scripts(app, pagename, templatename, context, doctree):
@@ -79,5 +100,6 @@ def setup(app):
     app.add_directive("solution-start", HidingSolutionStart, override=True)
     app.add_transform(RemoveHiddenSolutions)
     app.connect("doctree-resolved", strip_cdn_links)
+    app.connect("doctree-resolved", tags_outside_split)
     app.connect("html-page-context", dedupe_inline_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
