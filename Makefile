@@ -10,6 +10,9 @@ STAMP  := $(VENV)/.installed
 export MPLBACKEND := Agg
 # (the book build unsets it: with MPLBACKEND=Agg the kernels draw no inline figures)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# OpenMP threads sleep instead of spinning between parallel regions: with two pytest/nbval workers (or
+# other jobs) on two cores, spinning threads made small torch ops 5-100x slower
+export OMP_WAIT_POLICY := PASSIVE
 # heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 # apt-get needs root: use sudo when we are not root

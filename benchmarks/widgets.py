@@ -25,6 +25,20 @@ def main():
     rows.append(("Figure1Explorer: BN toggle", timed(moves(fig1, "bn", [False, True]))))
     seeds = itertools.count(100)           # new random weights: nothing cached
     rows.append(("Figure1Explorer: new random weights", timed(lambda: setattr(fig1.controls["seed"], "value", next(seeds)))))
+    tls = bnx.widgets.TLSExplorer(units=3, dataset="star")
+    rows.append(("TLSExplorer: μ_1 slider", timed(moves(tls, "mu_1", [-1.0, -0.5, 0.0, 0.5, 1.0]))))
+    rows.append(("TLSExplorer: β slider", timed(moves(tls, "beta", [0.0, 0.5, 1.0, -0.5]))))
+    rows.append(("TLSExplorer: set μ to the batch mean", timed(tls.snap)))
+    rows.append(("TLSExplorer: data set (cached after first use)", timed(moves(tls, "dataset", ["blobs", "moons", "star"]))))
+    gb = bnx.widgets.GammaBetaExplorer()
+    rows.append(("GammaBetaExplorer: β slider", timed(moves(gb, "beta", [0.0, 0.5, 1.0, -0.5]))))
+    rows.append(("GammaBetaExplorer: |γ| slider", timed(moves(gb, "gamma_size", [0.5, 1.0, 2.0]))))
+    rows.append(("GammaBetaExplorer: sign of γ", timed(moves(gb, "sign", [1, -1]))))
+    dens = bnx.widgets.DensityExplorer(X)  # chapter 6
+    rows.append(("DensityExplorer: ε slider", timed(moves(dens, "eps", [0.05, 0.1, 0.2, 0.3]))))
+    rows.append(("DensityExplorer: layer slider", timed(moves(dens, "layer", [1, 4, 7, 11]))))
+    rows.append(("DensityExplorer: width slider", timed(moves(dens, "width", [16, 32, 64]))))
+    rows.append(("DensityExplorer: setting buttons", timed(moves(dens, "setting", ["zero_bias", "random_bias", "bn"]))))
     print(f"# dashboards ({machine()})")
     for name, r in rows:
         print(f"{name:45s} median {r['median_ms']:6.1f} ms  (min {r['min_ms']:.1f}, max {r['max_ms']:.1f}, "

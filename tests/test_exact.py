@@ -108,16 +108,17 @@ def test_region_count_equals_an_independent_linear_programming_count(net, seed):
     assert len(bnx.exact_partition(net, e)) == _lp_region_count(net, e)
 
 
+@settings(max_examples=12)
 @given(net=networks(d0=2, max_width=5), seed=seeds)
 def test_region_count_is_at_least_the_distinct_codes_on_a_dense_grid(net, seed):
     _fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     grid = bnx.make_grid(2.0, 200, dtype=torch.float64)
-    distinct = torch.unique(net.signs(grid.points, "stored"), dim=0).shape[0]
+    distinct = np.unique(net.signs(grid.points, "stored").numpy(), axis=0).shape[0]
     assert len(part) >= distinct
     # ... and the grid's codes are exactly those of the regions it hits
     hit = part.region_of(grid.points)
-    assert (hit >= 0).all() and torch.unique(hit).numel() == distinct
+    assert (hit >= 0).all() and np.unique(hit.numpy()).size == distinct
 
 
 # ------------------------------------------------------------------ exactness
@@ -242,7 +243,7 @@ def _zero_set_samples(net, layer, unit, extent, resolution):
     if len(lo) == 0:
         return lo
     s_lo = h(lo) >= 0
-    for _ in range(50):
+    for _ in range(40):
         mid = (lo + hi) / 2
         same = (h(mid) >= 0) == s_lo
         lo = torch.where(same[:, None], mid, lo)
@@ -250,13 +251,13 @@ def _zero_set_samples(net, layer, unit, extent, resolution):
     return (lo + hi) / 2
 
 
-@settings(max_examples=15)
+@settings(max_examples=12)
 @given(net=networks(d0=2, max_width=5, max_depth=3), seed=seeds, data=st.data())
 def test_folded_distance_agrees_with_brute_force_over_dense_zero_set_samples(net, seed, data):
     _fitted(net, seed)
     layer = data.draw(st.integers(1, net.depth))
     unit = data.draw(st.integers(0, net.widths[layer] - 1))
-    extent, res = 2.0, 400
+    extent, res = 2.0, 300
     part = bnx.exact_partition(net, extent)
     x = points(30, 2, seed + 1, scale=0.5)
     d, near = part.folded_hyperplane_distance(x, layer, unit, return_nearest=True)

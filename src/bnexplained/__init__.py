@@ -10,8 +10,12 @@ Modules, one idea each:
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes
+* ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
+* ``parameters``    – BN's γ and β: absorbing γ into the next layer (Proposition 1, Appendix C)
+* ``learnable_affine`` – the Table 1 experiment, small scale: training with learned vs fixed γ, β
 * ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
 * ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
+* ``density``       – how densely the partition crowds around points: grid counts and estimators (Section 3.3)
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``cache``         – results cached on disk, keyed by configuration
@@ -22,10 +26,13 @@ Modules, one idea each:
 * ``scorecard``     – every claim of the paper, where the book reproduces it, checked now
 """
 from . import cache, data, exercises, plotting, scorecard, verify, widgets
+from . import geometry, parameters
 from .device import device, seed_everything
 from . import training
 from .convnets import ResNet9
 from .exact import Facets, Partition, exact_partition, folded_hyperplane_distance
+from . import density
+from .density import facet_concentration
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
 from .sequential import Abs, Residual
@@ -37,6 +44,19 @@ from .partition import (
     make_grid,
     partition_boundaries,
 )
+from .geometry import (
+    arrangement_regions,
+    hyperplane_distance,
+    hyperplane_segments,
+    max_regions,
+    tls_distance,
+    tls_fitting_error,
+    tls_minimizer,
+    unit_hyperplanes,
+)
+from .parameters import absorb_gamma, gamma_identity
+from . import learnable_affine
+from .learnable_affine import compare_learnable_affine
 
 __version__ = "0.1.0"
 
@@ -46,4 +66,8 @@ __all__ = [
     "partition_boundaries", "plotting", "scorecard", "seed_everything", "verify", "widgets",
     "Abs", "Facets", "Partition", "Residual", "exact_partition", "folded_hyperplane_distance",
 ]
+__all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "gamma_identity", "hyperplane_distance",
+            "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",
+            "unit_hyperplanes", "learnable_affine", "compare_learnable_affine"]  # one layer (chapters 2-3)
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)
+__all__ += ["density", "facet_concentration"]  # density (Section 3.3)

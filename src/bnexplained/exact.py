@@ -20,6 +20,7 @@ from stored/running statistics or from a given mini-batch (``batch=``).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,14 +203,16 @@ def _tolerance(a: torch.Tensor, c: torch.Tensor, scale: float, eps: float) -> to
 
 
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, E0, G, g, scale, eps, max_floats: int = 2 ** 21) -> tuple:
+def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 21) -> tuple:
     """Facets of one layer on the regions ``V0`` before it, and which (region, unit) pairs cross.
 
-    ``G`` ``(R, D, 2)``, ``g`` ``(R, D)``: the pre-activation maps on each region.
-    Returns ``(Facets, cross (R, D) bool)``.
+    ``Gt`` ``(R, 2, D)`` (gradients, transposed) and ``g`` ``(R, D)``: the pre-activation maps on
+    each region. Returns ``(Facets, cross (R, D) bool, tol (R, D))``, ``tol`` the on-line tolerance.
     """
     R, M, _ = V0.shape
-    D = G.shape[1]
+    D = Gt.shape[2]
+    norm = torch.hypot(Gt[:, 0], Gt[:, 1])                                       # (R, D)
+    tol_all = eps * (norm * scale + g.abs())
     cross_all = torch.zeros(R, D, dtype=torch.bool, device=V0.device)
     out = []
     # a line can only meet a region if it passes within the region's bounding circle
@@ -219,25 +222,22 @@ def _layer_facets(V0, n0, E0, G, g, scale, eps, max_floats: int = 2 ** 21) -> tu
     step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
         sl = slice(start, start + step)
-        Gc, gc = G[sl], g[sl]
-        norm = _norm2(Gc)
-        tol = eps * (norm * scale + gc.abs())
-        h_centre = Gc[..., 0] * centre[sl, 0, None] + Gc[..., 1] * centre[sl, 1, None] + gc
-        near = h_centre.abs() <= norm * radius[sl, None] * (1 + 1e-9) + 2 * tol
+        h_centre = Gt[sl, 0] * centre[sl, 0, None] + Gt[sl, 1] * centre[sl, 1, None] + g[sl]
+        near = h_centre.abs() <= norm[sl] * radius[sl, None] * (1 + 1e-9) + 2 * tol_all[sl]
         r, k = torch.nonzero(near, as_tuple=True)
         if r.numel() == 0:
             continue
         r = r + start
-        Vp, npair, a, c, tp = V0[r], n0[r], G[r, k], g[r, k], tol[r - start, k, None]
+        Vp, npair, a, c, tp = V0[r], n0[r], Gt[r, :, k], g[r, k], tol_all[r, k, None]
         s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]      # h at the vertices
         hi, lo = s.amax(1, keepdim=True), s.amin(1, keepdim=True)                  # padding repeats vertex 0
         cross = ((hi > tp) & (lo < -tp)).squeeze(1)
         cross_all[r[cross], k[cross]] = True
-        touch = ~cross & (_norm2(a) > 0) & ((lo.abs() <= tp) | (hi.abs() <= tp)).squeeze(1)
+        touch = ~cross & (norm[r, k] > 0) & ((lo.abs() <= tp) | (hi.abs() <= tp)).squeeze(1)
         keep = cross | touch
         if not bool(keep.any()):
             continue
-        r, k, s, Vp, npair, tp = r[keep], k[keep], s[keep], Vp[keep], npair[keep], tp[keep]
+        r, k, s, Vp, npair, tp, a, c = r[keep], k[keep], s[keep], Vp[keep], npair[keep], tp[keep], a[keep], c[keep]
         valid = torch.arange(M, device=V0.device)[None] < npair[:, None]
         p_, n_ = (s > tp) & valid, (s < -tp) & valid
         on_ = valid & ~p_ & ~n_
@@ -252,19 +252,18 @@ def _layer_facets(V0, n0, E0, G, g, scale, eps, max_floats: int = 2 ** 21) -> tu
         last = 2 * M - 1 - slots.flip(1).int().argmax(1)
         rows = torch.arange(len(r), device=V0.device)
         seg = torch.stack([points[rows, first], points[rows, last]], 1)
-        Er = E0[r]
         ends = torch.stack([first, last], 1)
-        edge = torch.where(ends % 2 == 1, Er.gather(1, ends // 2), torch.full_like(ends, _VERTEX))
-        out.append(Facets(seg, k, r, G[r, k], g[r, k], edge))
+        edge = torch.where(ends % 2 == 1, E0[r].gather(1, ends // 2), torch.full_like(ends, _VERTEX))
+        out.append(Facets(seg, k, r, a, c, edge))
     if not out:
         z = torch.zeros(0, dtype=torch.long, device=V0.device)
         return Facets(torch.zeros(0, 2, 2, dtype=V0.dtype, device=V0.device), z, z.clone(),
                       torch.zeros(0, 2, dtype=V0.dtype, device=V0.device),
-                      torch.zeros(0, dtype=V0.dtype, device=V0.device), z.new_zeros(0, 2)), cross_all
+                      torch.zeros(0, dtype=V0.dtype, device=V0.device), z.new_zeros(0, 2)), cross_all, tol_all
     f = Facets(*(torch.cat([getattr(o, name) for o in out]) for name in
                  ("segments", "unit", "region", "normal", "offset", "edge")))
-    order = torch.argsort(f.unit * (R + 1) + f.region)
-    return f.select(order), cross_all
+    order = _stable_argsort(f.unit * (R + 1) + f.region)
+    return f.select(order), cross_all, tol_all
 
 
 class _Regions:
@@ -326,21 +325,23 @@ class _Regions:
         return self.V[:R, :M], self.n[:R], self.E[:R, :M], self.anc[:R]
 
 
-def _cut_layer(V0, n0, E0, G, g, cross0, offset: int, scale: float, eps: float) -> tuple:
-    """Cut every region of ``V0`` by each unit of the layer in turn; return the new regions
+def _cut_layer(V0, n0, E0, Gt, g, cross0, tol0, offset: int) -> tuple:
+    """Cut every region of ``V0`` by each unit of the layer that crosses it; return the new regions
     ``(V, n, E, parent)`` sorted by parent, and their sign pattern ``(R, D)``."""
     regions = _Regions(V0, n0, E0)
+    R0, D = cross0.shape
     # step t cuts every region by the t-th unit crossing its ancestor (units in increasing order)
     count = cross0.sum(1)
-    order = torch.sort((~cross0).to(torch.uint8), dim=1, stable=True).indices     # crossing units first
+    rank = torch.where(cross0, cross0.cumsum(1) - 1, D)
+    order = torch.zeros(R0, D + 1, dtype=torch.long, device=V0.device).scatter_(
+        1, rank, torch.arange(D, device=V0.device).expand(R0, D))[:, :D]
     for t in range(int(count.max()) if count.numel() else 0):
         cand = torch.nonzero(count[regions.anc[:regions.R]] > t).flatten()
         anc = regions.anc[cand]
         k = order[anc, t]
-        a, c = G[anc, k], g[anc, k]
+        a, c, tol = Gt[anc, :, k], g[anc, k], tol0[anc, k]
         V = regions.V[cand]
         s = a[:, None, 0] * V[..., 0] + a[:, None, 1] * V[..., 1] + c[:, None]
-        tol = _tolerance(a, c, scale, eps)
         split = (s.amax(1) > tol) & (s.amin(1) < -tol)                         # padding repeats vertex 0
         sel = torch.nonzero(split).flatten()
         if sel.numel() == 0:
@@ -351,12 +352,20 @@ def _cut_layer(V0, n0, E0, G, g, cross0, offset: int, scale: float, eps: float) 
         regions.put(idx, Vp, npos, Ep)
         regions.append(Vn, nneg, En, anc[sel])
     V, n, E, anc = regions.trimmed()
-    order = torch.sort(anc, stable=True).indices
+    order = _stable_argsort(anc)
     V, n, E, anc = V[order], n[order], E[order], anc[order]
     valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
     centroid = (V * valid[..., None]).sum(1) / n[:, None]
-    h = G[anc, :, 0] * centroid[:, 0, None] + G[anc, :, 1] * centroid[:, 1, None] + g[anc]
+    Ga = Gt[anc]
+    h = Ga[:, 0] * centroid[:, 0, None] + Ga[:, 1] * centroid[:, 1, None] + g[anc]
     return V, n, E, anc, h >= 0
+
+
+def _stable_argsort(t: torch.Tensor) -> torch.Tensor:
+    """Stable ``argsort`` of a 1-D integer tensor (on the CPU through NumPy; see :func:`_inverse`)."""
+    if t.device.type == "cpu":
+        return torch.from_numpy(np.argsort(t.numpy(), kind="stable"))
+    return torch.sort(t, stable=True).indices
 
 
 # ---------------------------------------------------------------------------------- the partition
@@ -598,6 +607,10 @@ class Partition:
         layer = self._layer(layer)
         dev = self._layers[0][0].device
         x = check_points(points, 2, name="points").to(dtype=torch.float64, device=dev)
+        with _one_cpu_thread(dev):
+            return self._region_of(x, layer)
+
+    def _region_of(self, x, layer: int) -> torch.Tensor:
         e = self.extent
         inside = (x[:, 0] >= e[0]) & (x[:, 0] <= e[1]) & (x[:, 1] >= e[2]) & (x[:, 1] <= e[3])
         idx = torch.where(inside, 0, -1)
@@ -714,6 +727,21 @@ def _match(parent_r, words_r, parent_p, words_p) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- entry points
+@contextmanager
+def _one_cpu_thread(device):
+    """Run on one CPU thread: the cut is many small tensor operations, which gain nothing from
+    OpenMP and lose up to 10× to its spinning threads when other processes share the cores."""
+    n = torch.get_num_threads()
+    if device.type != "cpu" or n == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
 @torch.no_grad()
 def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = EPS) -> Partition:
     """Eq. (10) exactly: the square ``extent`` split into the convex polygons where ``net`` is affine.
@@ -736,37 +764,43 @@ def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = 
     if device is not None:
         steps = [_to(s, torch.device(device)) for s in steps]
     dev = next(s.weight.device for s in steps if isinstance(s, Affine))
+    with _one_cpu_thread(dev):
+        return _partition(steps, e, dev, tolerance)
+
+
+def _partition(steps, e, dev, tolerance) -> Partition:
     scale = max(abs(v) for v in e)
     V, n, E = _square(e, dev)
-    A = torch.eye(2, dtype=torch.float64, device=dev)[None]                   # z = A x + B on each region
-    B = torch.zeros(1, 2, dtype=torch.float64, device=dev)
+    At = torch.eye(2, dtype=torch.float64, device=dev)[None]                  # z = A x + B on each region,
+    B = torch.zeros(1, 2, dtype=torch.float64, device=dev)                      # A kept transposed: (R, 2, D)
     layers = [(V, n, E, None, None)]
     pre, facets, slopes, saved = [], [], [], []
     offset = 0
     for s in steps:
         if isinstance(s, Affine):
-            A = (A.transpose(1, 2) @ s.weight.T).transpose(1, 2)
+            At = At @ s.weight.T
             B = B @ s.weight.T + s.bias
         elif isinstance(s, Save):
-            saved.append((A, B))
+            saved.append((At, B))
         elif isinstance(s, Add):
             As, Bs = saved.pop()
             if s.shortcut is not None:
-                As = (As.transpose(1, 2) @ s.shortcut.weight.T).transpose(1, 2)
+                As = As @ s.shortcut.weight.T
                 Bs = Bs @ s.shortcut.weight.T + s.shortcut.bias
-            A, B = A + As, B + Bs
+            At, B = At + As, B + Bs
         else:
-            G, g = A, B
-            f, cross = _layer_facets(V, n, E, G, g, scale, tolerance)
-            V, n, E, parent, signs = _cut_layer(V, n, E, G, g, cross, offset, scale, tolerance)
+            Gt, g = At, B
+            f, cross, tol = _layer_facets(V, n, E, Gt, g, scale, tolerance)
+            V, n, E, parent, signs = _cut_layer(V, n, E, Gt, g, cross, tol, offset)
             q = torch.where(signs, torch.ones_like(s.slope), s.slope)
-            A, B = q[..., None] * G[parent], q * g[parent]
+            At, B = q[:, None, :] * Gt[parent], q * g[parent]
             saved = [(As[parent], Bs[parent]) for As, Bs in saved]
             layers.append((V, n, E, parent, signs))
-            pre.append((G, g))
+            pre.append((Gt.transpose(1, 2), g))
             facets.append(f)
             slopes.append(s.slope)
-            offset += G.shape[1]
+            offset += Gt.shape[2]
+    A = At.transpose(1, 2).contiguous()
     return Partition(e, steps, slopes, layers, pre, facets, (A, B))
 
 

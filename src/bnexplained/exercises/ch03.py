@@ -1,0 +1,32 @@
+"""Chapter 3 (μ translates the partition to the data): reference answers."""
+import torch
+
+from .. import data
+from ..geometry import arrangement_regions, tls_distance
+from ..widgets.one_layer import one_layer_network
+from . import exercise
+
+
+def _blobs_layer():
+    X = data.blobs(80, dtype=torch.float64) + torch.tensor([1.0, 0.5], dtype=torch.float64)
+    return one_layer_network(4, seed=2), X
+
+
+@exercise("ch3-ex1", rtol=1e-6, atol=1e-9,
+          hint="d = |X @ W.T − μ| / ‖w_k‖ (eq. 7); square, average over points (8), sum over units (9)")
+def _tls_by_hand():
+    net, X = _blobs_layer()
+    W = net.weights[0].detach()
+    mu, _ = net.statistics_of(X)
+    return [tls_distance(X, W, torch.zeros(4, dtype=torch.float64)).item(), tls_distance(X, W, mu[0]).item()]
+
+
+@exercise("ch3-ex3", rtol=0.0, atol=0.0,
+          hint="bnx.arrangement_regions(W, offsets) counts the regions of lines ⟨w_k, z⟩ = offset_k exactly")
+def _regions_central_vs_random():
+    net = one_layer_network(8, seed=5)
+    W = net.weights[0].detach()
+    X = data.blobs(60, dtype=torch.float64)
+    mu, _ = net.statistics_of(X)
+    c = torch.randn(8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    return [arrangement_regions(W, mu[0]), arrangement_regions(W, -c)]
