@@ -1,4 +1,4 @@
-"""Small fixes applied to every built page, so that it reads well offline and logs no errors.
+r"""Small fixes applied to every built page, so that it reads well offline and logs no errors.
 
 * Matplotlib's ``to_jshtml`` animations (``bnx.plotting.scrubbable``) link Font Awesome 4 from
   a CDN for their buttons. In a live notebook (Colab) the link is useful, so the output keeps
