@@ -43,17 +43,18 @@ After the solution.
 """
 
 
-def build(tmp_path, hide: bool) -> str:
+def build(tmp_path, hide: bool, *, always=(), fresh=True, status=None) -> str:
     src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
-        "extensions = ['sphinx_exercise', 'page_fixes']\n"
-        f"hide_solutions = {hide}\n")
-    (src / "index.rst").write_text(PAGE)
+    src.mkdir(exist_ok=True)
+    conf = (f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+            "extensions = ['sphinx_exercise', 'page_fixes']\n"
+            f"hide_solutions = {hide}\nalways_reread = {list(always)!r}\n")
+    for name, text in (("conf.py", conf), ("index.rst", PAGE)):
+        if not (src / name).exists() or (src / name).read_text() != text:    # unchanged files stay unchanged
+            (src / name).write_text(text)
     out, warnings = tmp_path / "html", io.StringIO()
-    app = Sphinx(str(src), str(src), str(out), str(tmp_path / "doctrees"), "html", status=None,
-                 warning=warnings, freshenv=True)
+    app = Sphinx(str(src), str(src), str(out), str(tmp_path / "doctrees"), "html", status=status,
+                 warning=warnings, freshenv=fresh)
     app.build()
     # several Sphinx apps in one process re-register docutils nodes: that warning alone is expected
     real = [w for w in warnings.getvalue().splitlines() if w.strip() and "is already registered" not in w]
@@ -79,3 +80,12 @@ def test_a_tagged_equation_with_line_breaks_keeps_its_tag_outside_split(tmp_path
 def test_cdn_stylesheets_are_dropped_from_raw_html(tmp_path):
     page = build(tmp_path, False)
     assert "maxcdn" not in page and '<div class="animation">frames</div>' in page
+
+
+@pytest.mark.parametrize("always", [(), ("index",)])
+def test_pages_in_always_reread_are_read_on_every_build(tmp_path, always):
+    build(tmp_path, False, always=always)
+    status = io.StringIO()
+    build(tmp_path, False, always=always, fresh=False, status=status)       # nothing changed
+    assert ("reading sources" in status.getvalue() and "index" in status.getvalue().split("reading sources")[-1]
+            .split("\n")[0]) is bool(always)

@@ -11,6 +11,8 @@ r"""Small fixes applied to every built page, so that it reads well offline and l
   ``cases``) in ``split``, where MathJax refuses ``\tag``: the reader sees "\tag not allowed in
   split environment" instead of the equation. Such an equation with one ``\tag`` is written out
   as ``\[\begin{split} … \end{split}\tag{n}\]``.
+* Pages listed in ``always_reread`` (the reproduction scorecard) are read, and so executed, on
+  every build: their outputs depend on the library, which Sphinx does not watch.
 * With ``hide_solutions`` (``make book-students``), sphinx-exercise 1.2 drops a gated
   ``solution-start`` but keeps everything up to its ``solution-end`` (the solution's text and
   code stay on the page, and the lone end node crashes the HTML writer). Here a hidden
@@ -95,7 +97,13 @@ class RemoveHiddenSolutions(SphinxTransform):
             del parent[start:end + 1]
 
 
+def reread_always(app, env, added, changed, removed):
+    return [doc for doc in app.config.always_reread if doc in env.found_docs]
+
+
 def setup(app):
+    app.add_config_value("always_reread", [], "env")
+    app.connect("env-get-outdated", reread_always)
     app.add_node(hidden_solution)
     app.add_directive("solution-start", HidingSolutionStart, override=True)
     app.add_transform(RemoveHiddenSolutions)
