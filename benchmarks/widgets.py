@@ -39,10 +39,25 @@ def main():
     rows.append(("DensityExplorer: layer slider", timed(moves(dens, "layer", [1, 4, 7, 11]))))
     rows.append(("DensityExplorer: width slider", timed(moves(dens, "width", [16, 32, 64]))))
     rows.append(("DensityExplorer: setting buttons", timed(moves(dens, "setting", ["zero_bias", "random_bias", "bn"]))))
+    rows += smart_init_rows()
     print(f"# dashboards ({machine()})")
     for name, r in rows:
         print(f"{name:45s} median {r['median_ms']:6.1f} ms  (min {r['min_ms']:.1f}, max {r['max_ms']:.1f}, "
               f"{r['repeats']} moves)  {'OK' if r['median_ms'] < 100 else 'OVER 100 ms'}")
+
+
+def smart_init_rows():
+    """Chapter 7: Proposition 3 on one mini-batch; training from three starts, epoch by epoch."""
+    X, y = bnx.data.circles(400, noise=0.1, labels=True)
+    p3 = bnx.widgets.Proposition3Explorer(X)
+    rows = [("Proposition3Explorer: next mini-batch", timed(moves(p3, "batch", list(range(20))))),
+            ("Proposition3Explorer: width slider", timed(moves(p3, "width", [1, 2, 3, 4, 5, 6, 7, 8]))),
+            ("Proposition3Explorer: batch size slider", timed(moves(p3, "batch_size", [2, 4, 8, 16, 32]))),
+            ("Proposition3Explorer: read-out toggle", timed(moves(p3, "readout", ["centred", "zero_bias"])))]
+    runs = bnx.smart_init.trajectories(X, y, [2, 16, 16, 16, 16], lr=0.01, epochs=8, batch_size=16)
+    trainer = bnx.widgets.TrainingExplorer(runs, X, y)
+    rows.append(("TrainingExplorer: epoch slider", timed(moves(trainer, "epoch", list(range(9))))))
+    return rows
 
 
 if __name__ == "__main__":

@@ -247,3 +247,11 @@ def test_fused_activation_gives_the_same_numbers_as_the_reference(act):
     h = images(5, c=3) * 3
     slope = networks.code_slope(act, 0.1)
     assert torch.equal(convnets.activate(h, slope), networks.activate(h, slope))
+
+
+def test_fast_max_pool_gives_the_same_numbers_and_layout():
+    from bnexplained import convnets
+
+    z = images(6, c=5)
+    pooled = convnets.max_pool(z)
+    assert torch.equal(pooled, torch.nn.functional.max_pool2d(z, 2)) and pooled.is_contiguous()

@@ -18,6 +18,9 @@ Modules, one idea each:
 * ``density``       – how densely the partition crowds around points: grid counts and estimators (Section 3.3)
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
+* ``initialization`` – Section 4's three initializations of the same random weights
+* ``decision_boundary`` – a binary classifier's decision boundary; Proposition 3's mini-batches
+* ``smart_init``    – Section 4's experiment (Figures 5, 10) at CPU or paper scale
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -71,3 +74,8 @@ __all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "ga
             "unit_hyperplanes", "learnable_affine", "compare_learnable_affine"]  # one layer (chapters 2-3)
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)
 __all__ += ["density", "facet_concentration"]  # density (Section 3.3)
+from . import decision_boundary, initialization, smart_init  # noqa: E402  (smart-init)
+from .decision_boundary import decision_boundary_lines, decision_values, one_sided_batches, one_sided_rates  # noqa: E402
+from .initialization import INITIALIZATIONS, initialize, initializations  # noqa: E402
+__all__ += ["INITIALIZATIONS", "initialize", "initializations", "decision_boundary", "initialization", "smart_init",
+            "decision_boundary_lines", "decision_values", "one_sided_batches", "one_sided_rates"]  # smart-init

@@ -50,6 +50,14 @@ def activate(h: torch.Tensor, slope: float) -> torch.Tensor:
     return F.leaky_relu(h, slope)
 
 
+def max_pool(z: torch.Tensor) -> torch.Tensor:
+    """2×2 max-pooling of ``(N, C, H, W)`` → ``(N, C, H/2, W/2)``. On the CPU it pools in the
+    channels-last layout (several times faster there, the same numbers) and returns NCHW."""
+    if z.device.type != "cpu":
+        return F.max_pool2d(z, 2)
+    return F.max_pool2d(z.contiguous(memory_format=torch.channels_last), 2).contiguous()
+
+
 class ConvUnit(nn.Module):
     """One conv unit before its activation: ``h = s ⊙ (W ∗ z) + t`` with a 3×3 kernel, padding 1."""
 
@@ -170,7 +178,7 @@ class ResNet9(NormalizedNetwork, nn.Module):
                 z = activate(h, self.slope)
                 k += 1
             elif op == "pool":
-                z = F.max_pool2d(z, 2)
+                z = max_pool(z)
             elif op == "push":
                 stack = stack + [z]
             else:  # "add": close the residual branch

@@ -218,7 +218,7 @@ def _run(model, parts: dict, history: History, opt, gen, batch_size: int, eval_b
          on_epoch: Callable[[History], None]) -> None:
     """The loop behind :func:`train`: epoch 0 (no updates), then ``history.epochs`` epochs of SGD."""
     Xtr, ytr = parts["train"]
-    classes = int(ytr.max()) + 1
+    classes = max(int(y.max()) + 1 for _, y in parts.values() if len(y))
 
     def evaluate_all() -> bool:
         if _uses_bn(model):
@@ -243,6 +243,7 @@ def _run(model, parts: dict, history: History, opt, gen, batch_size: int, eval_b
         model.train()
         t0, total, count, finite = time.perf_counter(), 0.0, 0, True
         for idx in _batches(len(ytr), batch_size, gen):
+            idx = idx.to(ytr.device)
             try:
                 with torch.set_grad_enabled(epoch > 0):
                     logits = model(Xtr[idx])
@@ -282,7 +283,7 @@ def _run(model, parts: dict, history: History, opt, gen, batch_size: int, eval_b
 
 def train(model, split: Split, *, lr: float, epochs: int, batch_size: int = 128, momentum: float = 0.9,
           weight_decay: float = 0.0, seed: int = 0, progress: bool = True,
-          eval_batch_size: int = 256) -> History:
+          eval_batch_size: int = 256, callback: Callable | None = None) -> History:
     """Train ``model`` in place by SGD (``momentum``, ``weight_decay``) on the cross-entropy.
 
     Mini-batches of ``batch_size`` are drawn without replacement each epoch from a generator
@@ -291,9 +292,12 @@ def train(model, split: Split, *, lr: float, epochs: int, batch_size: int = 128,
     batch statistics and are evaluated after ``fit_statistics`` on the whole training split;
     they end in eval mode with those statistics stored. Returns a :class:`History`
     (``epochs + 1`` entries per curve, epoch 0 = untrained). A NaN/infinite loss stops the run:
-    ``history.diverged`` is set, nothing is raised.
+    ``history.diverged`` is set, nothing is raised. ``callback(history, model)``, if given, runs
+    after each epoch's evaluation, epoch 0 included (e.g. to keep snapshots of the model).
     """
     _check_args(lr, epochs, batch_size, momentum, weight_decay, seed)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable (history, model) → None, got {type(callback).__name__}")
     if not isinstance(split, Split):
         raise TypeError(f"split must be a bnx.training.Split (see bnx.training.split), got {type(split).__name__}")
     bar = _bar(progress, epochs + 1, f"train lr={lr:g}")
@@ -301,6 +305,8 @@ def train(model, split: Split, *, lr: float, epochs: int, batch_size: int = 128,
     def on_epoch(h):
         bar.update(1)
         bar.set_postfix(val_acc=f"{h.val_acc[-1]:.3f}")
+        if callback is not None:
+            callback(h, model)
 
     try:
         return _train_one(model, split, lr, epochs, batch_size, momentum, weight_decay, seed, eval_batch_size,

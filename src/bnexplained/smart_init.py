@@ -1,0 +1,232 @@
+"""Section 4's experiment (Figures 5 and 10): three initializations of the same weights, trained by SGD.
+
+For every seed one set of random weights is drawn; it starts SGD three ways
+(:mod:`bnexplained.initialization`: zero bias, random bias, or BN statistics of the whole
+training set folded in), and no BN is used during training. Each initialization gets a
+learning-rate sweep over several seeds (:func:`bnexplained.training.sweep`): the rate is
+chosen on a validation split, and the test accuracy per epoch at that rate is averaged over
+seeds — the protocol of Figure 10. The same code runs at two scales:
+
+* :data:`CPU`:   a six-layer leaky-ReLU MLP on scikit-learn's 8×8 digits, 3 seeds, a few epochs
+  (10 to 20 s on a shared 2-core CPU);
+* :data:`PAPER`: the ResNet9 of Figure 10 (width 64) on CIFAR-100 with a GPU (no data augmentation).
+
+:func:`choose_scale` picks one from the device (and whether CIFAR-100 is on disk);
+:data:`RESNET9_CPU` runs a narrow ResNet9 on the digits (a minute or two on a 2-core CPU). A small 2-D task
+(:func:`trajectories`) keeps a snapshot of the model after every epoch, to watch the
+partition and the decision boundary move.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from . import data as datasets
+from .cache import cached
+from .convnets import ResNet9
+from .device import device as default_device
+from .initialization import INITIALIZATIONS, initialize
+from .networks import SplineMLP
+from .training import Split, split as make_split, sweep, train
+
+__all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
+           "final_accuracies", "accuracy_table", "trajectories", "one_thread"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One configuration of the experiment: data, model, learning-rate grid, seeds, epochs."""
+
+    name: str
+    data: str                     # "digits" or "cifar100"
+    model: str                    # "resnet9" or "mlp"
+    width: int                    # ResNet9: channels of its first unit; MLP: units per layer
+    lrs: tuple
+    seeds: tuple
+    epochs: int
+    depth: int = 0                # MLP only: number of hidden layers
+    batch_size: int = 128
+    momentum: float = 0.9
+    bias_std: float = 1.0         # the random-bias initialization's N(0, bias_std²)
+    alpha: float = 0.1            # leaky-ReLU slope (the paper's ResNet)
+
+    def config(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        model = (f"ResNet9 (width {self.width})" if self.model == "resnet9"
+                 else f"MLP ({self.depth} layers of {self.width})")
+        return (f"{self.name} scale: {model} on {self.data}\n"
+                f"learning rates {list(self.lrs)}, {len(self.seeds)} seeds, {self.epochs} epochs, "
+                f"batches of {self.batch_size}")
+
+
+CPU = Scale("cpu", "digits", "mlp", width=128, depth=6, lrs=(0.01, 0.03, 0.1), seeds=(0, 1, 2), epochs=6)
+RESNET9_CPU = Scale("cpu", "digits", "resnet9", width=8, lrs=(0.01, 0.03, 0.1), seeds=(0, 1, 2), epochs=6)
+PAPER = Scale("paper", "cifar100", "resnet9", width=64, lrs=(0.003, 0.01, 0.03, 0.1), seeds=(0, 1, 2), epochs=30)
+
+
+def _cifar_present(root) -> bool:
+    import pathlib
+
+    folder = pathlib.Path(root).expanduser() / "cifar-100-python"
+    return (folder / "train").is_file() and (folder / "test").is_file()
+
+
+def choose_scale(device=None, *, root="~/data", scale: str | None = None) -> tuple[Scale, str]:
+    """``(scale, why)``: :data:`PAPER` on a GPU with CIFAR-100 under ``root``, else :data:`CPU`.
+
+    ``scale="cpu"`` or ``"paper"`` forces one (paper scale without CIFAR-100 raises
+    ``FileNotFoundError`` later, in :func:`load_split`, with instructions).
+    """
+    device = torch.device(device) if device is not None else default_device()
+    if scale is not None:
+        if scale not in ("cpu", "paper"):
+            raise ValueError(f"scale must be None, 'cpu' or 'paper', got {scale!r}")
+        return (PAPER if scale == "paper" else CPU), "chosen by hand"
+    if device.type != "cuda":
+        return CPU, "no GPU: the CPU scale runs"
+    if not _cifar_present(root):
+        return CPU, (f"a GPU is present but CIFAR-100 is not under {root!r}: the CPU scale runs "
+                     "(bnx.data.cifar('cifar100', root, download=True) fetches it, with torchvision)")
+    return PAPER, "a GPU and CIFAR-100 are present: the paper scale runs"
+
+
+def load_split(scale: Scale, *, root="~/data", seed: int = 0) -> Split:
+    """Train / validation / test data for ``scale``: digits split 60/20/20 (stratified), or CIFAR-100's
+    training set split 90/10 into train and validation, with its own test set."""
+    if scale.data == "digits":
+        X, y = datasets.digits(flatten=scale.model == "mlp")
+        return make_split(X, y, val=0.2, test=0.2, seed=seed)
+    if scale.data == "cifar100":
+        X, y = datasets.cifar("cifar100", root=root, train=True)
+        part = make_split(X, y, val=0.1, test=0.0, seed=seed)
+        return Split(part.train, part.val, datasets.cifar("cifar100", root=root, train=False))
+    raise ValueError(f"scale.data must be 'digits' or 'cifar100', got {scale.data!r}")
+
+
+def template(scale: Scale, seed: int, *, in_shape: tuple, classes: int, device=None):
+    """The BN network holding seed ``seed``'s random weights (all three initializations start from it)."""
+    if scale.model == "resnet9":
+        return ResNet9(in_shape[0], classes, width=scale.width, alpha=scale.alpha, seed=seed, device=device)
+    if scale.model == "mlp":
+        widths = [in_shape[0]] + [scale.width] * scale.depth
+        return SplineMLP(widths, "leaky_relu", "bn", alpha=scale.alpha, out_features=classes, seed=seed,
+                         device=device)
+    raise ValueError(f"scale.model must be 'resnet9' or 'mlp', got {scale.model!r}")
+
+
+@contextlib.contextmanager
+def one_thread(enabled: bool = True):
+    """Run torch on one CPU thread inside the block (small models on a shared 2-core machine run
+    many times faster so: see ``benchmarks/smart_init.py``), then restore the previous count."""
+    before = torch.get_num_threads()
+    if enabled:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def run(scale: Scale, split: Split | None = None, *, root="~/data", device=None, progress: bool = True,
+        refresh: bool = False) -> dict:
+    """Figure 10's protocol for every initialization: ``{init: SweepResult}`` (cached on disk).
+
+    Each sweep trains ``len(scale.lrs) × len(scale.seeds)`` runs; ``result.best_lr`` is chosen on
+    validation accuracy and ``result.curve("test_acc")`` gives (mean, std) over seeds per epoch.
+    On the CPU the sweeps run on one thread (:func:`one_thread`).
+    """
+    if not isinstance(scale, Scale):
+        raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
+    device = torch.device(device) if device is not None else default_device()
+    split = load_split(scale, root=root) if split is None else split
+    Xtr, ytr = split.train
+    classes = int(ytr.max()) + 1
+    results = {}
+    with one_thread(device.type == "cpu"):
+        for init in INITIALIZATIONS:
+            def make_model(seed, init=init):
+                net = template(scale, seed, in_shape=tuple(Xtr.shape[1:]), classes=classes, device=device)
+                return initialize(net, init, Xtr.to(device) if init == "bn" else None, bias_std=scale.bias_std,
+                                  seed=seed)
+
+            results[init] = sweep(make_model, split, lrs=list(scale.lrs), seeds=list(scale.seeds),
+                                  epochs=scale.epochs, name=f"smart-init-{scale.data}-{scale.model}-{init}",
+                                  config=dict(scale.config(), init=init), batch_size=scale.batch_size,
+                                  momentum=scale.momentum, progress=progress, refresh=refresh)
+    return results
+
+
+def final_accuracies(results: dict, epoch: int | None = None) -> dict:
+    """``{init: (best lr, mean, std)}`` of the test accuracy at ``epoch`` (default: the last)."""
+    out = {}
+    for init, res in results.items():
+        mean, std = res.curve("test_acc")
+        e = len(mean) - 1 if epoch is None else epoch
+        out[init] = (res.best_lr, float(mean[e]), float(std[e]))
+    return out
+
+
+def accuracy_table(results: dict, epochs=(1, 2, None)) -> str:
+    """A text table: per initialization, the chosen learning rate and the test accuracy (mean ± std over
+    seeds) at each of ``epochs`` (``None``: the last)."""
+    last = next(iter(results.values())).epochs
+    epochs = [last if e is None else e for e in epochs]
+    head = f"{'start':12s} {'lr':>6s} " + " ".join(f"{'epoch ' + str(e):>15s}" for e in epochs)
+    rows = [head]
+    for init in results:
+        if results[init].best_lr is None:
+            rows.append(f"{init:12s} every learning rate diverged")
+            continue
+        cells = []
+        for e in epochs:
+            lr, mean, std = final_accuracies({init: results[init]}, e)[init]
+            cells.append(f"{mean:.3f} ± {std:.3f}".rjust(15))
+        rows.append(f"{init:12s} {lr:6g} " + " ".join(cells))
+    return "\n".join(rows)
+
+
+def trajectories(X, y, widths, *, lr: float, epochs: int, seed: int = 0, batch_size: int = 32,
+                 bias_std: float = 1.0, name: str = "smart-init-2d", progress: bool = False) -> dict:
+    """The three initializations of one random MLP trained on a labelled 2-D task, epoch by epoch.
+
+    ``X`` of shape ``(N, 2)``, ``y`` of shape ``(N,)``; ``widths = [2, D_1, ..., D_L]`` (leaky-ReLU,
+    two-logit read-out). Returns ``{init: (snapshots, test_acc)}``: plain networks after epochs
+    ``0..epochs`` (0 = the initialization) and their test accuracies. Cached on disk.
+    """
+    X = torch.as_tensor(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2), got {tuple(X.shape)}")
+    part = make_split(X, y, val=0.0, test=0.3, seed=seed)
+    config = dict(widths=list(widths), lr=lr, epochs=epochs, seed=seed, batch_size=batch_size, bias_std=bias_std,
+                  data=[float(X.double().sum()), float(X.double().pow(2).sum()), int(torch.as_tensor(y).sum()),
+                        len(X)])
+
+    def compute():
+        net = SplineMLP(list(widths), "leaky_relu", "bn", out_features=2, seed=seed)
+        out = {}
+        with one_thread():
+            for init in INITIALIZATIONS:
+                model = initialize(net, init, part.train[0], bias_std=bias_std, seed=seed)
+                states = []
+                history = train(model, part, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
+                                progress=progress,
+                                callback=lambda h, m: states.append(copy.deepcopy(m.state_dict())))
+                out[init] = (states, list(history.test_acc))
+        return out
+
+    raw = cached(name, config, compute)
+    result = {}
+    for init, (states, acc) in raw.items():
+        snaps = []
+        for state in states:
+            model = initialize(SplineMLP(list(widths), "leaky_relu", "bn", out_features=2, seed=seed), "zero_bias")
+            model.load_state_dict(state)
+            snaps.append(model.eval())
+        result[init] = (snaps, acc)
+    return result

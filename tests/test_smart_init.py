@@ -1,0 +1,155 @@
+"""Section 4's experiment: scales, the sweep over three starts, 2-D trajectories, drawing, dashboards."""
+import dataclasses
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+import bnexplained as bnx
+from bnexplained import smart_init
+
+TINY = dataclasses.replace(smart_init.CPU, width=16, depth=2, lrs=(0.03, 0.1), seeds=(0, 1), epochs=2)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BNX_CACHE", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def circles():
+    return bnx.data.circles(120, noise=0.1, labels=True)
+
+
+def test_choose_scale_picks_cpu_without_a_gpu_and_paper_only_with_cifar(tmp_path):
+    scale, why = smart_init.choose_scale("cpu")
+    assert scale is smart_init.CPU and "no GPU" in why
+    scale, why = smart_init.choose_scale("cuda", root=tmp_path)          # a GPU but no CIFAR-100 here
+    assert scale is smart_init.CPU and "CIFAR-100" in why
+    folder = tmp_path / "cifar-100-python"
+    folder.mkdir()
+    (folder / "train").write_bytes(b"")
+    (folder / "test").write_bytes(b"")
+    assert smart_init.choose_scale("cuda", root=tmp_path)[0] is smart_init.PAPER
+    assert smart_init.choose_scale("cpu", scale="paper")[0] is smart_init.PAPER
+    with pytest.raises(ValueError, match="scale"):
+        smart_init.choose_scale("cpu", scale="huge")
+    assert "ResNet9 (width 64) on cifar100" in str(smart_init.PAPER)
+
+
+def test_paper_scale_without_cifar_explains_where_to_put_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cifar100"):
+        smart_init.load_split(smart_init.PAPER, root=tmp_path)
+
+
+def test_run_trains_three_starts_from_the_same_weights_and_caches(cache):
+    split = smart_init.load_split(TINY)
+    results = smart_init.run(TINY, split, progress=False)
+    assert list(results) == list(bnx.INITIALIZATIONS)
+    for res in results.values():
+        assert res.lrs == list(TINY.lrs) and res.seeds == list(TINY.seeds) and res.device == "cpu"
+        mean, std = res.curve("test_acc")
+        assert mean.shape == (TINY.epochs + 1,) and (std >= 0).all()
+        assert mean[-1] > 0.5                                   # SGD learns the digits from every start
+    again = smart_init.run(TINY, split, progress=False)
+    assert all(r.from_cache for r in again.values())
+    assert again["bn"].curve("test_acc")[0].tolist() == results["bn"].curve("test_acc")[0].tolist()
+    table = smart_init.accuracy_table(results)
+    assert table.splitlines()[0].split()[:2] == ["start", "lr"] and len(table.splitlines()) == 4
+    row = smart_init.final_accuracies(results, 1)
+    assert set(row) == set(bnx.INITIALIZATIONS) and all(0 <= m <= 1 for _, m, _ in row.values())
+
+
+def test_templates_have_the_scales_architecture():
+    mlp = smart_init.template(TINY, 3, in_shape=(64,), classes=10)
+    assert mlp.widths == [64, 16, 16] and mlp.readout.out_features == 10 and mlp.mode == "bn"
+    resnet = smart_init.template(smart_init.RESNET9_CPU, 3, in_shape=(1, 8, 8), classes=10)
+    assert isinstance(resnet, bnx.ResNet9) and resnet.width == 8
+    with pytest.raises(ValueError, match="scale.model"):
+        smart_init.template(dataclasses.replace(TINY, model="vit"), 0, in_shape=(64,), classes=10)
+    with pytest.raises(TypeError, match="Scale"):
+        smart_init.run("cpu")
+
+
+def test_one_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with smart_init.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_trajectories_keep_one_snapshot_per_epoch_starting_at_the_initialization(cache, circles):
+    X, y = circles
+    runs = smart_init.trajectories(X, y, [2, 6, 6], lr=0.05, epochs=3, batch_size=16)
+    assert list(runs) == list(bnx.INITIALIZATIONS)
+    net = bnx.SplineMLP([2, 6, 6], "leaky_relu", "bn", out_features=2, seed=0)
+    train_x = bnx.training.split(X, y, val=0.0, test=0.3, seed=0).train[0]
+    start = bnx.initialize(net, "bn", train_x)
+    for init, (snaps, acc) in runs.items():
+        assert len(snaps) == len(acc) == 4 and all(0 <= a <= 1 for a in acc)
+        assert not torch.equal(snaps[0].weights[0], snaps[-1].weights[0])    # SGD moved the weights
+    torch.testing.assert_close(runs["bn"][0][0](X), start(X))                # epoch 0 is the start itself
+    with pytest.raises(ValueError, match="shape"):
+        smart_init.trajectories(torch.zeros(10, 3), torch.zeros(10, dtype=torch.long), [3, 4], lr=0.1, epochs=1)
+
+
+def test_train_callback_sees_every_epoch_and_the_model():
+    X, y = bnx.data.blobs(90, labels=True)
+    seen = []
+    model = bnx.SplineMLP([2, 8], "leaky_relu", "zero_bias", out_features=3)
+    bnx.training.train(model, bnx.training.split(X, y), lr=0.05, epochs=3, progress=False,
+                       callback=lambda h, m: seen.append((len(h.val_acc), m is model)))
+    assert seen == [(1, True), (2, True), (3, True), (4, True)]
+    with pytest.raises(TypeError, match="callback"):
+        bnx.training.train(model, bnx.training.split(X, y), lr=0.05, epochs=1, callback=3)
+
+
+def test_drawing_the_starts_the_curves_and_the_rates(circles):
+    X, y = circles
+    net = bnx.SplineMLP([2, 5, 5], "leaky_relu", "bn", out_features=2, seed=0)
+    axes = bnx.plotting.plot_initializations(bnx.initializations(net, X), X, y, resolution=60)
+    assert len(axes) == 3 and axes[2].get_title() == bnx.plotting.INIT_LABELS["bn"]
+    ax = bnx.plotting.plot_learning_curves({"bn": ([0.1, 0.5, 0.9], [0.0, 0.1, 0.05])})
+    assert ax.lines[0].get_xdata().tolist() == [0, 1, 2]                   # entry e is epoch e
+    rep = bnx.verify.proposition_3(X, widths=(1, 3), batch_sizes=(2, 4), networks=2, batches=20)
+    ax = bnx.plotting.plot_one_sided_rates(rep)
+    assert len(ax.lines) == 2
+    plt.close("all")
+
+
+def test_proposition_3_explorer_redraws_and_reports_the_rate(circles):
+    X, _ = circles
+    w = bnx.widgets.Proposition3Explorer(X, resolution=40, rate_batches=30)
+    first = w.image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and "one-sided" in w.readout.value
+    w.controls["batch"].value = 3
+    assert w.image.value != first
+    w.controls["width"].value = 1
+    assert "<b>0.0%</b>" in w.readout.value                                 # one unit: never one-sided
+    w.controls["width"].value = 4
+    w.controls["readout"].value = "centred"
+    assert "<b>0.0%</b>" in w.readout.value                                 # centred read-out: never
+
+
+def test_training_explorer_precomputes_every_epoch(cache, circles):
+    X, y = circles
+    runs = smart_init.trajectories(X, y, [2, 5, 5], lr=0.05, epochs=2, batch_size=16)
+    w = bnx.widgets.TrainingExplorer(runs, X, y, resolution=40)
+    assert len(w._pictures) == 3 and w.epochs == 2
+    first = w.image.value
+    w.controls["epoch"].value = 2
+    assert w.image.value != first and "epoch 2" in w.readout.value
+    with pytest.raises(ValueError, match="same number of epochs"):
+        bnx.widgets.TrainingExplorer({"bn": runs["bn"], "zero_bias": (runs["zero_bias"][0][:2], [0, 0])}, X, y)
+
+
+def test_proposition_3_explorer_says_when_bn_is_undefined_on_a_batch():
+    X = torch.tensor([[0.5, 0.5]] * 12 + [[1.0, -1.0], [-1.0, 0.3]])
+    w = bnx.widgets.Proposition3Explorer(X, resolution=30, rate_batches=20)
+    w.controls["batch_size"].value = 2
+    messages = set()
+    for draw in range(20):
+        w.controls["batch"].value = draw
+        messages.add(w.readout.value)
+    assert any("undefined" in m for m in messages) and any("one-sided" in m for m in messages)
