@@ -154,8 +154,9 @@ def test_cached_reports_are_reused_only_while_the_library_source_is_unchanged(tm
         return Report("Theorem 9", "").add("x", 1.0)
 
     claim = Claim("Theorem 9", "theorem", "", "x", 3, "exact", "CPU", checker="t9", run=lambda f: f(None, None))
-    assert evaluate(claim, {"t9": counted}, cache=True).status == "held"
-    assert evaluate(claim, {"t9": counted}, cache=True).status == "held"
+    first = evaluate(claim, {"t9": counted}, cache=True)
+    again = evaluate(claim, {"t9": counted}, cache=True)
+    assert first.status == again.status == "held" and not first.cached and again.cached
     assert len(calls) == 1
     monkeypatch.setattr(bnx.scorecard, "library_fingerprint", lambda: "an edited library")
     evaluate(claim, {"t9": counted}, cache=True)

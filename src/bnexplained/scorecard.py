@@ -262,6 +262,7 @@ class Row:
     ours: str = ""
     report: object = None
     seconds: float = 0.0
+    cached: bool = False          # the report came from the cache (same library source), not a new run
 
     @property
     def agrees(self) -> str:
@@ -368,13 +369,15 @@ def evaluate(claim: Claim, checkers: dict | None = None, written: set | None = N
         return Row(claim, "not run", f"verify.{claim.checker} needs the chapter's setting")
     start = time.perf_counter()
     try:
+        computed = []
         if cache:
             from .cache import cached
 
             report = cached("scorecard", {"claim": claim.key, "checker": claim.checker,
-                                          "library": library_fingerprint()}, run)
+                                          "library": library_fingerprint()},
+                            lambda: computed.append(True) or run())
         else:
-            report = run()
+            report = computed.append(True) or run()
     except NoQuickSetting as err:
         return Row(claim, "not run", claim.account or str(err))
     except Exception as err:
@@ -383,7 +386,8 @@ def evaluate(claim: Claim, checkers: dict | None = None, written: set | None = N
                                          f"({type(err).__name__}: {err})")
         return Row(claim, "error", f"{type(err).__name__}: {err}", seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
-    return Row(claim, "held" if report.held else "did not hold", _summary(report), report, seconds)
+    return Row(claim, "held" if report.held else "did not hold", _summary(report), report, seconds,
+               cached=not computed)
 
 
 @dataclass
@@ -413,7 +417,8 @@ class Scorecard:
         for r in self.rows + self.extra:
             c = r.claim
             page, title = CHAPTERS[c.chapter]
-            ours = _html(r.ours) + (f" <small>(measured now, {r.seconds:.1f} s)</small>" if r.report is not None else "")
+            when = "from this library's cached run" if r.cached else f"measured now, {r.seconds:.1f} s"
+            ours = _html(r.ours) + (f" <small>({when})</small>" if r.report is not None else "")
             shade = " style='background:#f5f7fa'" if len(body) % 2 else ""
             body.append(
                 f"<tr{shade}><td {cell}><b>{e(c.key)}</b> · <a href='{page}.html'>ch. {c.chapter}</a>"
