@@ -40,6 +40,15 @@ def main():
     rows.append(("DensityExplorer: width slider", timed(moves(dens, "width", [16, 32, 64]))))
     rows.append(("DensityExplorer: setting buttons", timed(moves(dens, "setting", ["zero_bias", "random_bias", "bn"]))))
     rows += smart_init_rows()
+    # chapters 4-5 (many layers): Figure 2 live
+    net2 = bnx.widgets.figure2_network(X)
+    fig2ab = bnx.widgets.Figure2Translation(net2, X)
+    rows.append(("Figure2Translation: μ slider", timed(moves(fig2ab, "shift", [-2.0, -0.5, 0.7, 2.2]))))
+    rows.append(("Figure2Translation: point slider", timed(moves(fig2ab, "point", [3, 17, 29, 41]))))
+    rows.append(("Figure2Translation: unit slider", timed(moves(fig2ab, "unit", [2, 5, 7, 8]))))
+    fig2c = bnx.widgets.Figure2Folding(net2, X)
+    rows.append(("Figure2Folding: σ slider", timed(moves(fig2c, "scale", [0.003, 0.05, 0.7, 9.0]))))
+    rows.append(("Figure2Folding: unit slider", timed(moves(fig2c, "boundary", [2, 4, 6, 8]))))
     print(f"# dashboards ({machine()})")
     for name, r in rows:
         print(f"{name:45s} median {r['median_ms']:6.1f} ms  (min {r['min_ms']:.1f}, max {r['max_ms']:.1f}, "

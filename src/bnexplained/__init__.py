@@ -15,6 +15,8 @@ Modules, one idea each:
 * ``learnable_affine`` – the Table 1 experiment, small scale: training with learned vs fixed γ, β
 * ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
 * ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
+* ``translation``   – μ translates (folded) hyperplanes: Theorem 2, Corollary 1, Figure 2(a)(b)
+* ``folding``       – σ folds the next layer's hyperplanes: Theorem 3, eqs. (23)–(26), Figures 2(c) and 9
 * ``density``       – how densely the partition crowds around points: grid counts and estimators (Section 3.3)
 * ``data``          – generated 2-D shapes and bundled digits (no downloads)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
@@ -73,6 +75,8 @@ __all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "ga
             "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",
             "unit_hyperplanes", "learnable_affine", "compare_learnable_affine"]  # one layer (chapters 2-3)
 __all__ += ["ResNet9", "training"]  # convnets, training (infra)
+from . import folding, translation  # noqa: E402  (many layers: Theorems 2-3)
+__all__ += ["folding", "translation"]
 __all__ += ["density", "facet_concentration"]  # density (Section 3.3)
 from . import decision_boundary, initialization, smart_init  # noqa: E402  (smart-init)
 from .decision_boundary import decision_boundary_lines, decision_values, one_sided_batches, one_sided_rates  # noqa: E402

@@ -30,7 +30,8 @@ from .device import check_points
 from .partition import _extent
 from .sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
-__all__ = ["EPS", "Facets", "Junctions", "Partition", "exact_partition", "folded_hyperplane_distance", "segment_distance"]
+__all__ = ["EPS", "Facets", "Junctions", "Partition", "clip_lines", "exact_partition", "folded_hyperplane_distance",
+           "segment_distance"]
 
 #: relative tolerance for "this vertex lies on this line": |h(v)| ≤ EPS (‖∇h‖ r + |h(0)|), r the square's size
 EPS = 1e-10
@@ -264,6 +265,21 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 21) -> t
                  ("segments", "unit", "region", "normal", "offset", "edge")))
     order = _stable_argsort(f.unit * (R + 1) + f.region)
     return f.select(order), cross_all, tol_all
+
+
+def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
+    """The pieces of the lines ``{x : ⟨G[r, m], x⟩ + g[r, m] = 0}`` inside the convex polygons ``V[r]``.
+
+    ``V`` ``(R, M, 2)`` padded polygon vertices with counts ``n`` ``(R,)`` and edge labels ``E`` ``(R, M)``
+    (``Partition.vertices`` / ``edge_labels``); ``G`` ``(R, K, 2)``, ``g`` ``(R, K)``: ``K`` affine functions
+    per region. This is eq. (11) for functions the partition was not computed with (a moved ``μ``, a
+    rescaled ``σ``): the regions stay, only the functions change. Returns a :class:`Facets` of
+    positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's.
+    """
+    V, G, g = V.to(torch.float64), G.to(torch.float64), g.to(torch.float64)
+    scale = float(V.abs().max()) if V.numel() else 1.0
+    f, _, _ = _layer_facets(V, n, E, G.transpose(1, 2), g, scale, eps)
+    return f.select(f.lengths > 0)
 
 
 class _Regions:
@@ -563,7 +579,9 @@ class Partition:
         labels = f.edge.reshape(-1)
         owner = torch.arange(F, device=dev).repeat_interleave(2)
         tol = 1e-9 * max(abs(v) for v in self.extent)
-        i, j = torch.nonzero(torch.cdist(ends, ends) <= tol, as_tuple=True) if F else (owner, owner)
+        # exact pairwise distances: cdist's matrix-product mode errs by ~1e-8, above this tolerance
+        gap = torch.cdist(ends, ends, compute_mode="donot_use_mm_for_euclid_dist") if F else None
+        i, j = torch.nonzero(gap <= tol, as_tuple=True) if F else (owner, owner)
         keep = (owner[i] < owner[j]) & (f.region[owner[i]] != f.region[owner[j]]) & (f.lengths[owner[i]] > 0) \
             & (f.lengths[owner[j]] > 0)
         i, j = i[keep], j[keep]

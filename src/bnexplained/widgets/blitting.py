@@ -9,11 +9,8 @@ fallbacks (:func:`bnexplained.plotting.scrubbable`) reuse the same code.
 """
 from __future__ import annotations
 
-import io
-
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 from .dashboard import Dashboard
 
@@ -67,14 +64,5 @@ class BlitDashboard(Dashboard):
         text = self.move(fig, state["artists"], **values)
         if text is not None:
             self.readout.value = text
-        if state["background"] is None:
-            fig.canvas.draw()                               # everything but the moving artists
-            state["background"] = fig.canvas.copy_from_bbox(fig.bbox)
-        fig.canvas.restore_region(state["background"])
-        for artist in state["artists"]:
-            (artist.axes or fig).draw_artist(artist)
-        w, h = fig.canvas.get_width_height()
-        buf = io.BytesIO()
-        Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1) \
-            .save(buf, format="png", compress_level=1)
-        self.image.value = buf.getvalue()
+        state["background"] = self.blit(fig, state["artists"], state["background"])
+        self.image.value = self.encode_canvas(fig)

@@ -6,6 +6,7 @@ import io
 import ipywidgets as W
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 __all__ = ["Dashboard"]
 
@@ -16,9 +17,12 @@ class Dashboard:
     ``values`` holds the current control values; ``update()`` redraws and stores the PNG in
     ``self.image`` (an ``ipywidgets.Image``). Display the dashboard itself in a notebook.
     ``savefig_kwargs`` (a class attribute) is passed to ``savefig``, e.g. a faster PNG compression.
+    A subclass that keeps its axes between moves (updating artists in place, which is much
+    faster than rebuilding them) sets ``clear_on_update = False`` and clears the figure itself.
     """
 
     savefig_kwargs: dict = {}
+    clear_on_update: bool = True
 
     def __init__(self, controls: dict, *, figsize=(6, 3), dpi: int = 80):
         self.controls = controls
@@ -40,13 +44,42 @@ class Dashboard:
 
     def update(self) -> None:
         """Redraw for the current control values and re-encode the PNG (what a slider move costs)."""
-        self.fig.clear()
+        if self.clear_on_update:
+            self.fig.clear()
         text = self.draw(self.fig, **self.values)
         if text is not None:
             self.readout.value = text
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png", **self.savefig_kwargs)
         self.image.value = buf.getvalue()
+
+    @staticmethod
+    def blit(fig, artists: list, background=None):
+        """Redraw only ``artists`` over ``fig``'s static pixels; return those pixels for the next move.
+
+        With ``background=None`` the figure is rendered once without the (animated) artists and
+        its pixels are captured; otherwise the saved pixels are pasted back. Then each artist is
+        drawn on top. The cost of a move no longer grows with the static picture.
+        """
+        canvas = fig.canvas
+        if background is None:
+            for artist in artists:
+                artist.set_animated(True)                   # left out of the background
+            canvas.draw()
+            background = canvas.copy_from_bbox(fig.bbox)
+        canvas.restore_region(background)
+        for artist in artists:
+            (artist.axes or fig).draw_artist(artist)
+        return background
+
+    @staticmethod
+    def encode_canvas(fig) -> bytes:
+        """The figure's current pixels as a PNG, fast (zlib level 1), without re-rendering."""
+        w, h = fig.canvas.get_width_height()
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buf, format="png", compress_level=1)
+        return buf.getvalue()
 
     def widget(self) -> W.Widget:
         rows = [W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))]
