@@ -312,12 +312,16 @@ def _default_run(checker):
 
 
 def _summary(report) -> str:
+    """``k/n checks passed`` and the telling number: the first failed check, else the first check
+    that compares with a prediction (not a mere count), else the first check."""
     checks = getattr(report, "checks", [])
     passed = sum(c.passed for c in checks)
     head = f"{passed}/{len(checks)} checks passed"
-    if checks:
-        first = checks[0]
-        head += f"; {first.name} = {first._fmt(first.measured)}"
+    shown = (next((c for c in checks if not c.passed), None)
+             or next((c for c in checks if c.expected is not None), None)
+             or (checks[0] if checks else None))
+    if shown is not None:
+        head += f"; {shown.name} = {shown._fmt(shown.measured)}"
     return head
 
 
