@@ -164,9 +164,10 @@ CLAIMS: tuple = (
     Claim("Theorem 2", "theorem", "Section 3",
           "a hyperplane closer to $z_{\\ell-1}(x)$ in layer $\\ell$'s input space gives a folded hyperplane closer to $x$ "
           "in input space",
-          4, "exact (for a translation that does not cross the point; see the chapter's closer look)",
+          4, "stated for any offset that brings the hyperplane closer to $z_{\\ell-1}(x)$",
           CPU_EXACT, checker="theorem_2",
-          note="checked under the proof's condition (the translation does not cross the point)"),
+          note="checked under the proof's condition, a translation that does not cross $z_{\\ell-1}(x)$; as "
+               "stated the theorem fails, and chapter 4 shows counterexamples"),
     Claim("Corollary 1", "corollary", "Section 3",
           "$z_{\\ell-1}(x)$ lies on $H_{\\ell,k}$ exactly when $x$ lies on the folded hyperplane $F_{\\ell,k}$",
           4, "exact", CPU_EXACT, checker="corollary_1", run=lambda f: _call(f, quick_setting()[0], samples=100)),
