@@ -166,8 +166,9 @@ CLAIMS: tuple = (
           "in input space",
           4, "stated for any offset that brings the hyperplane closer to $z_{\\ell-1}(x)$",
           CPU_EXACT, checker="theorem_2",
-          note="checked under the proof's condition, a translation that does not cross $z_{\\ell-1}(x)$; as "
-               "stated the theorem fails, and chapter 4 shows counterexamples"),
+          run=lambda f: _call(f, *quick_setting(), condition="as_stated"),
+          note="checked as stated; every counterexample is a translation that crosses $z_{\\ell-1}(x)$, and "
+               "under the proof's condition (no crossing) it holds — chapter 4"),
     Claim("Corollary 1", "corollary", "Section 3",
           "$z_{\\ell-1}(x)$ lies on $H_{\\ell,k}$ exactly when $x$ lies on the folded hyperplane $F_{\\ell,k}$",
           4, "exact", CPU_EXACT, checker="corollary_1", run=lambda f: _call(f, quick_setting()[0], samples=100)),
