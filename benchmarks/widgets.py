@@ -17,6 +17,24 @@ def moves(dashboard, control, values):
     return lambda: setattr(dashboard.controls[control], "value", next(cycle))
 
 
+def jitter_rows():
+    """Chapter 8's JitterExplorer on two random BN classifiers (stand-ins for the chapter's init/trained pair)."""
+    X, y = bnx.data.moons(384, noise=0.15, seed=1, labels=True)
+    nets = {name: bnx.SplineMLP([2, 32, 32, 32], "leaky_relu", "bn", out_features=2, seed=s).fit_statistics(X)
+            for name, s in (("at initialization", 0), ("after training", 1))}
+    w = bnx.widgets.JitterExplorer(nets, X, y)
+    rows = []
+    for b in w.controls["batch_size"].options:          # warm the cache for the cached rows
+        w.controls["batch_size"].value = b
+    rows.append(("JitterExplorer: batch size (cached)", timed(moves(w, "batch_size", [8, 16, 32, 64, 128, 256]))))
+    rows.append(("JitterExplorer: network toggle", timed(moves(w, "network", list(nets)))))
+    def fresh():                                           # nothing cached: new draws, contours, band
+        w._cache.clear()
+        w.controls["virtual"].value = 8 if w.controls["virtual"].value != 8 else 4
+    rows.append(("JitterExplorer: uncached setting", timed(fresh)))
+    return rows
+
+
 def main():
     X = bnx.data.star(50)
     rows = []
@@ -49,6 +67,7 @@ def main():
     fig2c = bnx.widgets.Figure2Folding(net2, X)
     rows.append(("Figure2Folding: σ slider", timed(moves(fig2c, "scale", [0.003, 0.05, 0.7, 9.0]))))
     rows.append(("Figure2Folding: unit slider", timed(moves(fig2c, "boundary", [2, 4, 6, 8]))))
+    rows += jitter_rows()
     print(f"# dashboards ({machine()})")
     for name, r in rows:
         print(f"{name:45s} median {r['median_ms']:6.1f} ms  (min {r['min_ms']:.1f}, max {r['max_ms']:.1f}, "

@@ -23,6 +23,10 @@ Modules, one idea each:
 * ``initialization`` – Section 4's three initializations of the same random weights
 * ``decision_boundary`` – a binary classifier's decision boundary; Proposition 3's mini-batches
 * ``smart_init``    – Section 4's experiment (Figures 5, 10) at CPU or paper scale
+* ``batch_noise``   – BN's statistics as random estimates: Proposition 2 (eq. 13), mini-batch samplers
+* ``noisy_bn``      – noise-controlled BN: ``NoisyBatchNorm1d/2d``, ``noise_controlled`` (Section 5)
+* ``margins``       – decision boundary of a binary classifier, distance of each point to it
+* ``jitter``        – a BN network under the statistics of random mini-batches (Figure 6)
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -32,6 +36,7 @@ Modules, one idea each:
 """
 from . import cache, data, exercises, plotting, scorecard, verify, widgets
 from . import geometry, parameters
+from . import batch_noise, jitter, margins, noisy_bn
 from .device import device, seed_everything
 from . import training
 from .convnets import ResNet9
@@ -41,6 +46,8 @@ from .density import facet_concentration
 from .networks import ACTIVATIONS, SplineMLP
 from .normalization import MODES, Normalization
 from .sequential import Abs, Residual
+from .noisy_bn import NoisyBatchNorm1d, NoisyBatchNorm2d, noise_controlled
+from .margins import margin_distances
 from .partition import (
     data_extent,
     folded_hyperplane_lines,
@@ -70,6 +77,8 @@ __all__ = [
     "folded_hyperplane_lines", "grid_preactivations", "inscribed_radius", "make_grid",
     "partition_boundaries", "plotting", "scorecard", "seed_everything", "verify", "widgets",
     "Abs", "Facets", "Partition", "Residual", "exact_partition", "folded_hyperplane_distance",
+    "batch_noise", "jitter", "margins", "noisy_bn", "NoisyBatchNorm1d", "NoisyBatchNorm2d", "noise_controlled",
+    "margin_distances",
 ]
 __all__ += ["geometry", "parameters", "absorb_gamma", "arrangement_regions", "gamma_identity", "hyperplane_distance",
             "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer",

@@ -35,7 +35,12 @@ class Normalization(nn.Module):
     ``beta`` (parameters when ``learnable_affine`` else buffers, 1 and 0 by default).
     ``mode="zero_bias"`` / ``"random_bias"`` keep a learnable ``bias`` (zeros, or
     ``N(0, bias_std²)`` draws from ``generator``).
+
+    ``batch_noise``: an optional callable ``(u, mu, sigma) → (mu, sigma)`` applied to batch
+    statistics in training mode (noise-controlled BN, :func:`bnexplained.noisy_bn.noise_controlled`).
     """
+
+    batch_noise = None
 
     def __init__(self, num_units: int, mode: str = "bn", *, learnable_affine: bool = False,
                  bias_std: float = 1.0, generator: torch.Generator | None = None,
@@ -119,6 +124,8 @@ class Normalization(nn.Module):
             return torch.ones_like(self.bias), self.bias
         if statistics == "batch":
             mu, sigma = self.batch_statistics(u)
+            if self.batch_noise is not None and self.training:
+                mu, sigma = self.batch_noise(u, mu, sigma)
         elif statistics == "stored":
             if not bool(self.statistics_set):
                 raise ValueError("this BN layer has no stored statistics yet: call "

@@ -1,0 +1,311 @@
+"""Jitter: a BN network seen with the statistics of random mini-batches (Section 5, Figure 6).
+
+In a training step every BN layer normalizes with the statistics of the current mini-batch
+(eq. 3), computed layer by layer on the inputs the earlier layers produce *with those same
+batch statistics*. So each mini-batch gives the network a slightly different partition and
+decision boundary. This module draws those statistics for random mini-batches (optionally
+with noise-controlled BN's extra noise, :mod:`bnexplained.noisy_bn`), evaluates the decision
+function under each draw on a grid, and measures how much the boundary moves.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import dataclass
+
+
+import torch
+
+from .device import check_points
+from .margins import _binary, decision_function
+from .networks import SplineMLP, activate
+from .noisy_bn import StatisticNoise
+from .partition import make_grid
+
+__all__ = ["single_thread", "minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
+           "margin_run_model", "margin_table", "figure6_networks"]
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run a block on one intra-op thread (restored afterwards).
+
+    The networks of this chapter are tiny: a training step is a few dozen small kernels, and
+    synchronizing two threads for each costs more than it saves (several times slower on a busy
+    2-core machine). Results do not depend on the thread count.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_bn(net) -> None:
+    if not isinstance(net, SplineMLP):
+        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
+    if net.mode != "bn":
+        raise ValueError(f"net must use BN (mode='bn') for its statistics to jitter, got mode={net.mode!r}")
+
+
+@torch.no_grad()
+def minibatch_statistics(net: SplineMLP, X, batch_size: int, draws: int, *, virtual_batch_size: int | None = None,
+                         seed: int = 0) -> tuple[list, list]:
+    """The statistics a training step uses, for ``draws`` random mini-batches of ``X`` (shape ``(N, D_0)``).
+
+    Each mini-batch is ``batch_size`` distinct points; layer by layer its ``(μ_B, σ_B)`` (eq. 3)
+    are computed on the layer inputs it produces, exactly as in training mode. With
+    ``virtual_batch_size=m`` every layer's statistics get noise-controlled BN's noise
+    (:func:`~bnexplained.noisy_bn.statistic_noise`), as a noise-controlled training step would.
+    All draws are computed at once. Returns ``([μ_1..μ_L], [σ_1..σ_L])`` with ``μ_ℓ, σ_ℓ`` of
+    shape ``(draws, D_ℓ)``: row ``r`` of every layer, given to ``net.set_statistics``, is draw ``r``.
+    """
+    _check_bn(net)
+    p = net.layers[0].weight
+    X = check_points(X, net.widths[0], name="X", min_count=2).to(dtype=p.dtype, device=p.device)
+    n = batch_size
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= len(X):
+        raise ValueError(f"batch_size must be an int in 2..{len(X)} (the number of points), got {n!r}")
+    if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
+        raise ValueError(f"draws must be a positive int, got {draws!r}")
+    noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed + 1)
+    if noise is not None and virtual_batch_size >= n:
+        raise ValueError(f"virtual_batch_size must be smaller than batch_size ({n}), got {virtual_batch_size}")
+    gen = torch.Generator().manual_seed(int(seed))
+    z = X[torch.rand(draws, len(X), generator=gen).argsort(1)[:, :n].to(X.device)]     # (draws, n, D_0)
+    mus, sigmas = [], []
+    for layer in net.layers:
+        u = z @ layer.weight.T                                                         # (draws, n, D_ℓ)
+        mu = u.mean(1)
+        sigma = (u - mu[:, None]).pow(2).mean(1).sqrt()
+        if not bool((sigma > 0).all()):
+            raise ValueError("σ = 0 for some unit on some mini-batch (a zero-norm weight row, or a batch whose "
+                             "points all give the same ⟨w, z⟩): eq. (2) is undefined; use a larger batch_size")
+        if noise is not None:                          # every (draw, unit) pair as one unit of one batch
+            flat = u.permute(1, 0, 2).reshape(n, -1)
+            mu, sigma = (t.reshape(draws, -1) for t in noise(flat, mu.reshape(-1), sigma.reshape(-1)))
+        mus.append(mu)
+        sigmas.append(sigma)
+        z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
+    return mus, sigmas
+
+
+@torch.no_grad()
+def layer_statistic_variances(net: SplineMLP, X, batch_size: int, draws: int = 2000, *, seed: int = 0) -> dict:
+    """Measured vs eq. (13) variances of every BN layer's ``μ, σ²`` over mini-batches of ``X``.
+
+    Measured: over ``draws`` mini-batches of ``batch_size`` distinct points, each layer's
+    statistics computed as in a training step (:func:`minibatch_statistics`). Predicted: eq. (13)
+    for BN's biased ``σ²`` with ``s²`` and ``φ`` of the layer's values ``⟨w_{ℓ,k}, z⟩`` over all of
+    ``X`` (whole-data statistics below), times the finite-population factor ``(N−n)/(N−1)``
+    for ``μ``, as if the batch's layer inputs were i.i.d. Returns ``{"mu": [ratio_ℓ], "sigma2":
+    [ratio_ℓ]}``, each ratio ``measured / predicted`` of shape ``(D_ℓ,)``.
+    """
+    from .batch_noise import statistic_variances
+
+    _check_bn(net)
+    stats = minibatch_statistics(net, X, batch_size, draws, seed=seed)
+    p = net.layers[0].weight
+    X = X.to(dtype=p.dtype, device=p.device)
+    mus, sigmas = net.statistics_of(X)
+    z = X
+    out = {"mu": [], "sigma2": []}
+    N, n = len(X), batch_size
+    for i, layer in enumerate(net.layers):
+        u = (z @ layer.weight.T).double()
+        c = u - u.mean(0)
+        var_mu, var_s2 = statistic_variances(c.pow(2).mean(0), c.pow(4).mean(0), n, estimator="biased")
+        measured_mu = stats[0][i].double().var(0)
+        measured_s2 = stats[1][i].double().pow(2).var(0)
+        out["mu"].append((measured_mu / (var_mu * (N - n) / (N - 1))).cpu())
+        out["sigma2"].append((measured_s2 / var_s2).cpu())
+        z = activate(layer.norm.gamma * (z @ layer.weight.T - mus[i]) / sigmas[i] + layer.norm.beta, net.slope)
+    return out
+
+
+@dataclass
+class BoundaryDraws:
+    """Decision values on a grid under several mini-batch statistics.
+
+    ``grid``: the :class:`~bnexplained.partition.Grid`; ``values``: ``(draws, H, W)`` decision
+    values ``d`` under each draw's statistics; ``reference``: ``(H, W)`` under the stored
+    (whole-data) statistics. ``flip_share``: per draw, the share of the grid's area classified
+    differently from the reference; ``band``: ``(H, W)`` share of draws voting class 1; ``lines``:
+    ``(per-draw boundary polylines, reference polylines)``. Derived values are computed once.
+    """
+
+    grid: object
+    values: torch.Tensor
+    reference: torch.Tensor
+
+    @functools.cached_property
+    def flip_share(self) -> torch.Tensor:
+        votes = self.values.numpy() > 0
+        return torch.as_tensor((votes != (self.reference.numpy() > 0)).mean((1, 2)))
+
+    @functools.cached_property
+    def band(self) -> torch.Tensor:
+        return torch.as_tensor((self.values.numpy() > 0).mean(0))
+
+    @property
+    def mean_flip_share(self) -> float:
+        """The boundary's spread: mean share of the area whose class a mini-batch's statistics flip."""
+        return float(self.flip_share.mean())
+
+    @functools.cached_property
+    def lines(self) -> tuple[list, list]:
+        import contourpy
+
+        xs, ys = self.grid.xs.double().cpu().numpy(), self.grid.ys.double().cpu().numpy()
+
+        def trace(v):
+            gen = contourpy.contour_generator(xs, ys, v.double().numpy(), line_type="Separate")
+            return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+
+        return [seg for v in self.values for seg in trace(v)], trace(self.reference)
+
+
+@torch.no_grad()
+def boundary_draws(net: SplineMLP, X, batch_size: int, draws: int, extent, resolution: int = 120, *,
+                   virtual_batch_size: int | None = None, seed: int = 0) -> BoundaryDraws:
+    """Figure 6: the decision function of ``net`` on a grid under ``draws`` mini-batches' statistics.
+
+    ``net`` is a 2-D binary BN classifier whose stored statistics (the reference, e.g. fitted on
+    all of ``X``) are set. The network itself is left unchanged.
+    """
+    _check_bn(net)
+    if not net.statistics_set():
+        raise ValueError("net has no stored statistics: call net.fit_statistics(X) first (the reference boundary)")
+    stats = minibatch_statistics(net, X, batch_size, draws, virtual_batch_size=virtual_batch_size, seed=seed)
+    p = net.layers[0].weight
+    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    ref = decision_function(net, grid.points).reshape(grid.shape)
+    values = _decision_under(net, grid.points, *stats).reshape(draws, *grid.shape)
+    return BoundaryDraws(grid, values.cpu(), ref.cpu())
+
+
+def _decision_under(net: SplineMLP, points: torch.Tensor, mus: list, sigmas: list) -> torch.Tensor:
+    """Decision values ``(K, P)`` of ``points`` ``(P, D_0)`` under ``K`` sets of statistics at once."""
+    K = mus[0].shape[0]
+    z = points.expand(K, *points.shape)
+    for layer, mu, sigma in zip(net.layers, mus, sigmas):
+        u = z @ layer.weight.T
+        z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
+    out = net.readout(z) if net.readout is not None else z
+    return _binary(out.reshape(-1, out.shape[-1])).reshape(K, -1)
+
+
+# ---------------------------------------------------------------------- the margin experiment
+def _margin_run(split, widths, virtual_batch_size, seed, lr, epochs, batch_size) -> dict:
+    """One training run of the margin experiment (see :func:`margin_experiment`)."""
+    from .margins import margin_distances
+    from .noisy_bn import noise_controlled
+    from .training import train
+
+    net = SplineMLP(widths, "leaky_relu", "bn", out_features=2, seed=seed)
+    if virtual_batch_size is not None:
+        noise_controlled(net, virtual_batch_size, seed=10_000 + seed)
+    with single_thread():
+        h = train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+        noise_controlled(net, None)
+        m = margin_distances(net, *split.train)
+    return dict(test_acc=h.test_acc[-1], train_loss=h.train_loss[-1], signed=m.signed.float(),
+                train_acc=float(m.correct.double().mean()), tolerance=m.tolerance, diverged=h.diverged,
+                widths=list(widths), state=net.state_dict())
+
+
+def margin_run_model(run: dict) -> SplineMLP:
+    """The trained classifier of one :func:`margin_experiment` run (eval mode, whole-data statistics)."""
+    net = SplineMLP(run["widths"], "leaky_relu", "bn", out_features=2)
+    net.load_state_dict(run["state"])
+    return net.eval()
+
+
+def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), widths=(2, 32, 32, 32),
+                      lr: float = 0.05, epochs: int = 80, batch_size: int = 16, name: str = "ch8-margins",
+                      config: dict | None = None, progress: bool = True) -> dict:
+    """Train a 2-D BN classifier with plain and noise-controlled BN over several seeds; measure margins.
+
+    For each virtual batch size (``None`` = plain BN) and seed: a ``SplineMLP(widths, "leaky_relu",
+    "bn", out_features=2)`` trained by :func:`bnexplained.training.train` on ``split`` (evaluated with
+    whole-training-set statistics), then the signed margin of every training point
+    (:func:`~bnexplained.margins.margin_distances`, grid method) and the test accuracy. Cached with
+    :func:`bnexplained.cache.cached` under ``name`` (describe the data in ``config``). Returns
+    ``{m: [run, ...]}``, each run a dict with ``test_acc``, ``train_acc``, ``signed`` (``(N_train,)``),
+    ``tolerance``, ``widths`` and ``state`` (the trained ``state_dict``; see :func:`margin_run_model`).
+    """
+    from tqdm.auto import tqdm
+
+    from .cache import cached
+
+    settings, seeds = list(virtual_batch_sizes), [int(s) for s in seeds]
+    for m in settings:
+        if m is not None and not (isinstance(m, int) and 2 <= m < batch_size):
+            raise ValueError(f"virtual_batch_sizes must hold None or ints in 2..{batch_size - 1} (below batch_size), "
+                             f"got {m!r}")
+    if len(split.train[1]) % batch_size:
+        raise ValueError(f"the training split ({len(split.train[1])} points) must be a multiple of batch_size "
+                         f"({batch_size}), so that every mini-batch is larger than the virtual batch")
+    key = dict(config=config or {}, settings=settings, seeds=seeds, widths=list(widths), lr=lr, epochs=epochs,
+               batch_size=batch_size, margins="exact",
+               train=[float(split.train[0].double().sum()), len(split.train[1])])
+
+    def compute():
+        bar = tqdm(total=len(settings) * len(seeds), desc="margin experiment", disable=not progress)
+        out = {}
+        try:
+            for m in settings:
+                out[m] = []
+                for seed in seeds:
+                    out[m].append(_margin_run(split, list(widths), m, seed, lr, epochs, batch_size))
+                    bar.update(1)
+        finally:
+            bar.close()
+        return out
+
+    return cached(name, key, compute)
+
+
+def margin_table(results: dict) -> str:
+    """A text table of :func:`margin_experiment`'s results: per setting, mean ± std over seeds of the
+    test accuracy, the training accuracy, and the 10th percentile and median of the training points'
+    signed margins."""
+    import numpy as np
+
+    rows = [f"{'setting':<12}{'test acc.':>15}{'train acc.':>15}{'margin, 10th pct':>17}{'median margin':>15}"]
+    for m, runs in results.items():
+        name = "BN" if m is None else f"noisy m = {m}"
+        cols = [np.array([r["test_acc"] for r in runs]), np.array([r["train_acc"] for r in runs]),
+                np.array([float(r["signed"].quantile(0.1)) for r in runs]),
+                np.array([float(r["signed"].median()) for r in runs])]
+        cells = [f"{c.mean():.3f} ± {c.std():.3f}" for c in cols]
+        rows.append(f"{name:<12}" + "".join(f"{c:>15}" if i != 2 else f"{c:>17}" for i, c in enumerate(cells)))
+    return "\n".join(rows)
+
+
+def figure6_networks(split, *, widths=(2, 32, 32, 32), lr: float = 0.05, epochs: int = 30, batch_size: int = 32,
+                     seed: int = 0, name: str = "ch8-figure6", config: dict | None = None) -> dict:
+    """Figure 6's two networks: one BN classifier at initialization and after training on ``split``.
+
+    ``{"at initialization": net, "after training": net}``, both ``SplineMLP(widths, "leaky_relu", "bn",
+    out_features=2, seed=seed)`` with stored statistics from the whole training split (the dashed
+    reference boundary). Training (:func:`bnexplained.training.train`) is cached under ``name``.
+    """
+    from .cache import cached
+    from .training import train
+
+    def make():
+        return SplineMLP(list(widths), "leaky_relu", "bn", out_features=2, seed=seed)
+
+    def compute():
+        net = make()
+        with single_thread():
+            train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+        return net.state_dict()
+
+    key = dict(config=config or {}, widths=list(widths), lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
+               train=[float(split.train[0].double().sum()), len(split.train[1])])
+    trained = make()
+    trained.load_state_dict(cached(name, key, compute))
+    return {"at initialization": make().fit_statistics(split.train[0]).eval(), "after training": trained.eval()}

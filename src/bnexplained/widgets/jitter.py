@@ -1,0 +1,62 @@
+"""Chapter 8's dashboard: the decision boundary under mini-batch statistics, live (Figure 6)."""
+from __future__ import annotations
+
+import ipywidgets as W
+
+from ..jitter import boundary_draws
+from ..partition import data_extent
+from ..plotting.jitter import draw_boundary_draws
+from .dashboard import Dashboard
+
+__all__ = ["JitterExplorer"]
+
+OFF = "off"
+
+
+class JitterExplorer(Dashboard):
+    """Pick a network, a batch size and a virtual batch size; see the boundary jitter.
+
+    ``networks`` maps a name to a 2-D binary BN classifier (``SplineMLP`` with stored whole-data
+    statistics, the dashed reference). Each setting draws ``draws`` random mini-batches of ``X``
+    and shows the boundary under each one's statistics (noise-controlled at the virtual batch
+    when one is chosen); results are cached per setting, so moving back is instant.
+    """
+
+    def __init__(self, networks: dict, X, y, *, batch_sizes=(8, 16, 32, 64, 128, 256),
+                 virtual_batch_sizes=(4, 8, 16, 32, 64, 128), draws: int = 10, resolution: int = 90,
+                 seed: int = 0):
+        if not networks:
+            raise ValueError("networks must map at least one name to a BN classifier")
+        self.networks, self.X, self.y = dict(networks), X, y
+        self.extent = data_extent(X)
+        self.draws, self.resolution, self.seed = draws, resolution, seed
+        self._cache = {}
+        controls = {
+            "network": W.ToggleButtons(options=list(self.networks), value=list(self.networks)[0]),
+            "batch_size": W.SelectionSlider(options=list(batch_sizes), value=16 if 16 in batch_sizes else batch_sizes[0],
+                                            description="batch size"),
+            "virtual": W.SelectionSlider(options=[OFF] + list(virtual_batch_sizes), value=OFF,
+                                         description="virtual batch"),
+        }
+        super().__init__(controls, figsize=(4.4, 4.4), dpi=80)
+
+    def boundaries(self, network: str, batch_size: int, virtual):
+        """The :class:`~bnexplained.jitter.BoundaryDraws` of one setting (computed once)."""
+        key = (network, batch_size, virtual)
+        if key not in self._cache:
+            m = None if virtual == OFF else virtual
+            self._cache[key] = boundary_draws(self.networks[network], self.X, batch_size, self.draws, self.extent,
+                                              self.resolution, virtual_batch_size=m, seed=self.seed)
+        return self._cache[key]
+
+    def draw(self, fig, network, batch_size, virtual):
+        note = ""
+        if virtual != OFF and virtual >= batch_size:
+            note = f" (virtual batch {virtual} ≥ batch {batch_size}: noise off)"
+            virtual = OFF
+        d = self.boundaries(network, batch_size, virtual)
+        ax = fig.add_axes([0.02, 0.02, 0.96, 0.88])
+        noise = "plain BN" if virtual == OFF else f"noise-controlled, virtual batch {virtual}"
+        draw_boundary_draws(ax, d, self.X, self.y, title=f"{network}: batch {batch_size}, {noise}")
+        return (f"<b>{self.draws} mini-batches</b>: on average a mini-batch's statistics flip the class of "
+                f"<b>{d.mean_flip_share:.1%}</b> of the square{note}")
