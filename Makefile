@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
 #   make book   create .venv, execute every chapter, build the HTML into _build/html
-#   make test   create .venv, run unit tests, nbval over every notebook, build the book with -W
+#   make test   create .venv, run unit tests, nbval over every notebook, build the book with -W,
+#               then read every page in headless Chromium (installs Debian's chromium if missing)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -14,8 +15,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export OMP_WAIT_POLICY := PASSIVE
 # heavy results are cached here: shared by the nbval pass and the book build, empty in a fresh clone
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
+# apt-get needs root: use sudo when we are not root
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env book test unit notebooks build sync repository vendor clean
+.PHONY: env book book-students test unit notebooks build browser browser-deps colab-smoke sync repository vendor clean
 
 env: $(STAMP)
 
@@ -29,7 +32,17 @@ book: env
 	env -u MPLBACKEND $(JB) build .
 	@echo "Open _build/html/index.html"
 
-test: env unit notebooks build
+# The students' edition: the same book with every exercise solution removed (sphinx-exercise's
+# hide_solutions), built from a copy of _config.yml into its own folder.
+book-students: env
+	@mkdir -p _build/students
+	sed -e 's/^    hide_solutions: false/    hide_solutions: true/' -e 's#: book/_ext#: $(CURDIR)/book/_ext#' \
+	  _config.yml > _build/students/_config.yml
+	grep -q '^    hide_solutions: true' _build/students/_config.yml
+	$(JB) build . --config _build/students/_config.yml --path-output _build/students
+	@echo "Open _build/students/_build/html/index.html"
+
+test: env unit notebooks build browser
 
 unit: env
 	$(PY) -m pytest tests -q -n 2
@@ -39,6 +52,25 @@ notebooks: env
 
 build: env
 	env -u MPLBACKEND $(JB) build . -W --keep-going
+
+# Every built page in headless Chromium: no JS errors, no outside requests, math typeset, images
+# loaded, Colab links right. Screenshots land in _build/screenshots/: look at them.
+browser: env browser-deps
+	BNX_BROWSER=1 $(PY) -m pytest tests/test_browser.py -q
+
+# Debian's chromium (no chromedriver needed: the test speaks the DevTools protocol itself).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  command -v google-chrome >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test (apt-get)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core fonts-liberation >/dev/null; }
+
+# A fresh Colab start, simulated: a new venv with only torch + Jupyter + pytest, the library from a
+# plain `pip install` of this repository, chapters under nbval outside the repo. Not part of `make
+# test` (it installs the latest numpy, matplotlib, ... from PyPI). NB=book/03-one-layer.ipynb picks others.
+colab-smoke:
+	bash tests/colab_smoke.sh $(NB)
 
 # After editing a chapter's .md, regenerate its paired .ipynb (outputs stay stripped).
 sync: env

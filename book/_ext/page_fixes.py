@@ -1,4 +1,4 @@
-"""Small fixes applied to every built page, so that it reads well offline and logs no errors.
+r"""Small fixes applied to every built page, so that it reads well offline and logs no errors.
 
 * Matplotlib's ``to_jshtml`` animations (``bnx.plotting.scrubbable``) link Font Awesome 4 from
   a CDN for their buttons. In a live notebook (Colab) the link is useful, so the output keeps
@@ -7,12 +7,26 @@
 * sphinx-thebe registers its inline configuration script once per page event, so pages carry
   it twice and the second copy throws "Identifier 'THEBE_JS_URL' has already been declared";
   identical inline scripts are kept once.
+* Sphinx wraps a displayed equation that contains a line break ``\\`` (for example inside
+  ``cases``) in ``split``, where MathJax refuses ``\tag``: the reader sees "\tag not allowed in
+  split environment" instead of the equation. Such an equation with one ``\tag`` is written out
+  as ``\[\begin{split} … \end{split}\tag{n}\]``.
+* Pages listed in ``always_reread`` (the reproduction scorecard) are read, and so executed, on
+  every build: their outputs depend on the library, which Sphinx does not watch.
+* With ``hide_solutions`` (``make book-students``), sphinx-exercise 1.2 drops a gated
+  ``solution-start`` but keeps everything up to its ``solution-end`` (the solution's text and
+  code stay on the page, and the lone end node crashes the HTML writer). Here a hidden
+  ``solution-start`` leaves a marker, and everything from the marker to its ``solution-end`` is
+  removed before sphinx-exercise merges gated solutions.
 
 ``tests/test_browser.py`` loads every page and fails on outside requests and JavaScript errors.
 """
 import re
 
 from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx_exercise.directive import SolutionStartDirective
+from sphinx_exercise.nodes import solution_end_node
 
 CDN_STYLESHEET = re.compile(
     r'<link\b[^>]*href="https?://[^"]*font-awesome[^"]*"[^>]*>\s*', re.IGNORECASE)
@@ -25,6 +39,23 @@ def strip_cdn_links(app, doctree, docname):
             cleaned = CDN_STYLESHEET.sub("", text)
             if cleaned != text:
                 node.replace_self(nodes.raw(cleaned, cleaned, format=node["format"]))
+
+
+TAG = re.compile(r"\\tag\*?\{[^{}]*\}")
+
+
+def tags_outside_split(app, doctree, docname):
+    for node in list(doctree.findall(nodes.math_block)):
+        text = node.astext()
+        tags = TAG.findall(text)
+        if (len(tags) != 1 or "\\\\" not in text or node.get("nowrap") or node.get("number")
+                or "\n\n" in text.strip() or "\\begin{split}" in text):
+            continue
+        body = TAG.sub("", text).strip()
+        tex = f"\\[\\begin{{split}}{body}\\end{{split}}{tags[0]}\\]"
+        new = nodes.math_block(tex, tex, nowrap=True, number=None, label=None, docname=node.get("docname"))
+        new["ids"] = node["ids"]
+        node.replace_self(new)
 
 
 def dedupe_inline_scripts(app, pagename, templatename, context, doctree):
@@ -43,7 +74,40 @@ def dedupe_inline_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = kept
 
 
+class hidden_solution(nodes.Element):
+    """Where a solution removed by ``hide_solutions`` started."""
+
+
+class HidingSolutionStart(SolutionStartDirective):
+    def run(self):
+        nodes_ = super().run()                       # registers the gated start, returns [] when hidden
+        return [hidden_solution()] if self.env.app.config.hide_solutions else nodes_
+
+
+class RemoveHiddenSolutions(SphinxTransform):
+    default_priority = 5                             # after the gated check (1), before the merge (10)
+
+    def apply(self):
+        for marker in list(self.document.findall(hidden_solution)):
+            parent = marker.parent
+            start = parent.index(marker)
+            end = start
+            while end < len(parent) and not isinstance(parent[end], solution_end_node):
+                end += 1
+            del parent[start:end + 1]
+
+
+def reread_always(app, env, added, changed, removed):
+    return [doc for doc in app.config.always_reread if doc in env.found_docs]
+
+
 def setup(app):
+    app.add_config_value("always_reread", [], "env")
+    app.connect("env-get-outdated", reread_always)
+    app.add_node(hidden_solution)
+    app.add_directive("solution-start", HidingSolutionStart, override=True)
+    app.add_transform(RemoveHiddenSolutions)
     app.connect("doctree-resolved", strip_cdn_links)
+    app.connect("doctree-resolved", tags_outside_split)
     app.connect("html-page-context", dedupe_inline_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -40,10 +40,12 @@ The book's machinery
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
 * ``verify``        – one checker per claim of the paper (package)
 * ``exercises``     – self-checking exercises
+* ``scorecard``     – every claim of the paper, where the book reproduces it, checked now
 """
 from . import (
     batch_noise, cache, data, decision_boundary, density, exercises, folding, geometry, initialization, jitter,
-    learnable_affine, margins, noisy_bn, parameters, plotting, smart_init, training, translation, verify, widgets,
+    learnable_affine, margins, noisy_bn, parameters, plotting, scorecard, smart_init, training, translation, verify,
+    widgets,
 )
 from .convnets import ResNet9
 from .decision_boundary import decision_values, one_sided_batches, one_sided_rates
@@ -72,7 +74,8 @@ __version__ = "0.1.0"
 __all__ = [
     # modules
     "batch_noise", "cache", "data", "decision_boundary", "density", "exercises", "folding", "geometry",
-    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "plotting", "smart_init",
+    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "plotting", "scorecard",
+    "smart_init",
     "training", "translation", "verify", "widgets",
     # networks and partitions
     "ACTIVATIONS", "MODES", "Abs", "Facets", "Normalization", "Partition", "ResNet9", "Residual", "SplineMLP",

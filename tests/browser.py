@@ -1,0 +1,310 @@
+"""Read the built book as a reader would: headless Chromium, driven over the DevTools protocol.
+
+Used by ``tests/test_browser.py`` (``make browser``); also runs alone::
+
+    python tests/browser.py [_build/html] [page.html ...]
+
+which serves ``_build/html`` on localhost, loads each page (all of them by default), prints
+what it found and saves full-page screenshots under ``_build/screenshots/``.
+
+Only Debian's ``chromium`` is needed (no chromedriver, no new Python package): the protocol's
+websocket is spoken through tornado, which Jupyter already installs.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import http.server
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+
+from tornado.websocket import websocket_connect
+
+CHROMIUM_FLAGS = [  # what works on our machines (TOOLCHAIN.md): no sandbox as root, no background traffic
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-extensions", "--disable-default-apps", "--mute-audio",
+]
+WIDTH, HEIGHT = 1280, 900        # a laptop screen
+
+# Runs in the page once it has settled; returns what the assertions look at.
+INSPECT_JS = r"""
+(() => {
+  const skip = "pre, code, script, style, textarea, mjx-container, .highlight, .MathJax";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const raw = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(skip)) continue;
+    const t = n.textContent;
+    for (const tok of ["$$", "\\(", "\\)", "\\[", "\\]", "\\begin{"]) {
+      const i = t.indexOf(tok);
+      if (i >= 0) { raw.push(t.slice(Math.max(0, i - 40), i + 60).replace(/\s+/g, " ")); break; }
+    }
+  }
+  const math = [...document.querySelectorAll(".math")];
+  const images = [...document.images].map(i => ({
+    src: (i.currentSrc || i.src).slice(0, 120), ok: i.complete && i.naturalWidth > 0,
+    natural: i.naturalWidth, shown: Math.round(i.getBoundingClientRect().width),
+    in_article: !!i.closest("article")}));
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+  return {
+    title: document.title,
+    raw_tex: raw.slice(0, 10),
+    math_total: math.length,
+    math_untypeset: math.filter(m => !m.querySelector("mjx-container")).length,
+    math_errors: [...document.querySelectorAll("mjx-merror")].map(e => e.getAttribute("data-mjx-error")
+                                                                    || e.textContent).slice(0, 10),
+    images: images,
+    colab_links: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
+    figure_reprs: [...document.querySelectorAll(".cell_output, .output")].map(o => o.textContent)
+      .filter(t => /<(Figure|matplotlib\.[a-z.]*) size [0-9]/.test(t) || /<Figure size/.test(t))
+      .map(t => t.trim().slice(0, 80)),
+    shows_without_image: [...document.querySelectorAll("div.cell")].filter(c => {
+      const src = c.querySelector(".cell_input");
+      return src && /plt\.show\(\)/.test(src.textContent) && !c.querySelector(".cell_output img");
+    }).map(c => c.querySelector(".cell_input").textContent.trim().split("\n")[0].slice(0, 80)),
+    widget_views: views.length,
+    animations: document.querySelectorAll(".animation input[type=range]").length,
+    widgets_rendered: document.querySelectorAll(".jupyter-widgets.widget-vbox, .jupyter-widgets.widget-hbox, .widget-image, .jupyter-widgets > .widget-box").length,
+    height: Math.ceil(document.documentElement.scrollHeight),
+    overflow_x: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  };
+})()
+"""
+
+
+def find_chromium() -> str | None:
+    """The Chromium binary: ``$CHROMIUM`` or the first of chromium / chromium-browser / google-chrome on PATH."""
+    for name in filter(None, [os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"]):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class StaticServer:
+    """``_build/html`` on an ephemeral localhost port, in a daemon thread."""
+
+    def __init__(self, root: pathlib.Path):
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class PageResult:
+    """What one page showed: the DOM inspection plus every error, failed and outside request."""
+
+    page: str
+    js_errors: list = field(default_factory=list)
+    failed_requests: list = field(default_factory=list)
+    external_requests: list = field(default_factory=list)
+    dom: dict = field(default_factory=dict)
+    screenshot: str = ""
+    seconds: float = 0.0
+
+    @property
+    def broken_images(self) -> list:
+        return [i["src"] for i in self.dom.get("images", []) if not i["ok"]]
+
+
+class Browser:
+    """One headless Chromium and one tab, spoken to over the DevTools protocol."""
+
+    def __init__(self, chromium: str, *, timeout: float = 30.0):
+        self.profile = tempfile.mkdtemp(prefix="bnx-chromium-")
+        self.ws = None
+        self.proc = subprocess.Popen(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+             f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = pathlib.Path(self.profile, "DevToolsActivePort")
+        deadline = time.monotonic() + timeout
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"{chromium} did not start (exit code {self.proc.returncode})")
+            time.sleep(0.1)
+        try:
+            port = port_file.read_text().split()[0]
+            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout))
+            ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+
+            async def connect():
+                return await websocket_connect(ws_url, max_message_size=1 << 30)
+
+            self.loop = asyncio.new_event_loop()
+            self.ws = self.loop.run_until_complete(connect())
+            self.events: list = []
+            self._id = 0
+            for domain in ("Page", "Runtime", "Log", "Network"):
+                self.call(f"{domain}.enable")
+            self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1,
+                      mobile=False)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- the protocol -----------------------------------------------------------------------
+    async def _read(self) -> dict:
+        msg = await self.ws.read_message()
+        if msg is None:
+            raise ConnectionError("Chromium closed the DevTools connection")
+        return json.loads(msg)
+
+    async def _call(self, method: str, params: dict) -> dict:
+        self._id += 1
+        mine = self._id
+        await self.ws.write_message(json.dumps({"id": mine, "method": method, "params": params}))
+        while True:
+            msg = await self._read()
+            if msg.get("id") == mine:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            if "method" in msg:
+                self.events.append(msg)
+
+    def call(self, method: str, wait: float = 30.0, **params) -> dict:
+        return self.loop.run_until_complete(asyncio.wait_for(self._call(method, params), wait))
+
+    def pump(self, seconds: float, until=None) -> bool:
+        """Collect events for up to ``seconds``; stop early once ``until(event)`` is true."""
+        async def run():
+            while True:
+                msg = await self._read()
+                if "method" in msg:
+                    self.events.append(msg)
+                    if until is not None and until(msg):
+                        return True
+        try:
+            return self.loop.run_until_complete(asyncio.wait_for(run(), seconds))
+        except asyncio.TimeoutError:
+            return False
+
+    def evaluate(self, expression: str, timeout: float = 30.0):
+        res = self.call("Runtime.evaluate", wait=timeout + 5, expression=expression, returnByValue=True,
+                        awaitPromise=True, timeout=int(timeout * 1000))
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"page script failed: {res['exceptionDetails'].get('text')}")
+        return res["result"].get("value")
+
+    # --- a page -----------------------------------------------------------------------------
+    def visit(self, url: str, page: str, screenshot: pathlib.Path | None = None) -> PageResult:
+        """Load ``url``, wait until math is typeset and widgets are drawn, inspect, screenshot."""
+        start = time.monotonic()
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.pump(30, until=lambda e: e["method"] == "Page.loadEventFired")
+        self.evaluate("""(async () => {
+            if (document.querySelector('.math') && window.MathJax && MathJax.startup && MathJax.startup.promise)
+              await MathJax.startup.promise;
+            const want = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
+            for (let t = 0; want && t < 100; t++) {             // the embed manager draws widgets async
+              if (document.querySelectorAll('.jupyter-widgets.widget-vbox, .jupyter-widgets > .widget-box, .widget-image').length) break;
+              await new Promise(r => setTimeout(r, 100));
+            }
+            await new Promise(r => setTimeout(r, 300));
+            return true; })()""")
+        self.pump(0.3)                                        # late errors and requests
+        result = PageResult(page=page, dom=self.evaluate(INSPECT_JS))
+        origin = url.split("/", 3)[:3]
+        for e in self.events:
+            m, p = e["method"], e["params"]
+            if m == "Runtime.exceptionThrown":
+                d = p["exceptionDetails"]
+                result.js_errors.append((d.get("exception", {}).get("description") or d.get("text", "")).split("\n")[0])
+            elif m == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
+                result.js_errors.append("console.error: " + " ".join(str(a.get("value", a.get("description", "")))
+                                                                    for a in p["args"])[:300])
+            elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+                result.js_errors.append(f"{p['entry']['source']}: {p['entry']['text']} {p['entry'].get('url', '')}"[:300])
+            elif m == "Network.requestWillBeSent":
+                req = p["request"]["url"]
+                if req.startswith("http") and req.split("/", 3)[:3] != origin:
+                    result.external_requests.append(req)
+            elif m == "Network.loadingFailed" and not p.get("canceled"):
+                result.failed_requests.append(f"{p.get('errorText')} ({p.get('type')})")
+            elif m == "Network.responseReceived" and p["response"]["status"] >= 400:
+                result.failed_requests.append(f"HTTP {p['response']['status']} {p['response']['url']}")
+        if screenshot is not None:
+            # a window as tall as the page (as if the reader scrolled through it), then back to a laptop's
+            height = min(int(result.dom.get("height", HEIGHT)), 30000)
+            self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1,
+                      mobile=False)
+            self.pump(0.3)
+            shot = self.call("Page.captureScreenshot", wait=60, format="png")
+            self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1,
+                      mobile=False)
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+            result.screenshot = str(screenshot)
+        result.seconds = round(time.monotonic() - start, 2)
+        return result
+
+    def close(self):
+        try:
+            if self.ws is not None:
+                self.ws.close()
+                self.loop.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def html_pages(root: pathlib.Path) -> list:
+    """Every page of the built book, relative to ``root`` (``index.html`` is only a redirect)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.html")
+                  if p.parent.name not in ("_static", "_sources", "_images", "mathjax", "jupyter-widgets")
+                  and "_static" not in p.parts and p.name != "index.html")
+
+
+def main(argv: list) -> int:
+    root = pathlib.Path(argv[0] if argv else "_build/html").resolve()
+    pages = argv[1:] or html_pages(root)
+    chromium = find_chromium()
+    if chromium is None:
+        print("no chromium found: apt-get install chromium", file=sys.stderr)
+        return 2
+    shots = root.parent / "screenshots"
+    server, browser = StaticServer(root), Browser(chromium)
+    try:
+        for page in pages:
+            r = browser.visit(server.url + page, page, shots / (page.replace("/", "__")[:-5] + ".png"))
+            print(json.dumps({k: v for k, v in asdict(r).items() if k != "dom"} | {
+                k: r.dom.get(k) for k in ("raw_tex", "math_total", "math_untypeset", "math_errors", "widget_views",
+                                          "widgets_rendered", "animations", "figure_reprs", "shows_without_image",
+                                          "height", "overflow_x")} | {
+                "broken_images": r.broken_images}))
+    finally:
+        browser.close()
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
