@@ -80,7 +80,7 @@ sync: env
 repository: env
 	@test -n "$(URL)" || { echo "usage: make repository URL=https://github.com/you/bn-explained"; exit 2; }
 	sed -i 's#^  url: .*#  url: $(URL)#' _config.yml
-	sed -i 's#git+https://github.com/[^"]*#git+$(URL)#' book/*.md
+	sed -i 's#git+https://github.com/[^" ]*#git+$(URL)#' book/*.md
 	$(VENV)/bin/jupytext --quiet --sync book/*.md
 
 # Re-create vendor/web/ (offline MathJax and ipywidgets scripts, committed) from the npm registry.

@@ -28,7 +28,9 @@ class Dashboard:
         self.controls = controls
         self.fig = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.fig)
-        self.image = W.Image(format="png")
+        width = int(round(self.fig.get_figwidth() * dpi))
+        # shown at its own pixel size (never upscaled, so never blurred), shrunk on narrow screens
+        self.image = W.Image(format="png", layout=W.Layout(width=f"{width}px", max_width="100%", height="auto"))
         self.readout = W.HTML()
         for control in controls.values():
             control.observe(lambda _change: self.update(), names="value")

@@ -38,7 +38,7 @@ class Figure1Explorer(Dashboard):
         }
         new = W.Button(description="new random weights")
         new.on_click(lambda _b: setattr(controls["seed"], "value", controls["seed"].value + 1))
-        super().__init__(controls, figsize=(4.2, 4.2), dpi=80)
+        super().__init__(controls, figsize=(4.2, 4.2), dpi=100)
         self.button = new
 
     def widget(self) -> W.Widget:
