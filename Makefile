@@ -17,6 +17,8 @@ export OMP_WAIT_POLICY := PASSIVE
 export BNX_CACHE := $(CURDIR)/_build/bnx-cache
 # apt-get needs root: use sudo when we are not root
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# chapters that are notebooks (paired with an .ipynb for Colab); the other pages are plain markdown
+PAIRED = $(shell grep -l '^  formats: ipynb,md:myst' book/*.md)
 
 .PHONY: env book book-students test unit notebooks build browser browser-deps colab-smoke sync repository vendor clean
 
@@ -74,14 +76,14 @@ colab-smoke:
 
 # After editing a chapter's .md, regenerate its paired .ipynb (outputs stay stripped).
 sync: env
-	$(VENV)/bin/jupytext --sync book/*.md
+	$(VENV)/bin/jupytext --sync $(PAIRED)
 
 # Point the book at your fork: the Colab button (_config.yml) and every chapter's install cell.
 repository: env
 	@test -n "$(URL)" || { echo "usage: make repository URL=https://github.com/you/bn-explained"; exit 2; }
 	sed -i 's#^  url: .*#  url: $(URL)#' _config.yml
 	sed -i 's#git+https://github.com/[^" ]*#git+$(URL)#' book/*.md
-	$(VENV)/bin/jupytext --quiet --sync book/*.md
+	$(VENV)/bin/jupytext --quiet --sync $(PAIRED)
 
 # Re-create vendor/web/ (offline MathJax and ipywidgets scripts, committed) from the npm registry.
 # Only to upgrade their versions: building the book needs neither npm nor a network.
