@@ -6,7 +6,6 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-import bnexplained as bnx
 from bnexplained import batch_noise as bn
 
 

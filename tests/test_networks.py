@@ -1,7 +1,5 @@
 """SplineMLP: layers (1)–(3), codes and affine maps (Appendix A), statistics, bad input."""
-import copy
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given

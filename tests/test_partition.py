@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given
-from hypothesis import strategies as st
 
 import bnexplained as bnx
 from strategies import networks, points, seeds
