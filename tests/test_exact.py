@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import bnexplained as bnx
-from bnexplained.exact import segment_distance
+from bnexplained.partition import segment_distance
 from strategies import networks, points, seeds
 
 

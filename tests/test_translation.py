@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bnexplained as bnx
-from bnexplained.exact import exact_partition
+from bnexplained.partition import exact_partition
 from bnexplained import translation
 from strategies import networks, points, seeds
 
@@ -106,7 +106,7 @@ def test_clip_lines_cuts_a_square_exactly_and_handles_degenerate_lines():
                        [1.0, 0.0]]],    # x = 5: misses the square
                      dtype=torch.float64)
     g = torch.tensor([[-0.25, -2.0, 0.0, 1.0, -5.0]], dtype=torch.float64)
-    f = bnx.exact.clip_lines(V, n, E, G, g)
+    f = bnx.partition.clip_lines(V, n, E, G, g)
     assert sorted(f.unit.tolist()) == [0, 2]
     chord = f.segments[f.unit == 0][0]
     torch.testing.assert_close(chord[:, 0], torch.tensor([0.25, 0.25], dtype=torch.float64))

@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bnexplained as bnx
-from bnexplained.exact import exact_partition
+from bnexplained.partition import exact_partition
 from bnexplained import folding
 from strategies import networks, points, seeds
 

@@ -4,7 +4,7 @@ import torch
 
 import bnexplained as bnx
 from bnexplained import folding
-from bnexplained.exact import exact_partition
+from bnexplained.partition import exact_partition
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_folding_scene_facets_are_the_exact_facets_of_the_network_with_sigma_sca
     ref = exact_partition(other, scene.extent).facets(2)
     mine = scene.layer2_facets(i, scale)
     probe = torch.rand(300, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
-    from bnexplained.exact import segment_distance
+    from bnexplained.partition import segment_distance
     for k in range(8):
         a = segment_distance(probe, mine.segments[mine.unit == k])[0]
         b = segment_distance(probe, ref.segments[ref.unit == k])[0]

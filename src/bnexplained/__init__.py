@@ -10,8 +10,8 @@ Networks and their partitions
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
 * ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
-* ``partition``     – the partition of a 2-D input space on a grid (eq. 10), folded hyperplanes, zero sets
-* ``exact``         – the exact partition of a 2-D square: polygons, codes, maps, facets (eqs. 10–12)
+* ``partition``     – the partition of a 2-D input space (eqs. 10–12): the ``Extent`` type; on a grid
+                      (``partition.grid``); exactly, as polygons, codes, maps, facets (``partition.exact``)
 
 One layer (Section 2, Appendix C)
 * ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
@@ -44,14 +44,13 @@ The book's machinery
 """
 from . import (
     batch_noise, cache, data, decision_boundary, density, exercises, folding, geometry, initialization, jitter,
-    learnable_affine, margins, noisy_bn, parameters, plotting, scorecard, smart_init, training, translation, verify,
-    widgets,
+    learnable_affine, margins, noisy_bn, parameters, partition, plotting, scorecard, smart_init, training,
+    translation, verify, widgets,
 )
 from .convnets import ResNet9
 from .decision_boundary import decision_values, one_sided_batches, one_sided_rates
 from .density import facet_concentration
 from .device import device, seed_everything, single_thread
-from .exact import Facets, Partition, exact_partition, folded_hyperplane_distance
 from .geometry import (
     arrangement_regions, hyperplane_distance, hyperplane_segments, max_regions, tls_distance, tls_fitting_error,
     tls_minimizer, unit_hyperplanes,
@@ -64,8 +63,8 @@ from .noisy_bn import NoisyBatchNorm1d, NoisyBatchNorm2d, noise_controlled
 from .normalization import MODES, Normalization
 from .parameters import absorb_gamma, gamma_identity
 from .partition import (
-    data_extent, folded_hyperplane_lines, grid_preactivations, inscribed_radius, make_grid, partition_boundaries,
-    zero_set_lines,
+    Extent, Facets, Partition, as_extent, data_extent, exact_partition, folded_hyperplane_distance,
+    folded_hyperplane_lines, grid_preactivations, inscribed_radius, make_grid, partition_boundaries, zero_set_lines,
 )
 from .sequential import Abs, Residual
 
@@ -74,12 +73,12 @@ __version__ = "0.1.0"
 __all__ = [
     # modules
     "batch_noise", "cache", "data", "decision_boundary", "density", "exercises", "folding", "geometry",
-    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "plotting", "scorecard",
-    "smart_init",
-    "training", "translation", "verify", "widgets",
+    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "partition", "plotting",
+    "scorecard", "smart_init", "training", "translation", "verify", "widgets",
     # networks and partitions
-    "ACTIVATIONS", "MODES", "Abs", "Facets", "Normalization", "Partition", "ResNet9", "Residual", "SplineMLP",
-    "data_extent", "device", "exact_partition", "folded_hyperplane_distance", "folded_hyperplane_lines",
+    "ACTIVATIONS", "MODES", "Abs", "Extent", "Facets", "Normalization", "Partition", "ResNet9", "Residual",
+    "SplineMLP",
+    "as_extent", "data_extent", "device", "exact_partition", "folded_hyperplane_distance", "folded_hyperplane_lines",
     "grid_preactivations", "inscribed_radius", "make_grid", "partition_boundaries", "seed_everything",
     "single_thread", "zero_set_lines",
     # one layer

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from .device import as_tensor
-from .partition import Grid, _check_2d, make_grid
+from .partition.grid import Grid, _check_2d, make_grid
 
 __all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "figure3_scale",
            "figure3", "figure4_scale", "figure4", "gaussian_like",
@@ -602,10 +602,10 @@ def compare_estimators(net, points, eps: float, *, extent, resolution: int = 300
     """Every way of counting, side by side, at ``points`` of a 2-D ``SplineMLP``: the exact facets and
     folded hyperplanes (from :func:`bnexplained.exact_partition` over ``extent``), the grid count, the
     local (JVP) estimate, and the two sampling estimates. Returns ``{name: (N, L) int64 counts}``."""
-    from .exact import exact_partition
-    from .partition import _extent
+    from .partition import exact_partition
+    from .partition import as_extent
 
-    e = _extent(extent)
+    e = as_extent(extent)
     part = exact_partition(net, (e[0] - eps, e[1] + eps, e[2] - eps, e[3] + eps))
     units, facets = exact_concentration(part, points, eps)
     conc = facet_concentration(net, extent, eps, resolution=resolution)
@@ -624,11 +624,11 @@ def exact_grid_concentration(net, extent, eps: float, *, resolution: int = 48, l
     """Exact counts on a (coarse) grid from :func:`bnexplained.exact_partition`, meant for small
     networks: ``{"facets": GridConcentration, "units": GridConcentration}``, the facets ``F_{j,k,ω}``
     (the paper's definition) and the folded hyperplanes ``F_{j,k}`` meeting each pixel's ε-disc."""
-    from .exact import exact_partition
-    from .partition import _extent
+    from .partition import exact_partition
+    from .partition import as_extent
 
     eps = _check_eps(eps)
-    e = _extent(extent)
+    e = as_extent(extent)
     grid = make_grid(e, resolution, dtype=torch.float64)
     part = exact_partition(net, (e[0] - eps, e[1] + eps, e[2] - eps, e[3] + eps))
     layers = _check_layers(layers, part.depth)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .device import single_thread
-from .partition import _extent
+from .partition import as_extent
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
            "fold_curve", "alignment_scales", "FoldingScene", "most_isolated", "with_sigma",
@@ -173,7 +173,7 @@ def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: f
     if net.widths[0] != 2:
         raise ValueError(f"crossings are points only for 2-D input, got D_0 = {net.widths[0]}")
     net = _float64(net)
-    box = None if extent is None else _extent(extent)
+    box = None if extent is None else as_extent(extent)
     W1, b1 = _effective(net, 1)                      # h_1 = W1 x + b1      (D1, 2), (D1,)
     W2, b2 = _effective(net, 2)                      # h_2 = W2 z_1 + b2    (D2, D1), (D2,)
     ks = torch.tensor(_units(units, net.widths[2], "units"), dtype=torch.long)
@@ -423,12 +423,12 @@ def _measure_facets(net, cr: Crossings, extent) -> dict:
     """Angles read off the exact partition: at each crossing ``p`` of ``F_{2,k}`` with ``H_{1,i}``, the facets of
     ``F_{2,k}`` with an endpoint at ``p`` on an edge drawn by unit ``i`` (``Facets.edge``), one on each side
     of ``H_{1,i}``; each leaves ``p`` toward its far end. NaN where no such pair is found."""
-    from .exact import exact_partition
+    from .partition import exact_partition
 
     if extent is None:                                     # a box around every crossing
         lo, hi = cr.points.min(0).values - 1.0, cr.points.max(0).values + 1.0
         extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-    box = _extent(extent)
+    box = as_extent(extent)
     part = exact_partition(net, box)
     W1, b1 = _effective(net, 1)
     tol = 1e-9 * max(abs(v) for v in box)
@@ -539,7 +539,7 @@ class FoldingScene:
 
     @single_thread
     def __init__(self, net, X, *, extent=None, scales=None):
-        from .exact import exact_partition
+        from .partition import exact_partition
         from .partition import data_extent
 
         if net.mode != "bn":
@@ -547,7 +547,7 @@ class FoldingScene:
         _check_two_layers(net)
         self.net = _float64(net)
         self.X = torch.as_tensor(X).detach().to("cpu", torch.float64)
-        self.extent = _extent(data_extent(self.X) if extent is None else extent)
+        self.extent = as_extent(data_extent(self.X) if extent is None else extent)
         self.partition = exact_partition(self.net, self.extent)
         G1, g1 = self.partition.preactivation_maps(1, of=1)      # h_1 on each layer-1 region
         q1 = self.partition.codes(1, of=1)
@@ -576,7 +576,7 @@ class FoldingScene:
     def layer2_facets(self, boundary: int, scale: float):
         """Every facet of layer 2's folded hyperplanes with ``σ_{1,i}`` multiplied by ``scale`` (exact), as a
         ``bnx.Facets``."""
-        from .exact import clip_lines
+        from .partition import clip_lines
 
         self._check(boundary, scale)
         A, B = self.A1.clone(), self.B1.clone()
@@ -671,7 +671,7 @@ def folded_fit(net, X, layer: int, *, partition=None, extent=None) -> dict:
     """
     from scipy.stats import spearmanr
 
-    from .exact import exact_partition
+    from .partition import exact_partition
     from .partition import data_extent
 
     errors = tls_errors(net)

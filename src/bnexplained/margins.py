@@ -9,7 +9,7 @@ classified correctly.
 
 Three methods (:func:`margin_distances`):
 
-* ``"exact"`` (2-D input): the exact partition (:func:`bnexplained.exact.exact_partition`)
+* ``"exact"`` (2-D input): the exact partition (:func:`bnexplained.partition.exact_partition`)
   gives every region where the network is affine; on each, ``d`` is one affine function, and
   its zero line clipped to the convex region is one exact segment of the boundary. Margins are
   exact point-to-segment distances (up to float64 rounding).
@@ -134,12 +134,12 @@ class Margins:
 def exact_decision_boundary(net: nn.Module, extent) -> torch.Tensor:
     """The decision boundary ``{d = 0}`` of a 2-D binary classifier inside ``extent``, exactly, as segments.
 
-    Uses :func:`bnexplained.exact.exact_partition` (a ``SplineMLP`` with stored statistics, or a
+    Uses :func:`bnexplained.partition.exact_partition` (a ``SplineMLP`` with stored statistics, or a
     supported ``nn.Sequential`` in eval mode): on each convex region ``d(x) = ⟨a, x⟩ + b``, and the
-    line ``⟨a, x⟩ + b = 0`` clipped to the region (:func:`bnexplained.exact.clip_lines`) is one
+    line ``⟨a, x⟩ + b = 0`` clipped to the region (:func:`bnexplained.partition.clip_lines`) is one
     segment. Returns float64 segments of shape ``(S, 2, 2)``.
     """
-    from .exact import clip_lines, exact_partition
+    from .partition import clip_lines, exact_partition
 
     part = exact_partition(net, extent)
     A, B = part.affine_maps()                                   # (R, D_out, 2), (R, D_out)
@@ -212,7 +212,7 @@ def margin_distances(net: nn.Module, X, y=None, *, method: str = "auto", extent=
             raise ValueError(f"method={method!r} needs 2-D input, got D_0 = {X.shape[1]}; use method='gradient'")
         extent = data_extent(X, margin=1.0) if extent is None else extent
     if method == "exact":
-        from .exact import segment_distance
+        from .partition import segment_distance
 
         seg = exact_decision_boundary(net, extent)
         dist = segment_distance(X.double().cpu(), seg.cpu())[0]

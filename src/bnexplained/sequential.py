@@ -1,6 +1,6 @@
 """Any piecewise-linear network as a list of spline steps (Appendix A, eqs. (15)–(18)).
 
-The exact partition (:mod:`bnexplained.exact`) needs a network as a sequence of affine maps
+The exact partition (:mod:`bnexplained.partition.exact`) needs a network as a sequence of affine maps
 and activations with two linear pieces meeting at 0. This module reads that sequence off
 
 * a :class:`~bnexplained.networks.SplineMLP` (BN from its stored statistics or from a batch), or

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from .device import check_points, single_thread
-from .exact import clip_lines
-from .partition import _extent, data_extent
+from .partition import clip_lines
+from .partition import as_extent, data_extent
 
 __all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
            "LayerSlice", "layer_slice", "TranslationScene"]
@@ -87,7 +87,7 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
 
     Moving ``μ_{ℓ,k}`` changes neither layers ``1..ℓ−1`` nor the slope of ``h_{ℓ,k}`` on a region, only its
     offset: ``h' = h + s (μ − μ')``. So the regions of ``partition`` (``bnx.exact_partition(net, extent)``)
-    before layer ℓ are clipped once per offset, all offsets at once (:func:`bnexplained.exact.clip_lines`). Returns a
+    before layer ℓ are clipped once per offset, all offsets at once (:func:`bnexplained.partition.clip_lines`). Returns a
     ``bnx.Facets`` whose ``unit`` field holds the index ``m`` of the offset each facet belongs to.
     """
     _check_layer(net, layer, unit)
@@ -114,7 +114,7 @@ def translated_distance(partition, net, x, layer: int, unit: int, mus) -> tuple:
     the partition's square, so a distance counts when it is below the distance from ``x`` to the square's
     border (a nearer point outside would be farther than the border). ``inf`` where ``F`` misses the square.
     """
-    from .exact import segment_distance
+    from .partition import segment_distance
 
     x = check_points(x, 2, name="x").to(torch.float64)
     mus = torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
@@ -217,7 +217,7 @@ class TranslationScene:
 
     @single_thread
     def __init__(self, net, X, *, layer: int = 2, extent=None, mesh: int = 13, mesh_points: int = 120):
-        from .exact import exact_partition
+        from .partition import exact_partition
 
         if net.widths[0] != 2:
             raise ValueError(f"the scene needs a network with 2-D input, got D_0 = {net.widths[0]}")
@@ -228,7 +228,7 @@ class TranslationScene:
         self.net = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
         self.X = check_points(X, 2, name="X", min_count=2).detach().to("cpu", torch.float64)
         self.layer = layer
-        self.extent = _extent(data_extent(self.X) if extent is None else extent)
+        self.extent = as_extent(data_extent(self.X) if extent is None else extent)
         self.partition = exact_partition(self.net, self.extent)
         #: the earlier layers' folded hyperplanes, one list of ``(2, 2)`` segments per layer
         self.earlier = [self.partition.facets(j).lines() for j in range(1, layer)]
@@ -279,7 +279,7 @@ class TranslationScene:
     def nearest(self, x, unit: int, mu: float) -> tuple:
         """``(distance, foot)``: eq. (12) from a point ``x`` ``(2,)`` to ``F_{ℓ,k}`` at ``mu``, exact inside the
         square, and the nearest point (``(inf, None)`` when ``F`` misses the square)."""
-        from .exact import segment_distance
+        from .partition import segment_distance
 
         d, near, _ = segment_distance(torch.as_tensor(np.asarray(x, dtype=float))[None], self.facets(unit, mu).segments)
         return (float(d[0]), near[0].numpy()) if torch.isfinite(d[0]) else (float("inf"), None)

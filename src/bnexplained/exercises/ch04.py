@@ -1,6 +1,6 @@
 """Chapter 4 (μ translates folded hyperplanes): reference answers."""
 from .. import data
-from ..exact import exact_partition
+from ..partition import exact_partition
 from ..translation import minimal_counterexample, projection, with_mu
 from ..widgets.many_layers import figure2_network
 from . import exercise

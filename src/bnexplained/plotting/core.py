@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from matplotlib.collections import LineCollection
 
-from ..partition import _extent, data_extent, folded_hyperplane_lines
+from ..partition import as_extent, data_extent, folded_hyperplane_lines
 
 __all__ = ["BLUE", "GREY", "RED", "draw_data", "draw_lines", "draw_layer", "plot_partition", "plot_bn_comparison",
            "scrubbable", "style_axes"]
@@ -28,7 +28,7 @@ def _np(X) -> np.ndarray:
 def style_axes(ax, extent) -> None:
     """Square axes over ``extent`` (a half-width ``r`` or a 4-tuple) without ticks: partitions are
     about shapes, not coordinates."""
-    extent = _extent(extent)
+    extent = as_extent(extent)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")

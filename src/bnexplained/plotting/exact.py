@@ -1,4 +1,4 @@
-"""Drawing the exact partition (:mod:`bnexplained.exact`): regions as polygons, facets as segments.
+"""Drawing the exact partition (:mod:`bnexplained.partition.exact`): regions as polygons, facets as segments.
 
 ``draw_regions`` fills or outlines the regions after a layer, ``draw_facets`` draws a layer's
 folded-hyperplane facets ``F_{ℓ,k,ω}`` (eq. 11) or one unit's, ``draw_region_counts`` shows the

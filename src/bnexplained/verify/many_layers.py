@@ -8,7 +8,7 @@ import torch
 from .. import folding, translation
 from ..device import check_points
 from ..geometry import hyperplane_distance
-from ..partition import _extent, data_extent
+from ..partition import as_extent, data_extent
 from ..device import single_thread
 from .report import Report
 
@@ -18,7 +18,7 @@ _DEG = 180 / math.pi
 
 
 def _box(extent) -> str:
-    e = _extent(extent)
+    e = as_extent(extent)
     return f"[{e[0]:.3g}, {e[1]:.3g}] × [{e[2]:.3g}, {e[3]:.3g}]"
 
 
@@ -67,7 +67,7 @@ def theorem_3(net, extent=None, *, tol: float = 1e-9, angles: "folding.DihedralA
 
 
 def _partition(net, extent, partition):
-    from ..exact import exact_partition
+    from ..partition import exact_partition
 
     return exact_partition(net, extent) if partition is None else partition
 
@@ -125,7 +125,7 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
     else:
         translation._check_layer(net, layer, unit)
         units = [unit]
-    extent = _extent(data_extent(X, margin=2.0) if extent is None else extent)
+    extent = as_extent(data_extent(X, margin=2.0) if extent is None else extent)
     part = _partition(net, extent, partition)
     n_pairs = n_bad = n_cross = n_cross_bad = 0
     worst, per_unit = None, {}
@@ -186,7 +186,7 @@ def corollary_1(net, layer: int = 2, unit: int = 0, *, extent=None, partition=No
     square must be off both or on both. Distances are relative to the square's size, tolerance ``tol``.
     """
     translation._check_layer(net, layer, unit)
-    extent = _extent(2.0 if extent is None and partition is None else (extent or partition.extent))
+    extent = as_extent(2.0 if extent is None and partition is None else (extent or partition.extent))
     part = _partition(net, extent, partition)
     f = part.facets(layer, unit)
     w = net.weights[layer - 1][unit].detach().to(torch.float64)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .extent import as_extent, data_extent
+
 __all__ = ["Grid", "GridPartition", "make_grid", "grid_preactivations", "partition_boundaries",
-           "folded_hyperplane_lines", "data_extent", "inscribed_radius", "zero_set_lines"]
+           "folded_hyperplane_lines", "inscribed_radius", "zero_set_lines"]
 
 
 @dataclass
@@ -33,36 +35,11 @@ class Grid:
         return (float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1]))
 
 
-def _extent(extent) -> tuple:
-    if isinstance(extent, (int, float)) and not isinstance(extent, bool):
-        if not extent > 0:
-            raise ValueError(f"extent must be positive when given as a half-width, got {extent!r}")
-        return (-float(extent), float(extent), -float(extent), float(extent))
-    try:
-        if isinstance(extent, (str, bytes)):
-            raise TypeError
-        e = tuple(float(v) for v in extent)
-    except (TypeError, ValueError):
-        raise TypeError("extent must be a number r (the square [-r, r]^2) or (x_min, x_max, y_min, y_max)")
-    if len(e) != 4 or not (e[0] < e[1] and e[2] < e[3]) or not np.all(np.isfinite(e)):
-        raise ValueError(f"extent must be (x_min, x_max, y_min, y_max) with x_min < x_max and "
-                         f"y_min < y_max, got {extent!r}")
-    return e
-
-
-def data_extent(X, margin: float = 0.5) -> tuple:
-    """A square extent around 2-D data, ``margin`` times its half-size larger on every side."""
-    X = np.asarray(X.detach().cpu() if isinstance(X, torch.Tensor) else X, dtype=float)
-    lo, hi = X.min(0), X.max(0)
-    centre, half = (lo + hi) / 2, max((hi - lo).max() / 2, 1e-6) * (1 + margin)
-    return (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
-
-
 def make_grid(extent, resolution: int = 256, *, dtype=torch.float32, device=None) -> Grid:
     """A ``resolution × resolution`` grid over ``extent`` (a half-width ``r`` or a 4-tuple)."""
     if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 2:
         raise ValueError(f"resolution must be an int ≥ 2, got {resolution!r}")
-    e = _extent(extent)
+    e = as_extent(extent)
     xs = torch.linspace(e[0], e[1], resolution, dtype=dtype, device=device)
     ys = torch.linspace(e[2], e[3], resolution, dtype=dtype, device=device)
     yy, xx = torch.meshgrid(ys, xs, indexing="ij")

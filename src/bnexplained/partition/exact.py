@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .device import check_points, single_thread
-from .partition import _extent
-from .sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
+from ..device import check_points, single_thread
+from .extent import as_extent, data_extent
+from ..sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
 __all__ = ["EPS", "Facets", "Junctions", "Partition", "clip_lines", "exact_partition", "folded_hyperplane_distance",
            "segment_distance"]
@@ -757,7 +757,7 @@ def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = 
     (``r`` the largest coordinate of the square); raise it (say to ``1e-6``) to merge the
     crossings that float32 rounding spreads apart. Returns a :class:`Partition` (float64).
     """
-    e = _extent(extent)
+    e = as_extent(extent)
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
         raise ValueError(f"tolerance must be a number in [0, 0.01), got {tolerance!r}")
     steps = spline_steps(net, batch)
@@ -827,11 +827,10 @@ def folded_hyperplane_distance(net, x, layer: int, unit: int, *, extent=None, ba
     :meth:`Partition.folded_hyperplane_distance`). Returns ``(N,)`` distances (and the nearest
     points ``(N, 2)`` with ``return_nearest=True``).
     """
-    from .partition import data_extent
 
     if isinstance(net, Partition):
         part = net
     else:
         xx = check_points(x, 2, name="x")
-        part = exact_partition(net, data_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
+        part = exact_partition(net, dataas_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
     return part.folded_hyperplane_distance(x, layer, unit, return_nearest=return_nearest)
