@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chapters that are notebooks (paired with an .ipynb for Colab); the other pages are plain markdown
 PAIRED = $(shell grep -l '^  formats: ipynb,md:myst' book/*.md)
 
-.PHONY: env book book-students test unit notebooks build browser browser-deps colab-smoke sync repository vendor clean
+.PHONY: env book book-students test unit test-thorough notebooks build browser browser-deps colab-smoke sync repository vendor clean
 
 env: $(STAMP)
 
@@ -48,6 +48,11 @@ test: env unit notebooks build browser
 
 unit: env
 	$(PY) -m pytest tests -q -n 2
+
+# The unit tests under hypothesis's "thorough" profile (tests/conftest.py): 300 random examples per
+# property instead of 25 derandomized ones. Slower (tens of minutes); run it before closing work on geometry.
+test-thorough: env
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest tests -q -n 2
 
 notebooks: env
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 --dist loadfile book/
