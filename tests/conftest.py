@@ -1,4 +1,5 @@
-"""Shared test settings: deterministic hypothesis runs, no plotting windows."""
+"""Shared test settings (deterministic hypothesis runs, no plotting windows) and helpers
+(``from conftest import fitted``)."""
 import os
 
 import matplotlib
@@ -22,3 +23,12 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 @pytest.fixture(params=DEVICES)
 def device(request):
     return torch.device(request.param)
+
+
+def fitted(net, seed: int, n: int = 40):
+    """``net`` with BN statistics fitted on ``n`` random 2-D points drawn from ``seed`` (plain nets as they are)."""
+    from strategies import points
+
+    if net.mode == "bn":
+        net.fit_statistics(points(n, 2, seed))
+    return net

@@ -10,13 +10,9 @@ from torch import nn
 
 import bnexplained as bnx
 from bnexplained.partition import segment_distance
+from conftest import fitted
 from strategies import networks, points, seeds
 
-
-def _fitted(net, seed):
-    if net.mode == "bn":
-        net.fit_statistics(points(40, 2, seed))
-    return net
 
 
 def _lines(normals, offsets, activation="relu"):
@@ -103,7 +99,7 @@ def _lp_region_count(net, extent):
 @settings(max_examples=10)
 @given(net=networks(d0=2, max_depth=2, max_width=3, readout=None), seed=seeds)
 def test_region_count_equals_an_independent_linear_programming_count(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     e = (-2.0, 2.0, -2.0, 2.0)
     assert len(bnx.exact_partition(net, e)) == _lp_region_count(net, e)
 
@@ -111,7 +107,7 @@ def test_region_count_equals_an_independent_linear_programming_count(net, seed):
 @settings(max_examples=12)
 @given(net=networks(d0=2, max_width=5), seed=seeds)
 def test_region_count_is_at_least_the_distinct_codes_on_a_dense_grid(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     grid = bnx.make_grid(2.0, 200, dtype=torch.float64)
     distinct = np.unique(net.signs(grid.points, "stored").numpy(), axis=0).shape[0]
@@ -124,7 +120,7 @@ def test_region_count_is_at_least_the_distinct_codes_on_a_dense_grid(net, seed):
 # ------------------------------------------------------------------ exactness
 @given(net=networks(d0=2), seed=seeds)
 def test_every_vertex_lies_on_the_two_lines_that_define_it(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     for layer in range(part.depth + 1):
         V, n = part.vertices(layer)
@@ -139,7 +135,7 @@ def test_every_vertex_lies_on_the_two_lines_that_define_it(net, seed):
 
 @given(net=networks(d0=2), seed=seeds)
 def test_every_region_interior_has_one_code_and_one_affine_map(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     x = _interior_samples(part, 6, seed)
     region = torch.arange(len(part)).repeat_interleave(6)
@@ -160,7 +156,7 @@ def test_every_region_interior_has_one_code_and_one_affine_map(net, seed):
 
 @given(net=networks(d0=2), seed=seeds)
 def test_regions_are_convex_counterclockwise_and_tile_the_square(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, (-1.0, 2.0, -2.0, 0.5))
     for layer in range(part.depth + 1):
         assert torch.isclose(part.areas(layer).sum(), torch.tensor(7.5, dtype=torch.float64))
@@ -178,7 +174,7 @@ def test_regions_are_convex_counterclockwise_and_tile_the_square(net, seed):
 
 @given(net=networks(d0=2, max_width=5), seed=seeds)
 def test_every_grid_point_falls_in_the_region_whose_code_it_has(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     x = bnx.make_grid(2.0, 120, dtype=torch.float64).points
     idx = part.region_of(x)
@@ -203,7 +199,7 @@ def test_region_of_outside_the_square_is_minus_one_and_layers_nest():
 # ------------------------------------------------------------------ facets and distances
 @given(net=networks(d0=2), seed=seeds)
 def test_facets_lie_on_the_zero_set_of_their_unit_inside_their_region(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     for layer in range(1, net.depth + 1):
         f = part.facets(layer)
@@ -254,7 +250,7 @@ def _zero_set_samples(net, layer, unit, extent, resolution):
 @settings(max_examples=12)
 @given(net=networks(d0=2, max_width=5, max_depth=3), seed=seeds, data=st.data())
 def test_folded_distance_agrees_with_brute_force_over_dense_zero_set_samples(net, seed, data):
-    _fitted(net, seed)
+    fitted(net, seed)
     layer = data.draw(st.integers(1, net.depth))
     unit = data.draw(st.integers(0, net.widths[layer] - 1))
     extent, res = 2.0, 300
@@ -577,7 +573,7 @@ def test_a_larger_tolerance_merges_the_crossings_float32_rounding_spreads_apart(
 # ------------------------------------------------------------------ junctions (Theorem 3's geometry)
 @given(net=networks(d0=2, max_depth=3, max_width=6, activations=st.sampled_from(["leaky_relu", "abs"])), seed=seeds)
 def test_facet_junctions_meet_on_a_boundary_between_regions_differing_in_one_code(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     part = bnx.exact_partition(net, 2.0)
     for layer in range(2, net.depth + 1):
         for unit in range(net.widths[layer]):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import bnexplained as bnx
 from bnexplained import folding
 from bnexplained.device import single_thread
+from conftest import fitted
 from strategies import networks, points, seeds
 
 # generic networks (BN or a random bias): zero-bias layers put every hyperplane through the origin, a
@@ -18,11 +19,6 @@ from strategies import networks, points, seeds
 two_layer_nets = networks(d0=2, max_depth=3, max_width=6, readout=None,
                           modes=st.sampled_from(["bn", "random_bias"])).filter(lambda n: n.depth >= 2)
 
-
-def _fitted(net, seed):
-    if net.mode == "bn":
-        net.fit_statistics(points(40, 2, seed))
-    return net
 
 
 def _with_sigma(net, i, scale):
@@ -36,7 +32,7 @@ def _with_sigma(net, i, scale):
 
 @given(net=two_layer_nets, seed=seeds)
 def test_crossings_lie_on_both_the_layer1_hyperplane_and_the_layer2_folded_hyperplane(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     cr = folding.crossings(net, 3.0)
     if len(cr) == 0:
         return
@@ -55,7 +51,7 @@ def test_crossings_match_sign_changes_found_by_dense_scans_along_each_line(net, 
     """Scanning each H_{1,i} densely inside the box finds at most as many sign changes of h_{2,k} as there are
     crossings (a scan can miss two close roots, never invent one), and exactly as many when the scan is fine
     enough to separate them."""
-    _fitted(net, seed)
+    fitted(net, seed)
     e = 2.0
     cr = folding.crossings(net, e, min_clearance=0.0)
     first = bnx.sequential.as_network(net).layer_map(1)            # h_1 = W̃_1 x + t
@@ -87,7 +83,7 @@ def test_crossings_match_sign_changes_found_by_dense_scans_along_each_line(net, 
 @given(net=two_layer_nets, seed=seeds)
 def test_formula_angles_equal_angles_measured_from_the_zero_set(net, seed):
     """Eqs. (24)–(26) with Q_1(ω) of eq. (23) equal the angles read off h_{2,k}'s zero set by bisection."""
-    _fitted(net, seed)
+    fitted(net, seed)
     da = folding.dihedral_angles(net, 3.0, probe=True)
     assume(len(da) > 0)
     assert da.matched().all()                                      # two exact facets meet at every crossing
@@ -103,7 +99,7 @@ def test_formula_angles_equal_angles_measured_from_the_zero_set(net, seed):
 @given(net=networks(d0=2, max_depth=2, max_width=6, modes=st.just("bn"), readout=None).filter(lambda n: n.depth == 2),
        seed=seeds, log_scale=st.floats(-3, 2))
 def test_fold_curve_equals_angles_recomputed_with_sigma_rescaled(net, seed, log_scale):
-    _fitted(net, seed)
+    fitted(net, seed)
     cr = folding.crossings(net, 3.0)
     assume(len(cr) > 0)
     m = int(torch.randint(len(cr), (1,), generator=torch.Generator().manual_seed(seed)))

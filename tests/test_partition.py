@@ -5,13 +5,9 @@ import torch
 from hypothesis import given
 
 import bnexplained as bnx
+from conftest import fitted
 from strategies import networks, points, seeds
 
-
-def _fitted(net, seed):
-    if net.mode == "bn":
-        net.fit_statistics(points(40, 2, seed))
-    return net
 
 
 @given(net=networks(d0=2), seed=seeds)
@@ -19,7 +15,7 @@ def test_partition_boundaries_mark_exactly_the_odd_crossings_of_fine_line_scans(
     """Along each grid row, a fine scan between neighbouring pixels crosses a unit's zero set an odd
     number of times exactly when that unit's signs differ at the two pixels, and then the pixel is marked;
     pixels marked only vertically are checked along columns the same way."""
-    _fitted(net, seed)
+    fitted(net, seed)
     R, e, fine = 24, 2.0, 16
     part = bnx.partition_boundaries(net, e, R)
     xs, ys = part.grid.xs.double(), part.grid.ys.double()
@@ -44,7 +40,7 @@ def test_partition_boundaries_mark_exactly_the_odd_crossings_of_fine_line_scans(
 
 @given(net=networks(d0=2, max_width=5), seed=seeds)
 def test_banded_computation_equals_one_pass(net, seed):
-    _fitted(net, seed)
+    fitted(net, seed)
     full = bnx.partition_boundaries(net, 1.5, 40)
     banded = bnx.partition_boundaries(net, 1.5, 40, max_floats=40 * 3)
     assert torch.equal(full.boundaries, banded.boundaries)
@@ -62,7 +58,7 @@ def test_cumulative_boundary_is_the_union_of_layers():
 def test_folded_hyperplane_lines_cross_grid_edges_where_the_unit_changes_sign(net, seed):
     """Marching squares puts every vertex on a grid edge whose two ends have opposite signs of
     h_{ℓ,k}: each traced point is within one grid spacing of the true zero set."""
-    _fitted(net, seed)
+    fitted(net, seed)
     R, e = 40, 2.0
     lines = bnx.folded_hyperplane_lines(net, e, R)
     grid, hs = bnx.grid_preactivations(net, e, R)
