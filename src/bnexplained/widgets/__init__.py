@@ -10,14 +10,13 @@ from .dashboard import Dashboard
 from .blitting import BlitDashboard
 from .density import DensityExplorer
 from .jitter import JitterExplorer
-from .many_layers import Figure2Folding, Figure2Translation, figure2_network
-from .one_layer import TLSExplorer, one_layer_network
+from .many_layers import Figure2Folding, Figure2Translation
+from .one_layer import TLSExplorer
 from .parameters import GammaBetaExplorer
-from .smart_init import Proposition3Explorer, TrainingExplorer, proposition_3_network
-from .splines import Figure1Explorer, figure1_network
+from .smart_init import Proposition3Explorer, TrainingExplorer
+from .splines import Figure1Explorer
 
 __all__ = [
-    "Dashboard", "BlitDashboard", "DensityExplorer", "JitterExplorer", "figure2_network", "Figure2Translation",
-    "Figure2Folding", "TLSExplorer", "one_layer_network", "GammaBetaExplorer", "Proposition3Explorer",
-    "proposition_3_network", "TrainingExplorer", "Figure1Explorer", "figure1_network",
+    "Dashboard", "BlitDashboard", "DensityExplorer", "JitterExplorer", "Figure2Translation", "Figure2Folding",
+    "TLSExplorer", "GammaBetaExplorer", "Proposition3Explorer", "TrainingExplorer", "Figure1Explorer",
 ]
