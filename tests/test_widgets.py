@@ -5,10 +5,10 @@ import bnexplained as bnx
 def test_figure1_explorer_redraws_when_controls_move():
     X = bnx.data.star(30)
     w = bnx.widgets.Figure1Explorer(X)
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     w.controls["bn"].value = False
-    assert w.image.value != first
+    assert w.png != first
     w.controls["seed"].value = 5
     w.controls["layer"].value = 1
     w.controls["units"].value = 3
@@ -16,4 +16,4 @@ def test_figure1_explorer_redraws_when_controls_move():
     w.button.click()
     assert w.controls["seed"].value == 6
     box = w.widget()
-    assert w.image in box.children
+    assert w.pane in box.children
