@@ -37,7 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-__all__ = ["Dashboard", "NEEDS_KERNEL", "STATIC_NOTE"]
+__all__ = ["Dashboard"]
 
 NEEDS_KERNEL = "bnx-needs-kernel"      # controls saved disabled on the website
 STATIC_NOTE = "bnx-static-note"        # the line shown in their place on the website
@@ -69,6 +69,7 @@ class Dashboard:
         self._scene_figs: OrderedDict = OrderedDict()
         self._png_cache: OrderedDict = OrderedDict()
         self._leaves: dict = {}
+        self.links: list = []                 # the browser-side links from website controls to stacks
         self._holding = False
         self.readout = W.HTML()
         self.pane = self._leaf()              # replaced by a stack of states on display (ipywidgets 8)
@@ -250,7 +251,7 @@ class Dashboard:
                 self._show(leaf, png, self.alt(**fig_values), text)
                 children.append(leaf)
         stack = W.Stack(children=children, selected_index=control.index)
-        W.jslink((control, "index"), (stack, "selected_index"))
+        self.links.append(W.jslink((control, "index"), (stack, "selected_index")))
         return stack
 
     def _website_png(self, values: dict) -> bytes:
