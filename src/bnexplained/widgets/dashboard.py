@@ -37,6 +37,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from ..device import single_thread
+
 __all__ = ["Dashboard"]
 
 NEEDS_KERNEL = "bnx-needs-kernel"      # controls saved disabled on the website
@@ -140,11 +142,17 @@ class Dashboard:
         return state
 
     def render(self, **values) -> tuple:
-        """``(png, readout)`` of the picture for ``values``: a move of the scene's artists, blitted."""
+        """``(png, readout)`` of the picture for ``values``: a move of the scene's artists, blitted.
+
+        Runs torch on one thread (a dashboard's tensors are small; the thread policy of every move)."""
         key = tuple(sorted(values.items()))
         if key in self._png_cache:
             self._png_cache.move_to_end(key)
             return self._png_cache[key]
+        with single_thread():
+            return self._render(key, values)
+
+    def _render(self, key: tuple, values: dict) -> tuple:
         state = self._scene_figure(values)
         fig = state["fig"]
         self.fig = fig

@@ -12,7 +12,6 @@ from matplotlib.figure import Figure
 from ..decision_boundary import decision_grid, decision_values, one_sided_batches
 from ..partition import zero_set_lines
 from ..networks import SplineMLP
-from ..device import single_thread
 from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting.core import GREY, draw_lines, style_axes
 from ..plotting.smart_init import INIT_COLOURS, INIT_LABELS, draw_classes, draw_initialization
@@ -92,8 +91,7 @@ class Proposition3Explorer(Dashboard):
         return net, xb
 
     def build(self, fig, width, batch_size, batch, seed, readout) -> list:
-        with single_thread():                       # tiny tensors: a second thread only adds contention
-            fig._readout = self._draw(fig, width, batch_size, batch, seed, readout)
+        fig._readout = self._draw(fig, width, batch_size, batch, seed, readout)
         return []
 
     def move(self, fig, artists, **_):
