@@ -5,24 +5,14 @@ import ipywidgets as W
 import numpy as np
 
 from ..folding import FoldingScene
-from ..networks import SplineMLP
 from ..plotting.many_layers import FoldingFigure, TranslationFigure
 from ..translation import TranslationScene
 from .dashboard import Dashboard
 
-__all__ = ["figure2_network", "Figure2Translation", "Figure2Folding"]
+__all__ = ["Figure2Translation", "Figure2Folding"]
 
 SHIFTS = tuple(float(s) for s in np.arange(-3.0, 3.01, 0.5))          # the website's μ positions
 SCALES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-
-
-def figure2_network(X, *, activation: str = "leaky_relu", units: int = 8, seed: int = 0) -> SplineMLP:
-    """Figure 2's network: 2-D input, two BN layers of ``units`` units, random weights, statistics
-    fitted on ``X`` (float64, so the geometry is exact to rounding)."""
-    import torch
-
-    net = SplineMLP([2, units, units], activation, "bn", seed=seed, dtype=torch.float64)
-    return net.fit_statistics(torch.as_tensor(X).to(torch.float64))
 
 
 class Figure2Translation(Dashboard):

@@ -11,8 +11,8 @@ from ..networks import ACTIVATIONS, activate, code_slope
 from ..parameters import gamma_identity
 from ..partition import data_extent, make_grid
 from ..plotting import BLUE, GREY, RED, draw_data, style_axes
+from ..recipes.one_layer import one_layer_network
 from .dashboard import Dashboard
-from .one_layer import one_layer_network
 
 __all__ = ["GammaBetaExplorer"]
 
