@@ -116,7 +116,7 @@ def test_fold_curve_equals_angles_recomputed_with_sigma_rescaled(net, seed, log_
 
 def _figure2(activation, seed=0):
     X = bnx.data.star(50)
-    return bnx.widgets.figure2_network(X, activation=activation, seed=seed), X
+    return bnx.recipes.figure2_network(X, activation=activation, seed=seed), X
 
 
 def test_leaky_relu_inactive_side_lags_by_exactly_the_factor_alpha():

@@ -37,8 +37,7 @@ from .device import as_tensor, single_thread
 from .partition.grid import Grid, make_grid
 from .sequential import SplineNetwork, as_network
 
-__all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "figure3_scale",
-           "figure3", "figure4_scale", "figure4", "gaussian_like",
+__all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "gaussian_like",
            "facet_distances", "local_concentration", "sampled_concentration", "exact_concentration",
            "exact_grid_concentration", "compare_estimators", "near_far_masks", "near_far_ratio"]
 
@@ -495,49 +494,7 @@ def near_far_ratio(conc: GridConcentration, X, *, near: float = 0.1, far: float 
     return torch.where(b > 0, a / b.clamp_min(1e-30), torch.where(a > 0, torch.inf, torch.ones_like(a)))
 
 
-# ---------------------------------------------------------------------------------------------- Figures 3 and 4
-def figure3_scale(device=None) -> dict:
-    """The Figure 3 experiment's size: the paper's 11 layers × 1024 units on a 400² grid with a GPU,
-    11 × 256 on a 200² grid on a CPU (the same code either way; ``scale`` names which one)."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if dev.type == "cuda":
-        return dict(scale="paper", width=1024, depth=11, resolution=400, eps=0.05)
-    return dict(scale="cpu", width=256, depth=11, resolution=200, eps=0.05)
-
-
-def figure3(X, *, width: int = 256, depth: int = 11, layers=(1, 7, 11), eps: float = 0.05,
-            resolution: int = 200, seed: int = 0, extent=None, activation: str = "leaky_relu",
-            settings=SETTINGS, device=None, progress: bool = True, scale: str | None = None) -> dict:
-    """Figure 3: concentration maps of ``depth`` layers of ``width`` units with random weights, on a 2-D
-    data set ``X``, in each initialization setting (zero bias, random bias, BN with statistics of all
-    of ``X``). The same seed gives the same weights in every setting. Returns
-    ``{setting: GridConcentration}`` (tensors on the CPU). ``scale`` is accepted and ignored, so that
-    ``figure3(X, **figure3_scale())`` works.
-    """
-    from .networks import SplineMLP
-    from .partition import data_extent
-
-    X = as_tensor(X, name="X", dtype=torch.float32)
-    if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] < 2:
-        raise ValueError(f"X must be 2-D data of shape (N ≥ 2, 2), got {tuple(X.shape)}")
-    extent = data_extent(X) if extent is None else extent
-    dev = torch.device(device) if device is not None else X.device
-    out = {}
-    it = settings
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(settings, desc=f"Figure 3, {depth} x {width}")
-    for setting in it:
-        net = SplineMLP([2] + [width] * depth, activation, setting, seed=seed, device=dev)
-        if setting == "bn":
-            net.fit_statistics(X.to(dev))
-        conc = facet_concentration(net, extent, eps, layers=list(layers), resolution=resolution)
-        conc.counts = conc.counts.cpu()
-        conc.grid = Grid(conc.grid.xs.cpu(), conc.grid.ys.cpu(), conc.grid.points.cpu())
-        out[setting] = conc
-    return out
-
-
+# ---------------------------------------------------------------------------------------------- random images
 def gaussian_like(X, n: int, *, seed: int = 0) -> torch.Tensor:
     """``n`` images of i.i.d. Gaussian pixels with the per-channel mean and variance of images ``X``
     (shape ``(N, C, H, W)``): Figure 4's random images. Shape ``(n, C, H, W)``."""
@@ -550,52 +507,6 @@ def gaussian_like(X, n: int, *, seed: int = 0) -> torch.Tensor:
     std = X.double().std(dim=(0, 2, 3)).view(1, -1, 1, 1)
     g = torch.randn(n, *X.shape[1:], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     return (mean + std * g).to(X.dtype)
-
-
-def figure4_scale(device=None) -> dict:
-    """The Figure 4 experiment's size: ResNet9 of width 64 with 64 random probes per image on a GPU,
-    width 16 with 16 probes on a CPU (``scale`` names which one)."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if dev.type == "cuda":
-        return dict(scale="paper", width=64, probes=64)
-    return dict(scale="cpu", width=16, probes=16)
-
-
-def figure4(X, *, width: int = 16, n: int = 100, eps=None, probes: int | None = 16, seed: int = 0,
-            settings=SETTINGS, device=None, progress: bool = True, scale: str | None = None) -> dict:
-    """Figure 4: average concentration (:func:`local_concentration`) of a random-weight ``ResNet9``
-    around ``n`` training images drawn from ``X`` (shape ``(N, C, H, W)``) and around ``n``
-    :func:`gaussian_like` images, in each setting; BN statistics come from all of ``X``.
-
-    Returns a dict: ``eps`` (E,), ``units`` (units per layer, (L,)), and ``data`` / ``random``, each
-    ``{setting: (E, L) mean count per layer}``; everything on the CPU.
-    """
-    from .convnets import ResNet9
-
-    X = as_tensor(X, name="X", dtype=torch.float32)
-    if X.ndim != 4:
-        raise ValueError(f"X must be images of shape (N, C, H, W), got {tuple(X.shape)}")
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= X.shape[0]:
-        raise ValueError(f"n must be an int in 1..{X.shape[0]} (the number of images), got {n!r}")
-    eps = torch.logspace(-1.5, 0.5, 9).tolist() if eps is None else [_check_eps(float(e)) for e in eps]
-    dev = torch.device(device) if device is not None else X.device
-    gen = torch.Generator().manual_seed(seed)
-    data = X[torch.randperm(X.shape[0], generator=gen)[:n]]
-    rand = gaussian_like(X, n, seed=seed + 1)
-    out = {"eps": torch.tensor(eps), "data": {}, "random": {}}
-    it = settings
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(settings, desc=f"Figure 4, ResNet9 width {width}")
-    for setting in it:
-        net = ResNet9(X.shape[1], 10, width=width, mode=setting, seed=seed, device=dev)
-        if setting == "bn":
-            net.fit_statistics(X)
-        for name, imgs in (("data", data), ("random", rand)):
-            dist = facet_distances(net, imgs.to(dev), probes=probes, seed=seed)
-            out[name][setting] = _count_below(dist, eps).float().mean(1).cpu()
-        out["units"] = torch.tensor([d.shape[1] for d in dist])
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- exact counts

@@ -28,7 +28,7 @@ from .sequential import SplineNetwork, as_network
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
            "fold_curve", "alignment_scales", "FoldingScene", "most_isolated", "with_sigma",
-           "line_angle", "direction_angle", "tls_errors", "figure9_network", "folded_fit"]
+           "line_angle", "direction_angle", "tls_errors", "folded_fit"]
 
 
 # ---------------------------------------------------------------------------------------------- basics
@@ -627,41 +627,6 @@ def tls_errors(net) -> list:
     network = as_network(net)
     bns = [network.bn_layer(j, "tls_errors") for j in range(1, network.depth + 1)]
     return [(b.var / (b.weight ** 2).sum(1)).to(network.dtype) for b in bns]
-
-
-@single_thread
-def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: float = 0.1, seed: int = 0,
-                    progress: bool = False):
-    """Figure 9's toy network: 2-D input, four leaky-ReLU BN layers (``widths``), a linear read-out,
-    trained by SGD (``bnx.training.train``, batches of 32) on ``n`` points of two moons; statistics then
-    fitted on the training points. The trained weights are cached (``bnx.cache``). Training runs on one
-    CPU thread: for a network this small, extra threads only add overhead (:func:`~bnexplained.device.single_thread`).
-    Returns ``(net, split, history)``
-    with ``history`` a dict of the per-epoch ``train_loss`` and ``test_acc``.
-    """
-    from . import data, training
-    from .cache import cached
-    from .networks import SplineMLP
-
-    X, y = data.moons(n, noise=0.1, seed=seed, labels=True, dtype=torch.float64)
-    split = training.split(X, y, val=0.2, test=0.2, seed=seed)
-    shape = [2] + list(widths)
-
-    def build():
-        return SplineMLP(shape, "leaky_relu", "bn", out_features=2, seed=seed, dtype=torch.float64)
-
-    def compute():
-        net = build()
-        h = training.train(net, split, lr=lr, epochs=epochs, batch_size=32, seed=seed, progress=progress)
-        return {"state": net.state_dict(), "train_loss": h.train_loss, "test_acc": h.test_acc}
-
-    config = {"n": n, "widths": shape, "epochs": epochs, "lr": lr, "seed": seed}
-    result = cached("figure9-network", config, compute)
-    net = build()
-    net.load_state_dict(result["state"])
-    net.eval()
-    net.fit_statistics(split.train[0])
-    return net, split, {"train_loss": result["train_loss"], "test_acc": result["test_acc"]}
 
 
 @torch.no_grad()

@@ -264,6 +264,7 @@ class TranslationScene:
         self._data_z = Z
         self._mesh_count = len(lines)
         self._slices = {}
+        self._facets = {}                  # (unit, μ) -> facets: a dashboard move clips once
 
     @property
     def units(self) -> int:
@@ -287,8 +288,14 @@ class TranslationScene:
 
     @single_thread
     def facets(self, unit: int, mu: float):
-        """The facets of ``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` (exact; :func:`translated_facets`)."""
-        return translated_facets(self.partition, self.net, self.layer, unit, [float(mu)])
+        """The facets of ``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` (exact; :func:`translated_facets`), kept for the
+        last few offsets (drawing and measuring one offset clip once)."""
+        key = (unit, float(mu))
+        if key not in self._facets:
+            if len(self._facets) >= 8:
+                self._facets.pop(next(iter(self._facets)))
+            self._facets[key] = translated_facets(self.partition, self.net, self.layer, unit, [float(mu)])
+        return self._facets[key]
 
     def folded_lines(self, unit: int, mu: float) -> list:
         """``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` as a list of ``(2, 2)`` segments, for drawing."""
