@@ -184,7 +184,7 @@ def test_other_functions_refuse_bad_input():
     with pytest.raises(ValueError, match="2 columns"):
         bnx.arrangement_regions(torch.randn(3, 3), torch.zeros(3))
     with pytest.raises(ValueError, match="layer must be"):
-        bnx.unit_hyperplanes(bnx.SplineMLP([2, 3]), 2)
+        bnx.unit_hyperplanes(bnx.SplineMLP([2, 3], "relu", "random_bias"), 2)
 
 
 def test_float64_is_kept_and_accurate_far_from_the_origin():

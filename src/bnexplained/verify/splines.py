@@ -26,11 +26,11 @@ def spline_identity(net, X, *, samples: int = 32, seed: int = 0) -> Report:
     statistics fitted on ``X``.
     """
     rep = Report("Appendix A, eq. (16)", "inside each region the network is one affine map A x + B")
-    network = as_network(net)                            # validates: an unsupported net raises here
     if isinstance(net, SplineMLP) and net.mode == "bn" and not net.statistics_set():
         X = check_points(X, net.widths[0], name="X", min_count=2)
         net = copy.deepcopy(net).fit_statistics(X)
         rep.setting = "BN statistics fitted on the given points"
+    as_network(net)                                       # validates: an unsupported net raises here
     copy64 = copy.deepcopy(net).to(torch.float64).eval()  # checked in float64 whatever the net's dtype
     network = as_network(copy64)
     X = check_points(X, network.widths[0], name="X").to(dtype=torch.float64, device=network.device)
