@@ -97,6 +97,7 @@ class BNUnitExplorer(BlitDashboard):
 
     def __init__(self, model, X, y=None, *, extent=None, resolution: int = 100, layer: int = 1,
                  unit: int = 0, figsize=(4.8, 4.4), dpi: int = 72):
+        _batchnorms(model)                                  # refuse bad input before copying it
         self.model = copy.deepcopy(model).eval()
         self.bns = _batchnorms(self.model)
         self._trained = [{name: getattr(bn, name).detach().clone() for name in PARAMETERS} for bn in self.bns]
@@ -297,7 +298,7 @@ class BNUnitExplorer(BlitDashboard):
         fig = Figure(figsize=self.fig.get_size_inches(), dpi=self.fig.dpi)
         FigureCanvasAgg(fig)
         width = int(round(fig.get_figwidth() * fig.dpi))
-        tabs = []
+        tabs, links = [], []
         try:
             self.reset_values(layer)
             for name in PARAMETERS:
@@ -316,7 +317,7 @@ class BNUnitExplorer(BlitDashboard):
                 slider = W.SelectionSlider(options=labels, value=labels[steps // 2], description=name,
                                            style={"description_width": "7em"})
                 stack = _stack(images, labels, steps // 2)
-                W.jslink((slider, "index"), (stack, "selected_index"))
+                links.append(W.jslink((slider, "index"), (stack, "selected_index")))  # runs in the browser
                 tabs.append(W.VBox([slider, stack]))
         finally:
             with torch.no_grad():
@@ -325,6 +326,7 @@ class BNUnitExplorer(BlitDashboard):
         outer = W.Tab(children=tabs)
         for i, name in enumerate(PARAMETERS):
             outer.set_title(i, name)
+        self.gallery_links = links
         note = W.HTML(f"BN layer {layer}, unit {unit}; each tab moves one of its four numbers, the "
                       "others stay at their trained values (precomputed: works without a kernel).")
         return W.VBox([note, outer])
