@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import bnexplained as bnx
-from bnexplained.jitter import boundary_draws, margin_experiment, minibatch_statistics
+from bnexplained.jitter import boundary_draws, minibatch_statistics
+from bnexplained.recipes import margin_experiment
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_jitter_explorer_redraws_and_caches(moons):
 
 def test_drawings_produce_figures(moons):
     X, y, net = moons
-    dist = bnx.batch_noise.figure7_distributions(batches=200)
+    dist = bnx.recipes.figure7_distributions(batches=200)
     fig = bnx.plotting.plot_figure7(dist)
     assert len(fig.axes) == 6
     plt.close(fig)
