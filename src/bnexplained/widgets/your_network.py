@@ -226,7 +226,7 @@ class BNUnitExplorer(BlitDashboard):
         return dict(layers=layers, boundary=boundary, accuracy=acc)
 
     def build(self, fig, **values) -> list:
-        ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
+        ax = fig.add_axes([0.02, 0.07, 0.96, 0.84])
         e = self.grid.extent
         past = LineCollection([], colors=GREY, linewidths=0.8)
         last = LineCollection([], colors=BLUE, linewidths=1.2)
@@ -245,7 +245,7 @@ class BNUnitExplorer(BlitDashboard):
 
     def move(self, fig, artists, layer, unit, running_mean, running_var, weight, bias):
         past, last, unit_lines, boundary = artists
-        pic = self.picture()
+        pic = self._picture = self.picture()
         # BN layer ℓ feeds activation layer ℓ when the model alternates Linear → BN → activation
         j = min(layer, len(pic["layers"])) - 1
         past.set_segments([p for jj, lay in enumerate(pic["layers"]) if jj != j for u in lay for p in u])
@@ -312,6 +312,8 @@ class BNUnitExplorer(BlitDashboard):
         saved = {n: getattr(bn, n).detach().clone() for n in PARAMETERS}
         fig = Figure(figsize=self.fig.get_size_inches(), dpi=self.fig.dpi)
         FigureCanvasAgg(fig)
+        self._prepare(fig, dict(trained, layer=layer, unit=unit))       # the scene, built once
+        caption = fig.text(0.5, 0.015, "", ha="center", va="bottom", fontsize=9)
         width = int(round(fig.get_figwidth() * fig.dpi))
         tabs, links = [], []
         try:
@@ -322,10 +324,11 @@ class BNUnitExplorer(BlitDashboard):
                     values = dict(trained, layer=layer, unit=unit)
                     values[name] = v
                     self.set_unit(layer, unit, **{n: values[n] for n in PARAMETERS})
-                    fig.clear()
-                    BlitDashboard.draw(self, fig, **values)
+                    BlitDashboard.draw(self, fig, **values)   # the scene is built once, then moved
                     for artist in fig._blit_state["artists"]:
                         artist.set_animated(False)      # a still image: draw every artist
+                    acc = self._picture["accuracy"]
+                    caption.set_text(f"{name} = {v:.3g}" + ("" if acc is None else f": accuracy {100 * acc:.1f} %"))
                     images.append(W.Image(value=self._png(fig), format="png",
                                           layout=W.Layout(width=f"{width}px", max_width="100%", height="auto")))
                 labels = [f"{v:.3g}" for v in frames[name]]
@@ -364,7 +367,7 @@ class BNUnitExplorer(BlitDashboard):
         w, h = fig.canvas.get_width_height()
         rgb = Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
         buf = io.BytesIO()
-        rgb.quantize(colors).save(buf, format="png", optimize=True)
+        rgb.quantize(colors, method=Image.Quantize.FASTOCTREE).save(buf, format="png")
         return buf.getvalue()
 
 
