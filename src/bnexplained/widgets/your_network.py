@@ -8,9 +8,11 @@ every layer's folded hyperplanes (eq. 11), the chosen unit's in red, and the dec
 
 Each move reads the copy as spline steps (:func:`bnexplained.sequential.spline_steps`), runs them
 on a fixed grid (float64) and traces each unit's zero set by marching squares (exact on every
-cell where the unit is affine, within one cell elsewhere); only the moving artists are redrawn
-(blitting). :meth:`BNUnitExplorer.gallery` precomputes frames for one unit and switches them in
-the browser (``jslink`` to a container's ``selected_index``), so it works without a kernel.
+cell where the unit is affine, within one cell elsewhere; a unit whose values did not change is
+not traced again); only the moving artists are redrawn (the :class:`Dashboard` protocol). On the
+website the sliders are saved disabled (they need Python); :meth:`BNUnitExplorer.gallery`
+precomputes frames for one unit and switches them in the browser (``jslink`` to a container's
+``selected_index``), so it works without a kernel.
 """
 from __future__ import annotations
 
@@ -20,9 +22,7 @@ import math
 import ipywidgets as W
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from torch import nn
 
 from ..device import check_points, single_thread
@@ -30,9 +30,9 @@ from ..partition import data_extent, make_grid, zero_set_lines
 from ..plotting.core import BLUE, GREY, RED, draw_data, style_axes
 from ..plotting.jitter import draw_labelled_data
 from ..sequential import run_steps, spline_steps
-from .blitting import BlitDashboard
+from .dashboard import Dashboard
 
-__all__ = ["BNUnitExplorer", "PARAMETERS", "parameter_frames"]
+__all__ = ["BNUnitExplorer"]
 
 #: the four numbers of one BN unit the dashboard moves, in the order of its sliders
 PARAMETERS = ("running_mean", "running_var", "weight", "bias")
@@ -84,7 +84,7 @@ def parameter_frames(bn: nn.BatchNorm1d, k: int, steps: int = 7) -> dict:
     return out
 
 
-class BNUnitExplorer(BlitDashboard):
+class BNUnitExplorer(Dashboard):
     """Move ``running_mean``, ``running_var``, ``weight`` and ``bias`` of one unit of one BN layer of
     ``model`` (a copy), unit by unit, and see the folded hyperplanes and decision boundary follow.
 
@@ -95,8 +95,11 @@ class BNUnitExplorer(BlitDashboard):
     is chosen; :meth:`reset` restores the trained values.
     """
 
+    NOTE = ("On the website these sliders need Python: open this page in Colab (rocket button at the "
+            "top), or use the precomputed version below.")
+
     def __init__(self, model, X, y=None, *, extent=None, resolution: int = 100, layer: int = 1,
-                 unit: int = 0, figsize=(4.8, 4.4), dpi: int = 72):
+                 unit: int = 0, figsize=(4.8, 4.6), dpi: int = 72):
         _batchnorms(model)                                  # refuse bad input before copying it
         self.model = copy.deepcopy(model).eval()
         self.bns = _batchnorms(self.model)
@@ -109,14 +112,17 @@ class BNUnitExplorer(BlitDashboard):
         self.grid = make_grid(self.extent, resolution, dtype=torch.float64)
         if not (isinstance(layer, int) and 1 <= layer <= len(self.bns)):
             raise ValueError(f"layer must be an int in 1..{len(self.bns)} (the model's BN layers), got {layer!r}")
+        if not (isinstance(unit, int) and 0 <= unit < self.bns[layer - 1].num_features):
+            raise ValueError(f"unit must be an int in 0..{self.bns[layer - 1].num_features - 1}, got {unit!r}")
         self._syncing = False
+        self._picture_now = None
         controls = {
             "layer": W.Dropdown(options=[(f"BN {i} ({bn.num_features} units)", i)
                                          for i, bn in enumerate(self.bns, start=1)], value=layer,
                                 description="BN layer ℓ"),
-            "unit": W.IntSlider(value=0, min=0, max=self.bns[layer - 1].num_features - 1, description="unit k"),
+            "unit": W.IntSlider(value=unit, min=0, max=self.bns[layer - 1].num_features - 1, description="unit k"),
             "running_mean": W.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.01, description="running_mean",
-                                          readout_format=".3g", continuous_update=True),
+                                          readout_format=".3g"),
             "running_var": W.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.02,
                                             description="running_var", readout_format=".3g"),
             "weight": W.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.01, description="weight γ",
@@ -126,27 +132,11 @@ class BNUnitExplorer(BlitDashboard):
         }
         for c in controls.values():
             c.style = {"description_width": "7em"}
-        self._shown = (layer, None)
-        controls["unit"].value = unit
+        self._current = (layer, unit)
         self._sync(controls, layer, unit)
         self._reset = W.Button(description="reset all units", layout=W.Layout(width="11em"))
         self._reset.on_click(lambda _b: self.reset())
-        super().__init__(controls, figsize=figsize, dpi=dpi)
-        self.image.format = "jpeg"
-
-    @staticmethod
-    def encode_canvas(fig) -> bytes:
-        """The figure's current pixels as a JPEG (quality 92): on a busy 2-core CPU about 40 times
-        faster to encode than a PNG of the same picture, with no visible loss at this size."""
-        import io
-
-        from PIL import Image
-
-        w, h = fig.canvas.get_width_height()
-        buf = io.BytesIO()
-        Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB").save(
-            buf, format="jpeg", quality=92)
-        return buf.getvalue()
+        super().__init__(controls, figsize=figsize, dpi=dpi, buttons=[self._reset], note=self.NOTE)
 
     # ------------------------------------------------------------------ state
     def _sync(self, controls: dict, layer: int, unit: int) -> None:
@@ -165,7 +155,7 @@ class BNUnitExplorer(BlitDashboard):
                 s.value = _value(bn, name, unit)
         finally:
             self._syncing = False
-        self._shown = (layer, unit)
+        self._current = (layer, unit)
 
     def _trained_ranges(self, layer: int, unit: int) -> dict:
         """Slider ranges from the *trained* values (they do not drift as the unit is moved)."""
@@ -187,15 +177,28 @@ class BNUnitExplorer(BlitDashboard):
                     raise ValueError(f"running_var must be positive, got {v!r}")
                 getattr(bn, name)[unit] = float(v)
 
+    def reset_values(self, layers=None) -> None:
+        """Restore the trained values of BN ``layers`` (default: all) on the copy (no redraw)."""
+        with torch.no_grad():
+            for i in (range(1, len(self.bns) + 1) if layers is None else layers):
+                for name in PARAMETERS:
+                    getattr(self.bns[i - 1], name).copy_(self._trained[i - 1][name])
+
     def reset(self) -> None:
         """Restore every unit's trained values and redraw."""
-        with torch.no_grad():
-            for bn, t in zip(self.bns, self._trained):
-                for name in PARAMETERS:
-                    getattr(bn, name).copy_(t[name])
+        self.reset_values()
         layer, unit = self.controls["layer"].value, self.controls["unit"].value
         self._sync(self.controls, layer, unit)
         self.update()
+
+    def update(self) -> None:
+        if self._syncing or self._holding:
+            return
+        layer, unit = self.controls["layer"].value, self.controls["unit"].value
+        if (layer, unit) != self._current:       # a new unit: show its current values, then redraw once
+            self._sync(self.controls, layer, unit)
+        self._png_cache.clear()                  # the picture also depends on the other units' values
+        super().update()
 
     # ------------------------------------------------------------------ picture
     def picture(self) -> dict:
@@ -243,9 +246,13 @@ class BNUnitExplorer(BlitDashboard):
                      "dashed: the decision boundary", fontsize=8)
         return [past, last, unit, boundary]
 
+    def scene(self, **values):
+        return None                                   # one static picture: axes, data, title
+
     def move(self, fig, artists, layer, unit, running_mean, running_var, weight, bias):
         past, last, unit_lines, boundary = artists
-        pic = self._picture = self.picture()
+        self.set_unit(layer, unit, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+        pic = self._picture_now = self.picture()
         # BN layer ℓ feeds activation layer ℓ when the model alternates Linear → BN → activation
         j = min(layer, len(pic["layers"])) - 1
         past.set_segments([p for jj, lay in enumerate(pic["layers"]) if jj != j for u in lay for p in u])
@@ -261,114 +268,69 @@ class BNUnitExplorer(BlitDashboard):
                 f"<code>bias = {beta:.3g}</code>; the unit is zero where its input "
                 f"u = μ − √(σ²+ε)·β/γ = {offset:.3g}{acc}")
 
-    def draw(self, fig, **values):
-        """Apply ``values`` to the copy (the chosen unit), then draw the complete picture."""
-        layer, unit = values["layer"], values["unit"]
-        if (layer, unit) != self._shown:
-            self._sync(self.controls, layer, unit)
-            values = self.values
-        else:
-            self.set_unit(layer, unit, **{n: values[n] for n in PARAMETERS})
-        return super().draw(fig, **values)
-
-    def update(self) -> None:
-        if self._syncing:
-            return
-        layer, unit = self.controls["layer"].value, self.controls["unit"].value
-        if (layer, unit) != self._shown:           # a new unit: show its current values, then redraw once
-            self._sync(self.controls, layer, unit)
-        else:
-            self.set_unit(layer, unit, **{n: self.controls[n].value for n in PARAMETERS})
-        with single_thread():                       # a tiny model: one thread is fastest on a busy CPU
-            super().update()
+    def alt(self, layer, unit, running_mean, running_var, weight, bias) -> str:
+        pic = self._picture_now
+        acc = "" if pic is None or pic["accuracy"] is None else f" The accuracy on the data is {100 * pic['accuracy']:.1f} %."
+        return (f"The input square of your model with the data as dots, the straight lines of layer 1 and the bent "
+                f"folded hyperplanes of the later layers, the lines of BN layer {layer} in blue with unit {unit} in "
+                f"red (running_mean {running_mean:.3g}, running_var {running_var:.3g}, weight {weight:.3g}, "
+                f"bias {bias:.3g}), and the decision boundary dashed." + acc)
 
     def widget(self) -> W.Widget:
         c = self.controls
         rows = [W.HBox([c["layer"], c["unit"], self._reset], layout=W.Layout(flex_flow="row wrap")),
                 W.HBox([c["running_mean"], c["running_var"]], layout=W.Layout(flex_flow="row wrap")),
                 W.HBox([c["weight"], c["bias"]], layout=W.Layout(flex_flow="row wrap"))]
-        return W.VBox(rows + [self.readout, self.image])
+        return W.VBox(rows + [self.note, self._picture()])
 
     # ------------------------------------------------------------------ without a kernel
-    @single_thread
     def gallery(self, layer: int = 1, unit: int = 0, *, steps: int = 5) -> W.Widget:
-        """A kernel-free version for one unit: a tab per BN parameter, each with a slider over
-        ``steps`` precomputed frames (the others at their trained values), linked in the browser.
+        """A kernel-free version for one unit of the *trained* model: a tab per BN parameter, each with
+        a slider over ``steps`` precomputed pictures (the other numbers at their trained values),
+        switched in the browser (``jslink`` to a ``Stack``; a ``Tab`` in ipywidgets 7).
 
-        Works on a static page (``jslink``) and in Jupyter or Colab, with ipywidgets 7 or 8.
+        Works on a static page and in Jupyter or Colab. The live dashboard's changes are kept.
         """
         if not (isinstance(layer, int) and 1 <= layer <= len(self.bns)):
             raise ValueError(f"layer must be an int in 1..{len(self.bns)}, got {layer!r}")
         bn = self.bns[layer - 1]
         if not (isinstance(unit, int) and 0 <= unit < bn.num_features):
             raise ValueError(f"unit must be an int in 0..{bn.num_features - 1}, got {unit!r}")
-        t = self._trained[layer - 1]
-        trained = {n: float(t[n][unit]) for n in PARAMETERS}
-        probe = copy.deepcopy(bn)
-        with torch.no_grad():
-            for name in PARAMETERS:
-                getattr(probe, name).copy_(t[name])
-        frames = parameter_frames(probe, unit, steps)
-        saved = {n: getattr(bn, n).detach().clone() for n in PARAMETERS}
-        fig = Figure(figsize=self.fig.get_size_inches(), dpi=self.fig.dpi)
-        FigureCanvasAgg(fig)
-        self._prepare(fig, dict(trained, layer=layer, unit=unit))       # the scene, built once
-        caption = fig.text(0.5, 0.015, "", ha="center", va="bottom", fontsize=9)
-        width = int(round(fig.get_figwidth() * fig.dpi))
+        saved = [{n: getattr(b, n).detach().clone() for n in PARAMETERS} for b in self.bns]
         tabs, links = [], []
         try:
-            self.reset_values(layer)
+            self.reset_values()
+            trained = {n: _value(bn, n, unit) for n in PARAMETERS}
+            frames = parameter_frames(bn, unit, steps)
             for name in PARAMETERS:
-                images = []
+                leaves = []
                 for v in frames[name]:
                     values = dict(trained, layer=layer, unit=unit)
                     values[name] = v
-                    self.set_unit(layer, unit, **{n: values[n] for n in PARAMETERS})
-                    BlitDashboard.draw(self, fig, **values)   # the scene is built once, then moved
-                    for artist in fig._blit_state["artists"]:
-                        artist.set_animated(False)      # a still image: draw every artist
-                    acc = self._picture["accuracy"]
-                    caption.set_text(f"{name} = {v:.3g}" + ("" if acc is None else f": accuracy {100 * acc:.1f} %"))
-                    images.append(W.Image(value=self._png(fig), format="png",
-                                          layout=W.Layout(width=f"{width}px", max_width="100%", height="auto")))
+                    self._png_cache.clear()
+                    png, text = self._website_png(values)
+                    leaf = self._leaf()
+                    self._show(leaf, png, self.alt(**values), text)
+                    leaves.append(leaf)
                 labels = [f"{v:.3g}" for v in frames[name]]
                 slider = W.SelectionSlider(options=labels, value=labels[steps // 2], description=name,
                                            style={"description_width": "7em"})
-                stack = _stack(images, labels, steps // 2)
+                stack = _stack(leaves, labels, steps // 2)
                 links.append(W.jslink((slider, "index"), (stack, "selected_index")))  # runs in the browser
                 tabs.append(W.VBox([slider, stack]))
         finally:
             with torch.no_grad():
-                for n in PARAMETERS:
-                    getattr(bn, n).copy_(saved[n])
+                for b, t in zip(self.bns, saved):
+                    for n in PARAMETERS:
+                        getattr(b, n).copy_(t[n])
+            self._png_cache.clear()
+        self.gallery_links = links
         outer = W.Tab(children=tabs)
         for i, name in enumerate(PARAMETERS):
             outer.set_title(i, name)
-        self.gallery_links = links
-        note = W.HTML(f"BN layer {layer}, unit {unit}; each tab moves one of its four numbers, the "
-                      "others stay at their trained values (precomputed: works without a kernel).")
+        note = W.HTML(f"BN layer {layer}, unit {unit} of the trained model; each tab moves one of its four "
+                      "numbers, the others stay at their trained values (precomputed: works without a kernel).")
         return W.VBox([note, outer])
-
-    def reset_values(self, layer: int) -> None:
-        """Restore the trained values of BN ``layer`` on the copy (no redraw)."""
-        with torch.no_grad():
-            for name in PARAMETERS:
-                getattr(self.bns[layer - 1], name).copy_(self._trained[layer - 1][name])
-
-    @staticmethod
-    def _png(fig, colors: int = 64) -> bytes:
-        """``fig`` as a small PNG: rendered once, reduced to a palette of ``colors`` (the frames of a
-        gallery are embedded in the page)."""
-        import io
-
-        from PIL import Image
-
-        fig.canvas.draw()
-        w, h = fig.canvas.get_width_height()
-        rgb = Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-        buf = io.BytesIO()
-        rgb.quantize(colors, method=Image.Quantize.FASTOCTREE).save(buf, format="png")
-        return buf.getvalue()
 
 
 def _stack(children: list, labels: list, index: int) -> W.Widget:
