@@ -131,7 +131,7 @@ class BNUnitExplorer(Dashboard):
                                   readout_format=".3g"),
         }
         for c in controls.values():
-            c.style = {"description_width": "7em"}
+            c.style = {"description_width": "8.5em"}
         self._current = (layer, unit)
         self._sync(controls, layer, unit)
         self._reset = W.Button(description="reset all units", layout=W.Layout(width="11em"))
@@ -336,7 +336,7 @@ class BNUnitExplorer(Dashboard):
                     leaves.append(leaf)
                 labels = [f"{v:.3g}" for v in frames[name]]
                 slider = W.SelectionSlider(options=labels, value=labels[steps // 2], description=name,
-                                           style={"description_width": "7em"})
+                                           style={"description_width": "8.5em"})
                 stack = _stack(leaves, labels, steps // 2)
                 links.append(W.jslink((slider, "index"), (stack, "selected_index")))  # runs in the browser
                 tabs.append(W.VBox([slider, stack]))
