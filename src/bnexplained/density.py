@@ -33,8 +33,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .device import as_tensor
-from .partition.grid import Grid, _check_2d, make_grid
+from .device import as_tensor, single_thread
+from .partition.grid import Grid, make_grid
+from .sequential import SplineNetwork, as_network
 
 __all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "gaussian_like",
            "facet_distances", "local_concentration", "sampled_concentration", "exact_concentration",
@@ -109,22 +110,25 @@ def _check_layers(layers, depth: int) -> list:
     return sorted(set(int(j) for j in layers))
 
 
-def _fused_layers(net) -> list:
-    """Per layer ``(Wᵀ_eff, t)`` with ``h = z Wᵀ_eff + t``: eqs. (1)/(2) with stored statistics folded in."""
-    out = []
-    for layer in net.layers:
-        w = layer.weight.detach()
-        s, t = layer.norm.scale_shift(torch.zeros(1, w.shape[0], dtype=w.dtype, device=w.device), "stored")
-        out.append(((s.detach()[:, None] * w).T.contiguous(), t.detach().clone()))
-    return out
+def _fused_layers(network: SplineNetwork, dtype) -> list | None:
+    """Per layer ``(Wᵀ_eff, t, slope)`` with ``h = z Wᵀ_eff + t`` (eq. 15), in ``dtype``; ``None`` when a
+    residual connection joins two layers (then the steps are run as they are)."""
+    try:
+        maps = [network.layer_map(j) for j in range(1, network.depth + 1)]
+    except ValueError:
+        return None
+    return [(m.weight.T.to(dtype).contiguous(), m.bias.to(dtype), q.to(dtype)) for m, q in zip(maps, network.slopes)]
 
 
-def _activate_(h: torch.Tensor, net) -> torch.Tensor:
-    if net.activation == "relu":
+def _activate_(h: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+    first = float(slope[0]) if len(slope) else 0.0
+    if not bool((slope == first).all()):
+        return torch.where(h >= 0, h, slope * h)
+    if first == 0.0:
         return h.relu_()
-    if net.activation == "abs":
+    if first == -1.0:
         return h.abs_()
-    return F.leaky_relu_(h, net.slope)
+    return F.leaky_relu_(h, first)
 
 
 @dataclass
@@ -156,25 +160,33 @@ class SignMaps:
 
 @torch.no_grad()
 def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: int = 2 ** 24,
-              progress: bool = False) -> SignMaps:
-    """Evaluate a 2-D ``SplineMLP`` on a ``resolution²`` grid over ``extent`` padded by ``pad`` pixels,
-    and bit-pack every unit's sign. Batched on the network's device, in bands of rows so that about
-    ``max_floats`` pre-activations exist at once (an 11 × 1024 network fits on a laptop); the cost is
-    one fused matrix product ``z Wᵀ + t`` per layer and band, plus ``O(N D)`` bit packing.
+              progress: bool = False, batch=None) -> SignMaps:
+    """Evaluate a 2-D network (a ``SplineMLP`` or a supported ``nn.Sequential``, BN from stored/running
+    statistics or from ``batch``) on a ``resolution²`` grid over ``extent`` padded by ``pad`` pixels,
+    in the network's own dtype, and bit-pack every unit's sign. Batched on the network's device, in
+    bands of rows so that about ``max_floats`` pre-activations exist at once (an 11 × 1024 network fits
+    on a laptop); the cost is one fused matrix product ``z Wᵀ + t`` per layer and band, plus ``O(N D)``
+    bit packing.
     """
-    _check_2d(net)
+    network = as_network(net, batch, input_dim=2)
     if not isinstance(pad, int) or isinstance(pad, bool) or pad < 4:
         raise ValueError(f"pad must be an int ≥ 4, got {pad!r}")
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    with single_thread(enabled=network.device.type == "cpu"):
+        return _sign_maps(network, extent, resolution, pad, max_floats, progress)
+
+
+def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMaps:
+    dtype = network.dtype if network.dtype in (torch.float32, torch.float64) else torch.float64
+    device = network.device
+    grid = make_grid(extent, resolution, dtype=dtype, device=device)
     dx = (grid.xs[-1] - grid.xs[0]).item() / (resolution - 1)
     dy = (grid.ys[-1] - grid.ys[0]).item() / (resolution - 1)
-    idx = torch.arange(-pad, resolution + pad, dtype=p.dtype, device=p.device)
+    idx = torch.arange(-pad, resolution + pad, dtype=dtype, device=device)
     xs, ys = grid.xs[0] + dx * idx, grid.ys[0] + dy * idx
     He = We = resolution + 2 * pad
-    layers = _fused_layers(net)
-    widths = net.widths[1:]
-    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=p.device) for d in widths]
+    layers = _fused_layers(network, dtype)
+    widths = network.widths[1:]
+    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
     rows = max(1, min(He, max_floats // (We * max(widths))))
     bands = range(0, He, rows)
     if progress:
@@ -184,10 +196,14 @@ def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: 
         stop = min(He, start + rows)
         yy, xx = torch.meshgrid(ys[start:stop], xs, indexing="ij")
         z = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
-        for i, (wt, t) in enumerate(layers):
+        if layers is None:                                         # residual connections: run the steps
+            for i, h in enumerate(network.preactivations(z, dtype=dtype)):
+                signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
+            continue
+        for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt)
             signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
-            z = _activate_(h, net)
+            z = _activate_(h, slope)
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
 
@@ -268,27 +284,28 @@ def _concentration(maps: SignMaps, eps, layers, shrink: float = 0.5) -> GridConc
 
 
 def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int = 256,
-                        max_floats: int = 2 ** 24, progress: bool = False) -> GridConcentration:
+                        max_floats: int = 2 ** 24, progress: bool = False, batch=None) -> GridConcentration:
     """Section 3.3 on a 2-D grid: for every pixel of a ``resolution²`` grid over ``extent`` (a half-width
     or ``(x_min, x_max, y_min, y_max)``) and every chosen layer ``j`` (1-based; default all), the
     number of folded hyperplanes ``F_{j,k}`` (eq. 11) that meet the disc of radius ``eps``.
 
-    ``net``: a 2-D ``SplineMLP`` with stored statistics. Returns a :class:`GridConcentration` with
+    ``net``: a 2-D ``SplineMLP`` with stored statistics or a supported ``nn.Sequential`` (running
+    statistics; either from the mini-batch ``batch`` if given). Returns a :class:`GridConcentration` with
     ``counts`` of shape ``(len(layers), resolution, resolution)``. ``eps`` must span at least one grid
     step; the grid is padded so that discs near its edge see the whole partition. Each counted
     ``F_{j,k}`` brings one facet ``F_{j,k,ω}`` or more (one when the disc lies in one region of the
     earlier layers).
     """
     eps = _check_eps(eps)
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype)
+    network = as_network(net, batch, input_dim=2)
+    grid = make_grid(extent, resolution, dtype=torch.float64)
     step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
     pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
     if eps < step:
         raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
     if pad > resolution:
         raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
-    maps = sign_maps(net, extent, resolution, pad=pad, max_floats=max_floats, progress=progress)
+    maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress)
     return maps.concentration(eps, layers)
 
 
