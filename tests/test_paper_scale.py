@@ -46,12 +46,13 @@ def test_shrink_keeps_the_branch_and_only_the_sizes_change():
     assert small.epochs == 1 and len(small.seeds) == 1
 
 
-def test_figure3_paper_branch_runs_in_bands_and_bands_change_no_count(device):
+def test_figure3_paper_branch_runs_in_bands_and_bands_change_no_count(device, cache):
     """Figure 3 at the paper's scale, shrunk: 11 layers of 80 units, sign maps in many bands of rows (as
-    11 × 1024 units on a 400² grid are on a GPU); one band gives the same counts."""
+    11 × 1024 units on a 400² grid are on a GPU); one band gives the same counts. Chapter 6's cell."""
     X = bnx.data.star(50)
     tiny = R.figure3_scale("cuda").shrink()
-    banded = R.figure3(X, **tiny, device=device, progress=False)
+    banded = bnx.cache.cached("ch06-figure3", {"star": 50, **tiny},
+                              lambda: R.figure3(X, **tiny, device=device, progress=False))
     whole = R.figure3(X, **dataclasses.replace(tiny, max_floats=2 ** 24), device=device, progress=False,
                       settings=("bn",))
     assert set(banded) == set(bnx.density.SETTINGS)
@@ -61,15 +62,18 @@ def test_figure3_paper_branch_runs_in_bands_and_bands_change_no_count(device):
     assert banded["bn"].counts.max() > 0
     bnx.plotting.plot_concentration(banded, X)
     plt.close("all")
+    assert bnx.verify.concentration_near_data(banded, X).checks
 
 
-def test_figure4_paper_branch_on_digits_and_on_cifar10_files(device, tmp_path):
+def test_figure4_paper_branch_on_digits_and_on_cifar10_files(device, tmp_path, cache):
     """Figure 4 at the paper's scale, shrunk: the chapter's cell on the digits, and the chapter's CIFAR-10
     snippet (``bnx.data.cifar`` then ``figure4``) on CIFAR-format files written here."""
     tiny = R.figure4_scale("cuda").shrink()
     digits, _ = bnx.data.digits(flatten=False)
-    out = R.figure4(digits, **tiny, device=device, progress=False)
+    out = bnx.cache.cached("ch06-figure4", {"data": "digits", **tiny},
+                           lambda: R.figure4(digits, **tiny, device=device, progress=False))
     assert out["data"]["bn"].shape == (9, 8)
+    assert bnx.verify.concentration_near_images(out).checks
     write_cifar(tmp_path, "cifar10", train=20, test=10)
     cifar, labels = bnx.data.cifar("cifar10", root=tmp_path)
     assert cifar.shape == (20, 3, 32, 32) and labels.shape == (20,)

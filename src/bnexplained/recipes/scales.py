@@ -52,9 +52,6 @@ class ExperimentScale:
         ``make gpu-check``."""
         return dataclasses.replace(self, **{**self.TINY, **sizes})
 
-    def config(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-
     # a scale unpacks into the experiment's keyword arguments: ``figure3(X, **scale)``
     def keys(self):
         return [f.name for f in dataclasses.fields(self)]
