@@ -25,7 +25,7 @@ import torch
 from matplotlib.collections import LineCollection
 from torch import nn
 
-from ..device import check_points, single_thread
+from ..device import check_points
 from ..partition import data_extent, make_grid, zero_set_lines
 from ..plotting.core import BLUE, GREY, RED, draw_data, style_axes
 from ..plotting.jitter import draw_labelled_data
@@ -292,7 +292,8 @@ class BNUnitExplorer(Dashboard):
 
     def alt(self, layer, unit, running_mean, running_var, weight, bias) -> str:
         pic = self._picture_now
-        acc = "" if pic is None or pic["accuracy"] is None else f" The accuracy on the data is {100 * pic['accuracy']:.1f} %."
+        acc = "" if pic is None or pic["accuracy"] is None else \
+            f" The accuracy on the data is {100 * pic['accuracy']:.1f} %."
         return (f"The input square of your model with the data as dots, the straight lines of layer 1 and the bent "
                 f"folded hyperplanes of the later layers, the lines of BN layer {layer} in blue with unit {unit} in "
                 f"red (running_mean {running_mean:.3g}, running_var {running_var:.3g}, weight {weight:.3g}, "
