@@ -54,3 +54,14 @@ def test_bad_arguments_are_named(kwargs, error, message):
 def test_too_many_units_are_refused():
     with pytest.raises(ValueError, match="at most"):
         power_sites(torch.ones(20, 2), torch.zeros(20), 0.0)
+
+
+def test_a_readers_sequential_with_per_unit_slopes_is_a_power_diagram_too():
+    torch.manual_seed(0)
+    X = bnx.data.moons(100)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4), torch.nn.PReLU(4),
+                                torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3), torch.nn.ReLU())
+    with torch.no_grad():
+        model[2].weight.copy_(torch.tensor([0.1, 0.3, -0.5, 0.0]))     # per-unit slopes, one negative
+        model.train()(X)                                                # running statistics from one batch
+    assert bnx.verify.power_diagram(model.eval(), 2.0, points=300).held

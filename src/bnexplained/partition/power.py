@@ -23,10 +23,11 @@ __all__ = ["power_sites", "power_distances", "power_codes"]
 MAX_UNITS = 14
 
 
-def power_sites(G: torch.Tensor, g: torch.Tensor, slope: float, *, weights: str = "power") -> tuple:
+def power_sites(G: torch.Tensor, g: torch.Tensor, slope, *, weights: str = "power") -> tuple:
     """Sites and weights of the power diagram of one layer inside one region (eqs. (19)–(22)).
 
-    ``G`` ``(..., D, d)`` and ``g`` ``(..., D)`` give ``h = G x + g``. Returns ``(codes (2^D, D),
+    ``G`` ``(..., D, d)`` and ``g`` ``(..., D)`` give ``h = G x + g``; ``slope``: the negative-side slope
+    α of every unit (a number) or of each unit (``(D,)``), each below 1. Returns ``(codes (2^D, D),
     sites (..., 2^D, d), weights (..., 2^D))``. ``weights="voronoi"`` drops the weights (all zero):
     the plain Voronoi diagram of the same sites, which is *not* the partition in general.
     """
@@ -36,11 +37,13 @@ def power_sites(G: torch.Tensor, g: torch.Tensor, slope: float, *, weights: str 
     D = G.shape[-2]
     if not 1 <= D <= MAX_UNITS:
         raise ValueError(f"a layer of {D} units has 2^{D} sites; at most {MAX_UNITS} units are enumerated")
-    if not slope < 1:
+    alpha = torch.as_tensor(slope, dtype=G.dtype, device=G.device).expand(D)
+    if not bool((alpha < 1).all()):
         raise ValueError(f"slope must be below 1 for codes to be a maximum (got {slope!r})")
     if weights not in ("power", "voronoi"):
         raise ValueError(f"weights must be 'power' or 'voronoi', got {weights!r}")
-    codes = torch.tensor(list(itertools.product((slope, 1.0), repeat=D)), dtype=G.dtype, device=G.device)
+    active = torch.tensor(list(itertools.product((False, True), repeat=D)), device=G.device)
+    codes = torch.where(active, torch.ones_like(alpha), alpha)
     sites = torch.einsum("qk,...kd->...qd", codes, G)
     c = torch.einsum("qk,...k->...q", codes, g)
     w = (sites ** 2).sum(-1) + 2 * c if weights == "power" else torch.zeros_like(c)
@@ -52,7 +55,7 @@ def power_distances(x: torch.Tensor, sites: torch.Tensor, weights: torch.Tensor)
     return ((x[:, None, :] - sites) ** 2).sum(-1) - weights
 
 
-def power_codes(x: torch.Tensor, G: torch.Tensor, g: torch.Tensor, slope: float, *,
+def power_codes(x: torch.Tensor, G: torch.Tensor, g: torch.Tensor, slope, *,
                 weights: str = "power") -> torch.Tensor:
     """The code of each point ``(N, D)`` read off the power diagram: the site of least power
     distance, given each point's ``G`` ``(N, D, d)`` and ``g`` ``(N, D)``."""

@@ -8,6 +8,7 @@ from matplotlib.patches import Circle
 
 from ..partition import as_extent, exact_partition
 from ..partition.power import power_sites
+from ..sequential import as_network
 from .core import RED, draw_data, style_axes
 from .exact import draw_regions
 
@@ -19,10 +20,10 @@ def plot_power_diagram(net, extent, data=None, *, ax=None):
     weight ``w_q`` is positive, the circle of radius ``√w_q`` around each site (dashed): the regions
     are the sites' power cells. Returns the axes and ``(codes, sites, weights)``."""
     e = as_extent(extent)
-    net = net.double()
+    net = as_network(net, input_dim=2)
     centre = torch.tensor([[(e.x_min + e.x_max) / 2, (e.y_min + e.y_max) / 2]], dtype=torch.float64)
-    G, g = net.preactivation_maps(centre, statistics="stored")[0]
-    codes, sites, w = power_sites(G[0], g[0], float(net.slope))
+    G, g = net.preactivation_maps(centre)[0]
+    codes, sites, w = power_sites(G[0].cpu(), g[0].cpu(), net.slopes[0].cpu())
     lo, hi = sites.min(0).values.tolist(), sites.max(0).values.tolist()       # widen the view to the sites
     e = as_extent((min(e.x_min, lo[0] - 0.3), max(e.x_max, hi[0] + 0.3),
                    min(e.y_min, lo[1] - 0.3), max(e.y_max, hi[1] + 0.3)))

@@ -1,11 +1,10 @@
 """Appendix A, eqs. (19)–(22): every layer's partition is a power diagram inside each region."""
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from ..partition import as_extent, exact_partition
+from ..sequential import as_network
 from ..partition.power import power_codes, power_distances, power_sites
 from .report import Report
 
@@ -15,7 +14,8 @@ __all__ = ["power_diagram"]
 @torch.no_grad()
 def power_diagram(net, extent, *, partition=None, points: int = 2000, seed: int = 0,
                   weights: str = "power") -> Report:
-    """Eqs. (19)–(22): inside each region of layers ``1..ℓ−1``, layer ℓ's regions are the cells of the
+    """Eqs. (19)–(22): for ``net`` (a ``SplineMLP`` or a supported ``nn.Sequential`` with 2-D input),
+    inside each region of layers ``1..ℓ−1``, layer ℓ's regions are the cells of the
     power diagram with sites ``a_q = Gᵀq`` and weights ``‖a_q‖² + 2⟨q, g⟩`` (see
     :mod:`bnexplained.partition.power`).
 
@@ -29,27 +29,24 @@ def power_diagram(net, extent, *, partition=None, points: int = 2000, seed: int 
     rep = Report("Appendix A, eqs. (19)–(22)",
                  "each layer cuts every region of the previous layers into the cells of a power diagram")
     e = as_extent(extent)
-    net = copy.deepcopy(net).to(torch.float64)
+    net = as_network(net, input_dim=2)
     part = exact_partition(net, e) if partition is None else partition
-    slope = float(net.slope)
     gen = torch.Generator().manual_seed(seed)
     lo = torch.tensor([e.x_min, e.y_min], dtype=torch.float64)
     hi = torch.tensor([e.x_max, e.y_max], dtype=torch.float64)
     X = lo + (hi - lo) * torch.rand(points, 2, generator=gen, dtype=torch.float64)
     scale = float(max(abs(v) for v in e))
 
-    def layer_maps(x):
-        return net.preactivation_maps(x, statistics="stored")
-
-    maps_x, codes_x = layer_maps(X), net.codes(X, statistics="stored")
+    maps_x, codes_x = net.preactivation_maps(X), net.codes(X)
     worst_points, worst_regions, worst_gap = 1.0, 1.0, 0.0
     for layer in range(1, part.depth + 1):
+        slope = net.slopes[layer - 1].cpu()
         G, g = maps_x[layer - 1]
         agree = (power_codes(X, G, g, slope, weights=weights) == codes_x[layer - 1]).all(-1).double().mean().item()
         worst_points = min(worst_points, agree)
 
         c = part.centroids(layer)
-        Gc, gc = layer_maps(c)[layer - 1]
+        Gc, gc = net.preactivation_maps(c)[layer - 1]
         own = part.codes(layer, of=layer)
         agree_r = (power_codes(c, Gc, gc, slope, weights=weights) == own).all(-1).double().mean().item()
         worst_regions = min(worst_regions, agree_r)
