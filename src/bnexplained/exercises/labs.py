@@ -43,7 +43,7 @@ def _lab2_ratio():
 
 @exercise("lab3-ex1", rtol=0.0, atol=1e-9, hint="runs['bn'][1] holds the test accuracy after each epoch; take the last")
 def _lab3_final_accuracy():
-    from ..smart_init import trajectories
+    from ..recipes.smart_init import trajectories
     X, y = data.circles(400, noise=0.1, labels=True)
     runs = trajectories(X, y, [2, 16, 16, 16, 16], lr=0.01, epochs=8, batch_size=16, seed=0)
     return float(runs["bn"][1][-1])
