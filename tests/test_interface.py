@@ -7,7 +7,7 @@ from torch import nn
 
 import bnexplained as bnx
 from bnexplained.sequential import NonFiniteNetwork, UnsupportedNetwork, as_network
-from strategies import points, twins
+from strategies import twins
 
 
 @pytest.fixture(scope="module")

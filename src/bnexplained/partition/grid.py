@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ..device import single_thread
 from ..sequential import as_network
-from .extent import as_extent, data_extent
+from .extent import as_extent
 
 __all__ = ["Grid", "GridPartition", "make_grid", "grid_preactivations", "partition_boundaries",
            "folded_hyperplane_lines", "inscribed_radius", "zero_set_lines"]
