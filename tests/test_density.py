@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import bnexplained as bnx
 from bnexplained import density as D
 from bnexplained import recipes as R
-from conftest import fitted
+from conftest import fitted as _fitted
 from strategies import networks, points, seeds
 
 
@@ -42,7 +42,7 @@ def test_packed_popcount_counts_the_true_bits(d, seed):
 @given(net=networks(d0=2, max_width=70, max_depth=2), seed=seeds)
 @settings(max_examples=10)
 def test_sign_maps_are_the_networks_own_signs(net, seed):
-    fitted(net, seed)
+    _fitted(net, seed)
     maps = D.sign_maps(net, 1.5, 20, pad=4)
     idx = torch.arange(-4, 24, dtype=torch.float64) * (3.0 / 19) - 1.5
     yy, xx = torch.meshgrid(idx, idx, indexing="ij")
@@ -70,7 +70,7 @@ def test_grid_counts_lie_between_exact_counts_at_eps_minus_two_and_plus_one_step
     disc (lower bound, barring loops smaller than a cell). ReLU with zero bias is left out: a unit fed
     only by dead units is identically 0 on a whole region, a zero set with interior and no sign change."""
     assume(not (net.activation == "relu" and net.mode == "zero_bias"))
-    fitted(net, seed)
+    _fitted(net, seed)
     eps, R, half = 0.12, 121, 1.5
     conc = bnx.facet_concentration(net, half, eps, resolution=R)
     step = 2 * half / (R - 1)
@@ -126,7 +126,7 @@ def test_local_estimate_is_exact_where_no_earlier_boundary_enters_the_ball(net, 
     """The assumption of the local estimator, pinned: for layer j it is exact at every point whose
     ball meets no boundary of layers 1..j−1 (always for layer 1)."""
     assume(not (net.activation == "relu" and net.mode == "zero_bias"))   # zero sets with interior
-    fitted(net, seed)
+    _fitted(net, seed)
     x = points(200, 2, seed + 1)
     units, _ = _exact(net, 3.0 + eps, x, eps)
     local = D.local_concentration(net, x, eps).numpy()
@@ -140,7 +140,7 @@ def test_local_estimate_is_exact_where_no_earlier_boundary_enters_the_ball(net, 
 @given(net=networks(d0=2, max_width=6, readout=None), seed=seeds, scheme=st.sampled_from(["ball", "cross_polytope"]))
 @settings(max_examples=15)
 def test_sampling_estimators_never_exceed_the_exact_counts(net, seed, scheme):
-    fitted(net, seed)
+    _fitted(net, seed)
     x = points(150, 2, seed + 2)
     units, _ = _exact(net, 3.5, x, 0.3)
     sampled = D.sampled_concentration(net, x, 0.3, samples=32, scheme=scheme, seed=seed).numpy()

@@ -31,7 +31,8 @@ def as_extent(extent) -> Extent:
         return extent
     if isinstance(extent, (int, float, np.integer, np.floating)) and not isinstance(extent, (bool, np.bool_)):
         if not (np.isfinite(extent) and 0 < extent <= MAX_COORDINATE):
-            raise ValueError(f"extent must be a positive finite half-width ≤ {MAX_COORDINATE:g}, got {extent!r}")
+            raise ValueError(f"extent must be positive, finite and at most {MAX_COORDINATE:g} as a half-width, "
+                             f"got {extent!r}")
         return Extent(-float(extent), float(extent), -float(extent), float(extent))
     try:
         if isinstance(extent, (str, bytes)):
