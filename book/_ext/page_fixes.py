@@ -19,11 +19,21 @@ r"""Small fixes applied to every built page, so that it reads well offline and l
   ``solution-start`` leaves a marker, and everything from the marker to its ``solution-end`` is
   removed before sphinx-exercise merges gated solutions.
 
+Accessibility (WCAG 2.1 AA; ``tests/test_browser.py`` runs axe-core on every page):
+
+* Matplotlib's animations have a frame slider without a name and a picture without alt text. The
+  slider is named, and the picture gets the alt text of its notebook cell, the same
+  ``mystnb: image: alt:`` metadata that gives a figure output its alt text.
+* Docutils writes a bibliography entry with the DPUB role ``doc-biblioentry``, deprecated in
+  DPUB-ARIA 1.1 (and a ``list`` then has no ``listitem``): entries become plain list items.
+
 ``tests/test_browser.py`` loads every page and fails on outside requests and JavaScript errors.
 """
+import html
 import re
 
 from docutils import nodes
+from sphinx.writers.html5 import HTML5Translator
 from sphinx.transforms import SphinxTransform
 from sphinx_exercise.directive import SolutionStartDirective
 from sphinx_exercise.nodes import solution_end_node
@@ -39,6 +49,38 @@ def strip_cdn_links(app, doctree, docname):
             cleaned = CDN_STYLESHEET.sub("", text)
             if cleaned != text:
                 node.replace_self(nodes.raw(cleaned, cleaned, format=node["format"]))
+
+
+ANIMATION_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
+ANIMATION_SLIDER = re.compile(r'(<input id="_anim_slider[0-9a-f]+" type="range" class="anim-slider")')
+
+
+def cell_alt(node):
+    """The ``mystnb: image: alt:`` text of the notebook cell that holds ``node``, or None."""
+    while node is not None:
+        if isinstance(node, nodes.container) and node.get("nb_element") == "cell_code":
+            meta = node.get("cell_metadata") or {}
+            return ((meta.get("mystnb") or {}).get("image") or {}).get("alt")
+        node = node.parent
+    return None
+
+
+def label_animations(app, doctree, docname):
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" not in node.get("format", "").split() or 'class="animation"' not in node.astext():
+            continue
+        text = ANIMATION_SLIDER.sub(r'\1 aria-label="Animation frame"', node.astext())
+        alt = cell_alt(node)
+        if alt:
+            text = ANIMATION_IMG.sub(lambda m: f'<img id="{m.group(1)}" alt="{html.escape(alt)}">', text)
+        node.replace_self(nodes.raw(text, text, format=node["format"]))
+
+
+def visit_citation(self, node):
+    """Docutils' bibliography entry, with the ARIA role ``listitem`` instead of the deprecated
+    ``doc-biblioentry`` (its ``role="list"`` wrapper then has the children it requires)."""
+    HTML5Translator.visit_citation(self, node)
+    self.body[-1] = self.body[-1].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 TAG = re.compile(r"\\tag\*?\{[^{}]*\}")
@@ -109,5 +151,7 @@ def setup(app):
     app.add_transform(RemoveHiddenSolutions)
     app.connect("doctree-resolved", strip_cdn_links)
     app.connect("doctree-resolved", tags_outside_split)
+    app.connect("doctree-resolved", label_animations)
+    app.add_node(nodes.citation, override=True, html=(visit_citation, HTML5Translator.depart_citation))
     app.connect("html-page-context", dedupe_inline_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
