@@ -118,7 +118,8 @@ INSPECT_JS = r"""
 KEYBOARD_SETUP_JS = r"""
 (() => {
   window.__bnxFocused = new Set();
-  document.addEventListener("focusin", e => window.__bnxFocused.add(e.target), true);
+  window.__bnxFocusins = 0;
+  document.addEventListener("focusin", e => { window.__bnxFocused.add(e.target); window.__bnxFocusins++; }, true);
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
   window.scrollTo(0, 0);
   const sel = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex], ' +
@@ -348,20 +349,21 @@ class Browser:
                              timeout=120)
 
     def tab_through(self) -> dict:
-        """Press Tab until focus has visited every control once (or leaves the page): which visible,
-        enabled controls it never reached, and where it got stuck, if anywhere."""
+        """Press Tab until focus has had the chance to visit every control once: which visible,
+        enabled controls it never reached, and the element it got stuck on (a keyboard trap), if any."""
         controls = self.evaluate(KEYBOARD_SETUP_JS)
         key = dict(key="Tab", code="Tab", windowsVirtualKeyCode=9, nativeVirtualKeyCode=9)
-        stuck, last, trap = 0, None, None
-        for _ in range(int(controls * 1.3) + 20):
+        where = "(() => { const a = document.activeElement; return [window.__bnxFocusins, a ? a.outerHTML.slice(0, 120) : ''] })()"
+        last, trap = None, None
+        for n in range(1, int(controls * 1.3) + 21):
             self.call("Input.dispatchKeyEvent", type="rawKeyDown", **key)
             self.call("Input.dispatchKeyEvent", type="keyUp", **key)
-            here = self.evaluate("(() => { const a = document.activeElement; return a ? a.outerHTML.slice(0, 120) : '' })()")
-            stuck = stuck + 1 if here == last and here else 0
-            last = here
-            if stuck >= 3:
-                trap = here
-                break
+            if n % 8 == 0:                 # stuck: eight presses of Tab and focus did not move
+                now = self.evaluate(where)
+                if last is not None and now[0] == last[0] and now[1] and not now[1].startswith("<body"):
+                    trap = now[1]
+                    break
+                last = now
         result = self.evaluate(KEYBOARD_RESULT_JS)
         result["trap"] = trap
         return result

@@ -205,14 +205,16 @@ def test_the_inspection_catches_a_broken_page(tmp_path):
 def test_the_audit_catches_an_inaccessible_page(tmp_path, axe_source):
     """The accessibility checks can fail: an unlabelled slider, a picture without alt text, grey on
     white, a deprecated ARIA role, a button Tab cannot reach, a figure whose alt is its file name;
-    and a widget-owned node is marked as such."""
+    an input that keeps the focus; and a widget-owned node is marked as such."""
     (tmp_path / "bad.html").write_text(
         '<html lang="en"><head><title>bad</title><link rel="icon" href="data:,"></head><body><main>'
         '<h1>Bad</h1><article><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
         '<img alt="../_images/0a1b2c.png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
         '<input type="range"><p style="color:#bbb">faint</p><div role="doc-biblioentry">ref</div>'
         '<button tabindex="-1">Hidden from Tab</button><a href="#top">top</a>'
-        '<div class="jupyter-widgets"><input type="range" value="3"></div></article></main></body></html>')
+        '<div class="jupyter-widgets"><input type="range" value="3"></div>'
+        '<input aria-label="trap" onkeydown="if (event.key === \'Tab\') event.preventDefault()">'
+        '</article></main></body></html>')
     chromium = find_chromium()
     if chromium is None:
         pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
@@ -227,6 +229,7 @@ def test_the_audit_catches_an_inaccessible_page(tmp_path, axe_source):
     rules = {v["rule"]: v["nodes"] for v in result["violations"]}
     assert {"image-alt", "label", "color-contrast", "aria-deprecated-role"} <= set(rules), rules
     assert sorted(bool(n["expected"]) for n in rules["label"]) == [False, True]
-    assert kb["unreachable_count"] == 1 and "Hidden from Tab" in kb["unreachable"][0] and kb["trap"] is None
+    assert kb["unreachable_count"] == 1 and "Hidden from Tab" in kb["unreachable"][0]
+    assert 'aria-label="trap"' in kb["trap"]
     alts = [i["alt"] for i in r.dom["images"]]
     assert alts == [None, "../_images/0a1b2c.png"] and FILE_NAME.search(alts[1])
