@@ -26,10 +26,17 @@ Accessibility (WCAG 2.1 AA; ``tests/test_browser.py`` runs axe-core on every pag
   ``mystnb: image: alt:`` metadata that gives a figure output its alt text.
 * Docutils writes a bibliography entry with the DPUB role ``doc-biblioentry``, deprecated in
   DPUB-ARIA 1.1 (and a ``list`` then has no ``listitem``): entries become plain list items.
+* The theme's buttons must be named by what they show (``label-content-name-mismatch``): the
+  search field shows "Search Ctrl+K" but was named "Search" (the name now comes from its text),
+  and the colour-mode button's icons carried titles ("Light", ...) inside a button named "Color
+  mode" (the icons are now hidden from assistive technology; the button keeps its name).
+  The theme's HTML is fixed in the written pages, once the build has finished.
+* ``static/page_fixes.css``: a link colour with 4.5:1 contrast on the tinted boxes too.
 
 ``tests/test_browser.py`` loads every page and fails on outside requests and JavaScript errors.
 """
 import html
+import pathlib
 import re
 
 from docutils import nodes
@@ -81,6 +88,33 @@ def visit_citation(self, node):
     ``doc-biblioentry`` (its ``role="list"`` wrapper then has the children it requires)."""
     HTML5Translator.visit_citation(self, node)
     self.body[-1] = self.body[-1].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+# (pattern, replacement) applied to every written page; each must leave an already fixed page unchanged
+THEME_FIXES = [
+    # the search field: the name comes from the visible text "Search Ctrl+K"
+    (re.compile(r'(<button class="btn search-button-field [^"]*"[^>]*?) aria-label="[^"]*"'), r"\1"),
+    # the colour-mode button's icons: decorative, their titles are not the button's name
+    (re.compile(r'<i class="(theme-switch [^"]*)" data-mode="([a-z]+)"\s+title="[^"]*"></i>'),
+     r'<i class="\1" data-mode="\2" aria-hidden="true"></i>'),
+]
+
+
+def fix_theme_html(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in pathlib.Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        fixed = text
+        for pattern, replacement in THEME_FIXES:
+            fixed = pattern.sub(replacement, fixed)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+
+
+def add_stylesheet(app):
+    app.config.html_static_path.append(str(pathlib.Path(__file__).parent / "static"))
+    app.add_css_file("page_fixes.css")
 
 
 TAG = re.compile(r"\\tag\*?\{[^{}]*\}")
@@ -154,4 +188,6 @@ def setup(app):
     app.connect("doctree-resolved", label_animations)
     app.add_node(nodes.citation, override=True, html=(visit_citation, HTML5Translator.depart_citation))
     app.connect("html-page-context", dedupe_inline_scripts, priority=900)
+    app.connect("builder-inited", add_stylesheet)
+    app.connect("build-finished", fix_theme_html)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
