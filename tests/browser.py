@@ -85,7 +85,7 @@ INSPECT_JS = r"""
     src: (i.currentSrc || i.src).slice(0, 120), ok: i.complete && i.naturalWidth > 0,
     natural: i.naturalWidth, shown: Math.round(i.getBoundingClientRect().width),
     in_article: !!i.closest("article"), alt: i.getAttribute("alt"),
-    in_widget: !!i.closest(".jupyter-widgets, .widget-image, .animation")}));
+    in_widget: !!i.closest(".jupyter-widgets, .widget-image")}));
   const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
   return {
     title: document.title,

@@ -39,6 +39,9 @@ PAGES = html_pages(HTML) if HTML.is_dir() else []
 # matching `within` is printed as "expected (website)" instead of failing the test. Nothing else
 # may be added here: a violation in the book's own pages, theme or extensions is fixed, never listed.
 WIDGET_OWNED_PENDING = [
+    {"rule": "aria-input-field-name", "within": ".jupyter-widgets"},   # slider handles without a name
+    {"rule": "image-alt", "within": ".jupyter-widgets"},               # Image widgets without alt text
+    {"rule": "color-contrast", "within": ".jupyter-widgets"},          # button style "info", unit colours
 ]
 
 
@@ -98,9 +101,11 @@ def audited(browser, page, axe_source) -> dict:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_reads_cleanly_offline(browser, axe_source, page):
+def test_page_reads_cleanly_offline(browser, page):
     r = browser.visit(browser.base_url + page, page, SHOTS / (page.replace("/", "__")[:-len(".html")] + ".png"))
-    browser.results[page] = asdict(r) | {"audit": audit(browser, page, axe_source)}   # read by the tests below
+    browser.results[page] = asdict(r)
+    if AXE_JS.exists():       # audited now, while the page is loaded, for the accessibility tests below
+        browser.results[page]["audit"] = audit(browser, page, AXE_JS.read_text())
     dom = r.dom
     problems = []
     if r.js_errors:
