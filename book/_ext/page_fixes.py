@@ -190,4 +190,6 @@ def setup(app):
     app.connect("html-page-context", dedupe_inline_scripts, priority=900)
     app.connect("builder-inited", add_stylesheet)
     app.connect("build-finished", fix_theme_html)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: bump it when a fix changes how pages are written (a translator or a transform), so
+    # that an incremental build rewrites every page instead of keeping pages written without the fix
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
