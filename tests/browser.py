@@ -143,6 +143,10 @@ KEYBOARD_SETUP_JS = r"""
     // radio groups take one Tab stop
     !(el.type === "radio" && !el.checked && el.name &&
       document.querySelector(`input[type=radio][name="${CSS.escape(el.name)}"]:checked`)));
+  // a control counts as reached when it, or an element inside it, had focus; one that is no longer
+  // shown (the page contents list shows the current section's subsections only) is not counted
+  window.__bnxMissed = () => window.__bnxControls.filter(el => visible(el) && !window.__bnxFocused.has(el) &&
+                                                          ![...window.__bnxFocused].some(f => el.contains(f)));
   return window.__bnxControls.length;
 })()
 """
@@ -152,8 +156,7 @@ KEYBOARD_RESULT_JS = r"""
   const name = el => (el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
     (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).slice(0, 2).join(".") : "") +
     " " + JSON.stringify((el.getAttribute("aria-label") || el.title || el.textContent || "").trim().slice(0, 40)));
-  const missed = window.__bnxControls.filter(el => !window.__bnxFocused.has(el) &&
-                                                   ![...window.__bnxFocused].some(f => el.contains(f)));
+  const missed = window.__bnxMissed();
   return {controls: window.__bnxControls.length, focused: window.__bnxFocused.size,
           unreachable: missed.map(name).slice(0, 20), unreachable_count: missed.length};
 })()
@@ -373,14 +376,18 @@ class Browser:
         enabled controls it never reached, and the element it got stuck on (a keyboard trap), if any."""
         controls = self.evaluate(KEYBOARD_SETUP_JS)
         key = dict(key="Tab", code="Tab", windowsVirtualKeyCode=9, nativeVirtualKeyCode=9)
-        where = "(() => { const a = document.activeElement; return [window.__bnxFocusins, a ? a.outerHTML.slice(0, 120) : ''] })()"
-        last, trap = None, None
+        # after each batch: focus events so far, the focused element, how many controls are still unvisited
+        where = ("(() => { const a = document.activeElement; return [window.__bnxFocusins, a ? a.outerHTML.slice(0, 120)"
+                 " : '', window.__bnxMissed().length] })()")
         presses = [("Input.dispatchKeyEvent", dict(type=t, **key)) for t in ("rawKeyDown", "keyUp")] * 8
-        for _ in range(0, int(controls * 1.3) + 24, 8):
+        last, trap = None, None
+        for _ in range(0, 3 * controls + 40, 8):   # until every control had focus: once round the page, or more
             self.call_many(presses)
-            now = self.evaluate(where)     # stuck: eight presses of Tab and focus did not move
+            now = self.evaluate(where)
+            if not now[2]:
+                break
             if last is not None and now[0] == last[0] and now[1] and not now[1].startswith("<body"):
-                trap = now[1]
+                trap = now[1]                      # stuck: eight presses of Tab and focus did not move
                 break
             last = now
         result = self.evaluate(KEYBOARD_RESULT_JS)
