@@ -98,3 +98,12 @@ def test_every_figure_directive_has_alt_text():
     for md in sorted((ROOT / "book").glob("*.md")):
         for block in re.findall(r"```\{figure\}[^\n]*\n(.*?)\n\n", md.read_text(), re.S):
             assert re.search(r"^:alt: \S+( \S+){7}", block, re.M), f"{md.name}: a figure without :alt: text"
+
+
+def test_every_question_of_the_bank_has_an_answer_the_students_edition_can_drop():
+    text = (ROOT / "book" / "question-bank.md").read_text()
+    questions = re.findall(r"```\{exercise\}\n:label: (qb-[\w-]+)", text)
+    answers = re.findall(r"```\{solution\} (qb-[\w-]+)\n:class: dropdown", text)
+    assert len(questions) >= 40 and questions == answers
+    for n in range(1, 9):
+        assert sum(q.startswith(f"qb-{n}-") for q in questions) >= 5, f"chapter {n} has fewer than five questions"
