@@ -140,6 +140,9 @@ KEYBOARD_SETUP_JS = r"""
     !el.closest('[aria-hidden="true"], [inert], [disabled]') &&
     // a tabindex=-1 that is not itself a control (a scroll target, a dialog) is not a control
     !(el.getAttribute("tabindex") === "-1" && !el.matches('a[href], button, input, select, textarea, summary, [role]')) &&
+    // a tab list takes one Tab stop, its selected tab (the arrow keys move between tabs)
+    !(el.getAttribute("role") === "tab" && el.getAttribute("aria-selected") !== "true" &&
+      el.parentElement && el.parentElement.querySelector('[role=tab][aria-selected="true"]')) &&
     // radio groups take one Tab stop
     !(el.type === "radio" && !el.checked && el.name &&
       document.querySelector(`input[type=radio][name="${CSS.escape(el.name)}"]:checked`)));

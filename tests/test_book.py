@@ -76,7 +76,7 @@ def test_readme_shows_the_two_commands():
     assert "make test" in text and "make book" in text
 
 
-DRAWS = re.compile(r"plt\.show\(\)|scrubbable\(|\.fallback\(")
+DRAWS = re.compile(r"plt\.show\(\)|scrubbable\(|\.fallback\(|bnx\.plotting\.(plot|draw)_")
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
