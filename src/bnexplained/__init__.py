@@ -36,6 +36,7 @@ What BN buys (Sections 4 and 5)
 The book's machinery
 * ``data``          – generated 2-D shapes and bundled digits (no downloads); a CIFAR reader
 * ``cache``         – results cached on disk, keyed by configuration
+* ``colab``         – what installing the library changed (each chapter's first cell reports it)
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
 * ``verify``        – one checker per claim of the paper (package)
