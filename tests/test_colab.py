@@ -114,3 +114,15 @@ def test_report_install_names_each_change_and_asks_for_a_restart(capsys):
 def test_report_install_rejects_a_non_snapshot():
     with pytest.raises(TypeError, match="before"):
         install_changes(["ipywidgets"])
+
+
+def test_the_smoke_builds_every_dashboard():
+    """tests/colab_dashboards.py (run by `make colab-smoke`) has a small instance of every dashboard bnx.widgets exports."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("colab_dashboards", ROOT / "tests" / "colab_dashboards.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    classes = module.dashboard_classes()
+    assert len(classes) >= 9
+    assert set(classes) == set(module.FACTORIES), (
+        "a dashboard was added or renamed in bnx.widgets: give it a small factory in tests/colab_dashboards.py")
