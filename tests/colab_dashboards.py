@@ -50,7 +50,7 @@ FACTORIES = {
     "TLSExplorer": lambda: bnx.widgets.TLSExplorer(units=3, dataset="star"),
     "Figure2Translation": lambda: bnx.widgets.Figure2Translation(bnx.widgets.figure2_network(_star()), _star()),
     "Figure2Folding": lambda: bnx.widgets.Figure2Folding(bnx.widgets.figure2_network(_star()), _star()),
-    "DensityExplorer": lambda: bnx.widgets.DensityExplorer(_star(), depth=3, widths=(8, 16), resolution=32),
+    "DensityExplorer": lambda: bnx.widgets.DensityExplorer(_star(), depth=4, widths=(8, 16)),
     "Proposition3Explorer": lambda: bnx.widgets.Proposition3Explorer(
         bnx.data.circles(200, noise=0.1, labels=True)[0], resolution=40, rate_batches=20),
     "TrainingExplorer": _training,
@@ -102,10 +102,12 @@ def check(name: str, factory, expect_major: int) -> tuple[bool, str]:
             version = state.get(f"_{kind}_module_version")
             if module is None and version is None:
                 continue
-            versions.setdefault(f"{module} {version}", 0)
-            versions[f"{module} {version}"] += 1
+            if kind == "model":
+                versions[f"{module} {version}"] = versions.get(f"{module} {version}", 0) + 1
             if module not in MODULES or int(str(version).split(".")[0]) != expect_major:
-                bad.append(f"{type(w).__name__}: {kind} {module} {version}")
+                wrong = f"{kind} {module} {version}"
+                if wrong not in bad:
+                    bad.append(wrong)
     if root.model_id not in {w.model_id for w in models}:
         bad.append("its widget() was not created by the dashboard")
     # a control move redraws the picture
