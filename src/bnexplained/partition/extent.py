@@ -26,7 +26,7 @@ def as_extent(extent) -> Extent:
     if isinstance(extent, (int, float)) and not isinstance(extent, bool):
         if not extent > 0:
             raise ValueError(f"extent must be positive when given as a half-width, got {extent!r}")
-        return (-float(extent), float(extent), -float(extent), float(extent))
+        return Extent(-float(extent), float(extent), -float(extent), float(extent))
     try:
         if isinstance(extent, (str, bytes)):
             raise TypeError
