@@ -45,7 +45,7 @@ sys.exit(1 if bad else 0)
 EOF
 "$py" -m pip freeze "${pipq[@]}" | sort > "$work/before.txt"
 
-echo "== 2. the chapters' first cell, as Colab runs it"
+echo "== 2. the chapters' first cell, as Colab runs it (at $((SECONDS - start)) s)"
 mkdir "$work/repo"
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard |
    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
@@ -83,7 +83,7 @@ if "no restart needed" not in said:
 sys.exit(0 if ok else 1)
 EOF
 
-echo "== 3. dashboards"
+echo "== 3. dashboards (at $((SECONDS - start)) s)"
 mkdir "$work/content"
 cp "$repo/tests/colab_dashboards.py" "$work/content/"
 cd "$work/content"
@@ -91,7 +91,7 @@ cd "$work/content"
 export MPLBACKEND=Agg BNX_CACHE="$work/cache" OMP_WAIT_POLICY=PASSIVE PYDEVD_DISABLE_FILE_VALIDATION=1
 "$py" colab_dashboards.py
 
-echo "== 4. notebooks under nbval (outside the repository)"
+echo "== 4. notebooks under nbval (outside the repository) (at $((SECONDS - start)) s)"
 if [ $# -gt 0 ]; then notebooks=("$@"); else notebooks=("$repo"/book/*.ipynb); fi
 names=()
 for nb in "${notebooks[@]}"; do
