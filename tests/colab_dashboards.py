@@ -32,12 +32,12 @@ def _star():
 
 def _training():
     X, y = bnx.data.circles(200, noise=0.1, labels=True)
-    runs = bnx.smart_init.trajectories(X, y, [2, 8, 8], lr=0.01, epochs=2, batch_size=16)
+    runs = bnx.recipes.smart_init.trajectories(X, y, [2, 8, 8], lr=0.01, epochs=2, batch_size=16)
     return bnx.widgets.TrainingExplorer(runs, X, y, resolution=40)
 
 
 def _jitter():
-    X, y = bnx.data.moons(128, noise=0.15, seed=1, labels=True)
+    X, y = bnx.data.moons(300, noise=0.15, seed=1, labels=True)   # batch sizes up to 256
     nets = {name: bnx.SplineMLP([2, 8, 8], "leaky_relu", "bn", out_features=2, seed=s).fit_statistics(X)
             for name, s in (("at initialization", 0), ("after training", 1))}
     return bnx.widgets.JitterExplorer(nets, X, y, draws=3, resolution=40)
@@ -48,8 +48,8 @@ FACTORIES = {
     "Figure1Explorer": lambda: bnx.widgets.Figure1Explorer(_star(), resolution=48),
     "GammaBetaExplorer": lambda: bnx.widgets.GammaBetaExplorer(resolution=32),
     "TLSExplorer": lambda: bnx.widgets.TLSExplorer(units=3, dataset="star"),
-    "Figure2Translation": lambda: bnx.widgets.Figure2Translation(bnx.widgets.figure2_network(_star()), _star()),
-    "Figure2Folding": lambda: bnx.widgets.Figure2Folding(bnx.widgets.figure2_network(_star()), _star()),
+    "Figure2Translation": lambda: bnx.widgets.Figure2Translation(bnx.recipes.figure2_network(_star()), _star()),
+    "Figure2Folding": lambda: bnx.widgets.Figure2Folding(bnx.recipes.figure2_network(_star()), _star()),
     "DensityExplorer": lambda: bnx.widgets.DensityExplorer(_star(), depth=4, widths=(8, 16)),
     "Proposition3Explorer": lambda: bnx.widgets.Proposition3Explorer(
         bnx.data.circles(200, noise=0.1, labels=True)[0], resolution=40, rate_batches=20),
@@ -110,11 +110,12 @@ def check(name: str, factory, expect_major: int) -> tuple[bool, str]:
                     bad.append(wrong)
     if root.model_id not in {w.model_id for w in models}:
         bad.append("its widget() was not created by the dashboard")
-    # a control move redraws the picture
+    # a control move redraws the picture (the values of the dashboard's HTML and Image widgets)
     control = next(iter(dashboard.controls.values()))
-    picture = dashboard.image.value
+    pictures = [w for w in models if isinstance(w, (W.HTML, W.Image))]
+    before_move = [w.value for w in pictures]
     control.value = _another_value(control)
-    if dashboard.image.value == picture:
+    if [w.value for w in pictures] == before_move:
         bad.append(f"moving {control.description or type(control).__name__} left the picture unchanged")
     summary = ", ".join(f"{k} ×{n}" for k, n in sorted(versions.items()))
     return not bad, f"{name}: {len(models)} widget models ({summary})" + ("" if not bad else "; FAIL: " + "; ".join(bad))
