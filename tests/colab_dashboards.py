@@ -43,6 +43,19 @@ def _jitter():
     return bnx.widgets.JitterExplorer(nets, X, y, draws=3, resolution=40)
 
 
+def _bn_unit():
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.LeakyReLU(0.1),
+                          nn.Linear(4, 3), nn.BatchNorm1d(3), nn.LeakyReLU(0.1), nn.Linear(3, 2))
+    X, y = bnx.data.moons(64, noise=0.1, seed=0, labels=True)
+    model.train()
+    with torch.no_grad():
+        model(torch.as_tensor(X, dtype=torch.float32))      # running statistics from the data
+    return bnx.widgets.BNUnitExplorer(model.eval(), X, y, resolution=40)
+
+
 # One small instance of each dashboard (the same constructors the chapters and benchmarks/widgets.py use).
 FACTORIES = {
     "Figure1Explorer": lambda: bnx.widgets.Figure1Explorer(_star(), resolution=48),
@@ -55,6 +68,7 @@ FACTORIES = {
         bnx.data.circles(200, noise=0.1, labels=True)[0], resolution=40, rate_batches=20),
     "TrainingExplorer": _training,
     "JitterExplorer": _jitter,
+    "BNUnitExplorer": _bn_unit,
 }
 
 
