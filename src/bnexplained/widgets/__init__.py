@@ -6,8 +6,19 @@ milliseconds), ``draw`` for the complete picture, ``alt`` for its alt text, and 
 the controls named in ``website`` work on the book's website without a kernel (their pictures
 precomputed and switched in the browser), the others are saved disabled with a line pointing to
 Colab. ``benchmarks/widgets.py`` times a move of every control. Each chapter's dashboards live in
-their own module here.
+their own module here (listed below: ``tests/test_packages.py`` checks that every module's
+``__all__`` is imported).
 """
-from .._reexport import reexport
+from .dashboard import Dashboard
+from .density import DensityExplorer
+from .jitter import JitterExplorer
+from .many_layers import Figure2Folding, Figure2Translation
+from .one_layer import TLSExplorer
+from .parameters import GammaBetaExplorer
+from .smart_init import Proposition3Explorer, TrainingExplorer
+from .splines import Figure1Explorer
 
-__all__ = reexport(__name__, __path__, globals(), first=("dashboard",))
+__all__ = [
+    "Dashboard", "DensityExplorer", "JitterExplorer", "Figure2Translation", "Figure2Folding",
+    "TLSExplorer", "GammaBetaExplorer", "Proposition3Explorer", "TrainingExplorer", "Figure1Explorer",
+]
