@@ -35,6 +35,7 @@ class TLSExplorer(Dashboard):
     """
 
     website = ("toward_bn",)
+    prebuilt = ("dataset",)                         # each data set's curves and picture, built once
     STEPS = (("start", 0.0), ("¼", 0.25), ("½", 0.5), ("¾", 0.75), ("BN's μ", 1.0))
 
     def __init__(self, *, units: int = 3, seed: int = 0, n: int = 60, dataset: str = "star", shift=(1.0, 0.5),
