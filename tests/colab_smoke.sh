@@ -7,7 +7,9 @@
 #     then `pip freeze` before/after: only bnexplained may be added, nothing upgraded or downgraded;
 #  3. every dashboard of bnx.widgets built there: all its widget models must be ipywidgets-7 ones;
 #  4. every chapter notebook (and the summary and scorecard) under nbval, from a folder outside
-#     the repository, so nothing is imported from src/ by accident.
+#     the repository, so nothing is imported from src/ by accident; one at a time, as in a reader's
+#     session. With no arguments each page's run time is written to book/colab-timings.csv (the
+#     instructors' page shows it).
 # Substitutions (this machine cannot do better; README "Colab as it ships"):
 #  - Python: this machine's python3 (3.11) for Colab's 3.13: no CPU torch wheel for 3.13 is
 #    installable here;
@@ -99,6 +101,24 @@ for nb in "${notebooks[@]}"; do
   cp "$nb" "$work/content/"
   names+=("$(basename "$nb")")
 done
-"$py" -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 --dist loadfile "${names[@]}" \
+# one notebook at a time, as a reader's Colab session runs them; each cell's time goes to a JUnit file
+"$py" -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --junitxml="$work/nbval.xml" "${names[@]}" \
   | tee "$work/nbval.out"
+if [ $# -eq 0 ]; then
+  # every page ran: its run time (the sum of its cells') goes to the instructors' page, computed, not typed
+  "$py" - "$work/nbval.xml" "$repo/book/colab-timings.csv" "$pins" <<'PY'
+import collections, csv, re, sys, xml.etree.ElementTree as ET
+seconds = collections.defaultdict(float)
+for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    seconds[case.get("classname")] += float(case.get("time"))
+month = re.search(r"as published in ([A-Za-z]+ [0-9]+)", open(sys.argv[3]).read()).group(1)
+with open(sys.argv[2], "w", newline="") as f:
+    out = csv.writer(f)
+    out.writerow(["Page", "Seconds (empty cache)", "Scale"])
+    for name in sorted(seconds):
+        out.writerow([name.removesuffix(".ipynb"), f"{seconds[name]:.0f}", "CPU (the paper scale needs a GPU)"])
+    out.writerow(["All pages", f"{sum(seconds.values()):.0f}", f"Colab's packages of {month}"])
+print(f"wrote {sys.argv[2]}: {len(seconds)} pages, {sum(seconds.values()):.0f} s of cells")
+PY
+fi
 echo "== colab-smoke passed: ${#names[@]} notebooks, $((SECONDS - start)) s in all"
