@@ -34,14 +34,10 @@ pytestmark = pytest.mark.skipif(not os.environ.get("BNX_BROWSER"),
 
 PAGES = html_pages(HTML) if HTML.is_dir() else []
 
-# TEMPORARY, remove when the `website` branch lands: axe violations in the saved widgets, which
-# that branch (owner of src/bnexplained/widgets/) is fixing. A node of `rule` inside an element
-# matching `within` is printed as "expected (website)" instead of failing the test. Nothing else
-# may be added here: a violation in the book's own pages, theme or extensions is fixed, never listed.
-WIDGET_OWNED_PENDING = [
-    # TLSExplorer's readout (widgets/one_layer.py): "unit 2" in #ff7f0e (2.5:1), "unit 3" in #2ca02c (3.4:1)
-    {"rule": "color-contrast", "within": ".jupyter-widgets"},
-]
+# axe violations in saved widgets that a pending widget change is fixing: a node of `rule` inside an
+# element matching `within` is printed as "expected" instead of failing. Empty, and it should stay so:
+# a violation in the book's own pages, theme or extensions is fixed, never listed.
+WIDGET_OWNED_PENDING = []
 
 
 def colab_url(page: str) -> str:
