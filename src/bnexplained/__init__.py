@@ -41,10 +41,11 @@ The book's machinery
 * ``verify``        – one checker per claim of the paper (package)
 * ``exercises``     – self-checking exercises
 * ``scorecard``     – every claim of the paper, where the book reproduces it, checked now
+* ``prose``         – numbers computed in a cell and glued into the text (myst-nb ``glue``)
 """
 from . import (
     batch_noise, cache, data, decision_boundary, density, exercises, folding, geometry, initialization, jitter,
-    learnable_affine, margins, noisy_bn, parameters, partition, plotting, scorecard, smart_init, training,
+    learnable_affine, margins, noisy_bn, parameters, partition, plotting, prose, scorecard, smart_init, training,
     translation, verify, widgets,
 )
 from .convnets import ResNet9
@@ -66,6 +67,7 @@ from .partition import (
     Extent, Facets, Partition, as_extent, data_extent, exact_partition, folded_hyperplane_distance,
     folded_hyperplane_lines, grid_preactivations, inscribed_radius, make_grid, partition_boundaries, zero_set_lines,
 )
+from .prose import glue
 from .sequential import Abs, Residual
 
 __version__ = "0.1.0"
@@ -73,14 +75,14 @@ __version__ = "0.1.0"
 __all__ = [
     # modules
     "batch_noise", "cache", "data", "decision_boundary", "density", "exercises", "folding", "geometry",
-    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "partition", "plotting",
+    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "partition", "plotting", "prose",
     "scorecard", "smart_init", "training", "translation", "verify", "widgets",
     # networks and partitions
     "ACTIVATIONS", "MODES", "Abs", "Extent", "Facets", "Normalization", "Partition", "ResNet9", "Residual",
     "SplineMLP",
     "as_extent", "data_extent", "device", "exact_partition", "folded_hyperplane_distance", "folded_hyperplane_lines",
     "grid_preactivations", "inscribed_radius", "make_grid", "partition_boundaries", "seed_everything",
-    "single_thread", "zero_set_lines",
+    "single_thread", "zero_set_lines", "glue",
     # one layer
     "absorb_gamma", "arrangement_regions", "compare_learnable_affine", "gamma_identity", "hyperplane_distance",
     "hyperplane_segments", "max_regions", "tls_distance", "tls_fitting_error", "tls_minimizer", "unit_hyperplanes",
