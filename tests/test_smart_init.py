@@ -196,3 +196,12 @@ def test_compare_protocols_runs_both_sweeps_on_the_same_seeds(cache):
     assert out["folded"].curve("test_acc")[0][0] == pytest.approx(out["frozen"].curve("test_acc")[0][0])
     with pytest.raises(TypeError, match="Scale"):
         smart_init.compare_protocols("cpu")
+
+
+def test_frozen_sigmas_are_the_whole_training_set_standard_deviations():
+    split = smart_init.load_split(TINY)
+    sig = smart_init.frozen_sigmas(TINY, split, seed=1, device="cpu")
+    net = smart_init.template(TINY, 1, in_shape=(64,), classes=10)
+    u = split.train[0] @ net.weights[0].detach().T                   # layer 1 by hand (eq. 3, B = X)
+    assert torch.allclose(sig[:TINY.width], u.std(0, unbiased=False), rtol=1e-4)
+    assert sig.shape == (TINY.width * TINY.depth,) and bool((sig > 0).all())

@@ -41,7 +41,7 @@ from .training import Split, split as make_split, sweep, train
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
            "final_accuracies", "accuracy_table", "trajectories", "FrozenStatistics", "frozen_bn",
-           "PROTOCOLS", "compare_protocols"]
+           "PROTOCOLS", "compare_protocols", "frozen_sigmas"]
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,23 @@ def compare_protocols(scale: Scale, split: Split | None = None, *, root="~/data"
                        config=dict(scale.config(), init="bn", protocol="frozen"), batch_size=scale.batch_size,
                        momentum=scale.momentum, progress=progress, refresh=refresh)
     return {"folded": results["bn"], "frozen": frozen}
+
+
+@torch.no_grad()
+def frozen_sigmas(scale: Scale, split: Split | None = None, *, seed: int = 0, root="~/data",
+                  device=None) -> torch.Tensor:
+    """Every unit's whole-training-set ``σ_{ℓ,k}`` of seed ``seed``'s random network, one flat CPU tensor.
+
+    Under the paper's protocol a step η on ``w`` is a step η/σ² on the folded ``w/σ``: these are the σ.
+    """
+    if not isinstance(scale, Scale):
+        raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
+    device = torch.device(device) if device is not None else default_device()
+    split = load_split(scale, root=root) if split is None else split
+    Xtr, ytr = split.train
+    net = template(scale, seed, in_shape=tuple(Xtr.shape[1:]), classes=int(ytr.max()) + 1, device=device)
+    frozen = frozen_bn(net, Xtr.to(device))
+    return torch.cat([s.flatten().float().cpu() for s in frozen.net.sigma])
 
 
 def final_accuracies(results: dict, epoch: int | None = None) -> dict:
