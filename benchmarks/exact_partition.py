@@ -104,7 +104,7 @@ def main():
         torch.set_num_threads(args.threads)
     print(f"# exact partition ({machine()}; no GPU used: the cut is latency-bound and runs on the CPU)\n")
     X = bnx.data.star(50)
-    fig1 = bnx.widgets.figure1_network(6, True, seed=0).fit_statistics(X)
+    fig1 = bnx.recipes.figure1_network(6, True, seed=0).fit_statistics(X)
     report("Figure 1 network (2-6-6-6-6, leaky-ReLU, BN on the star)", fig1, as_sequential(fig1),
            bnx.data_extent(X), max(args.repeats, 15))
     model = relu_64x4(0)

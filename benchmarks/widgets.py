@@ -59,7 +59,7 @@ def main():
     rows.append(("DensityExplorer: setting buttons", timed(moves(dens, "setting", ["zero_bias", "random_bias", "bn"]))))
     rows += smart_init_rows()
     # chapters 4-5 (many layers): Figure 2 live
-    net2 = bnx.widgets.figure2_network(X)
+    net2 = bnx.recipes.figure2_network(X)
     fig2ab = bnx.widgets.Figure2Translation(net2, X)
     rows.append(("Figure2Translation: μ slider", timed(moves(fig2ab, "shift", [-2.0, -0.5, 0.7, 2.2]))))
     rows.append(("Figure2Translation: point slider", timed(moves(fig2ab, "point", [3, 17, 29, 41]))))
@@ -82,7 +82,7 @@ def smart_init_rows():
             ("Proposition3Explorer: width slider", timed(moves(p3, "width", [1, 2, 3, 4, 5, 6, 7, 8]))),
             ("Proposition3Explorer: batch size slider", timed(moves(p3, "batch_size", [2, 4, 8, 16, 32]))),
             ("Proposition3Explorer: read-out toggle", timed(moves(p3, "readout", ["centred", "zero_bias"])))]
-    runs = bnx.smart_init.trajectories(X, y, [2, 16, 16, 16, 16], lr=0.01, epochs=8, batch_size=16)
+    runs = bnx.recipes.smart_init.trajectories(X, y, [2, 16, 16, 16, 16], lr=0.01, epochs=8, batch_size=16)
     trainer = bnx.widgets.TrainingExplorer(runs, X, y)
     rows.append(("TrainingExplorer: epoch slider", timed(moves(trainer, "epoch", list(range(9))))))
     return rows

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import bnexplained as bnx
-from bnexplained.jitter import boundary_draws, margin_experiment, minibatch_statistics
+from bnexplained.jitter import boundary_draws, minibatch_statistics
+from bnexplained.recipes import margin_experiment
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_jitter_explorer_redraws_and_caches(moons):
 
 def test_drawings_produce_figures(moons):
     X, y, net = moons
-    dist = bnx.batch_noise.figure7_distributions(batches=200)
+    dist = bnx.recipes.figure7_distributions(batches=200)
     fig = bnx.plotting.plot_figure7(dist)
     assert len(fig.axes) == 6
     plt.close(fig)
@@ -131,9 +132,9 @@ def test_virtual_batch_matches_a_real_one_in_layer_1_only(moons):
 def test_margin_summary_is_mean_and_std_over_seeds_of_each_quantity():
     runs = [dict(test_acc=0.9, train_acc=1.0, signed=torch.arange(11.0)),
             dict(test_acc=0.8, train_acc=0.9, signed=torch.arange(11.0) + 2)]
-    out = bnx.jitter.margin_summary({None: runs, 4: runs[:1]})
+    out = bnx.recipes.margin_summary({None: runs, 4: runs[:1]})
     assert out[None]["test_acc"] == pytest.approx((0.85, 0.05))
     assert out[None]["median"] == pytest.approx((6.0, 1.0))          # medians 5 and 7
     assert out[None]["p10"] == pytest.approx((2.0, 1.0))             # 10th percentiles 1 and 3
     assert out[4]["train_acc"] == pytest.approx((1.0, 0.0))
-    assert "noisy m = 4" in bnx.jitter.margin_table({None: runs, 4: runs[:1]})
+    assert "noisy m = 4" in bnx.recipes.margin_table({None: runs, 4: runs[:1]})

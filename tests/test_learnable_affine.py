@@ -15,9 +15,9 @@ def test_cpu_scale_compares_both_settings_and_is_cached(cache):
     kwargs = dict(scale="cpu", seeds=[0, 1], epochs=1, lrs=[0.1], widths=[64, 16], progress=False)
     r = bnx.compare_learnable_affine(**kwargs)
     assert not r.from_cache and r.scale == "cpu"
-    assert list(r.sweeps) == list(bnx.learnable_affine.SETTINGS)
+    assert list(r.sweeps) == list(bnx.recipes.parameters.SETTINGS)
     rows = r.summary()
-    assert [row[0] for row in rows] == list(bnx.learnable_affine.SETTINGS)
+    assert [row[0] for row in rows] == list(bnx.recipes.parameters.SETTINGS)
     for _, lr, mean, std, accs in rows:
         assert lr == 0.1 and len(accs) == 2 and 0 <= mean <= 1 and std >= 0
     diff, se = r.difference()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import bnexplained as bnx
-from bnexplained import smart_init
+from bnexplained.recipes import smart_init
 
 TINY = dataclasses.replace(smart_init.CPU, width=16, depth=2, lrs=(0.03, 0.1), seeds=(0, 1), epochs=2)
 

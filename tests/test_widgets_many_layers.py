@@ -10,7 +10,7 @@ from bnexplained.partition import exact_partition
 @pytest.fixture(scope="module")
 def setting():
     X = bnx.data.star(50)
-    return bnx.widgets.figure2_network(X), X
+    return bnx.recipes.figure2_network(X), X
 
 
 def test_translation_dashboard_redraws_and_flags_counterexamples(setting):
@@ -62,7 +62,7 @@ def test_folding_scene_facets_are_the_exact_facets_of_the_network_with_sigma_sca
     i = 2
     sig = net.sigma[0].clone()
     sig[i] *= scale
-    other = bnx.widgets.figure2_network(X)
+    other = bnx.recipes.figure2_network(X)
     other.set_statistics(mu=[net.mu[0], net.mu[1]], sigma=[sig, net.sigma[1]])
     ref = exact_partition(other, scene.extent).facets(2)
     mine = scene.layer2_facets(i, scale)

@@ -16,7 +16,6 @@ Networks and their partitions
 One layer (Section 2, Appendix C)
 * ``geometry``      – one layer's hyperplanes: distances (eq. 7), the TLS distance (eqs. 8–9), region counts
 * ``parameters``    – BN's γ and β: absorbing γ into the next layer (Proposition 1)
-* ``learnable_affine`` – the Table 1 experiment, small scale: training with learned vs fixed γ, β
 
 Many layers (Section 3)
 * ``translation``   – μ translates (folded) hyperplanes: Theorem 2, Corollary 1, Figure 2(a)(b)
@@ -27,7 +26,6 @@ What BN buys (Sections 4 and 5)
 * ``training``      – plain SGD, evaluation with whole-training-set BN statistics, lr × seed sweeps
 * ``initialization`` – Section 4's three initializations of the same random weights
 * ``decision_boundary`` – Proposition 3: one-sided mini-batches at initialization
-* ``smart_init``    – Section 4's experiment (Figures 5, 10) at CPU or paper scale
 * ``batch_noise``   – BN's statistics as random estimates: Proposition 2 (eq. 13), mini-batch samplers
 * ``noisy_bn``      – noise-controlled BN: ``NoisyBatchNorm1d/2d``, ``noise_controlled`` (Section 5)
 * ``margins``       – a binary classifier's decision function and boundary, each point's distance to it
@@ -35,6 +33,7 @@ What BN buys (Sections 4 and 5)
 
 The book's machinery
 * ``data``          – generated 2-D shapes and bundled digits (no downloads); a CIFAR reader
+* ``recipes``       – the book's own recipes: the figures' networks and experiments, at CPU or paper scale
 * ``cache``         – results cached on disk, keyed by configuration
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
@@ -45,8 +44,8 @@ The book's machinery
 """
 from . import (
     batch_noise, cache, data, decision_boundary, density, exercises, folding, geometry, initialization, jitter,
-    learnable_affine, margins, noisy_bn, parameters, partition, plotting, prose, scorecard, smart_init, training,
-    translation, verify, widgets,
+    margins, noisy_bn, parameters, partition, plotting, prose, recipes, scorecard, training, translation, verify,
+    widgets,
 )
 from .convnets import ResNet9
 from .decision_boundary import decision_values, one_sided_batches, one_sided_rates
@@ -57,12 +56,12 @@ from .geometry import (
     tls_minimizer, unit_hyperplanes,
 )
 from .initialization import INITIALIZATIONS, initialize, initializations
-from .learnable_affine import compare_learnable_affine
 from .margins import decision_boundary_lines, decision_function, margin_distances
 from .networks import ACTIVATIONS, SplineMLP
 from .noisy_bn import NoisyBatchNorm1d, NoisyBatchNorm2d, noise_controlled
 from .normalization import MODES, Normalization
 from .parameters import absorb_gamma, gamma_identity
+from .recipes.parameters import compare_learnable_affine
 from .partition import (
     Extent, Facets, Partition, as_extent, data_extent, exact_partition, folded_hyperplane_distance,
     folded_hyperplane_lines, grid_preactivations, inscribed_radius, make_grid, partition_boundaries, zero_set_lines,
@@ -75,8 +74,8 @@ __version__ = "0.1.0"
 __all__ = [
     # modules
     "batch_noise", "cache", "data", "decision_boundary", "density", "exercises", "folding", "geometry",
-    "initialization", "jitter", "learnable_affine", "margins", "noisy_bn", "parameters", "partition", "plotting", "prose",
-    "scorecard", "smart_init", "training", "translation", "verify", "widgets",
+    "initialization", "jitter", "margins", "noisy_bn", "parameters", "partition", "plotting", "prose", "recipes",
+    "scorecard", "training", "translation", "verify", "widgets",
     # networks and partitions
     "ACTIVATIONS", "MODES", "Abs", "Extent", "Facets", "Normalization", "Partition", "ResNet9", "Residual",
     "SplineMLP",

@@ -21,8 +21,7 @@ import torch
 from .device import as_tensor, check_points
 
 __all__ = ["INPUT_LAWS", "ESTIMATORS", "projection_moments", "statistic_variances", "sample_inputs",
-           "sample_batch_statistics", "batch_statistic_laws", "FIGURE7_MEANS", "FIGURE7_SPREADS",
-           "FIGURE7_PRINTED_RANGES", "figure7_training_set", "figure7_distributions", "figure7_range_ratios"]
+           "sample_batch_statistics", "batch_statistic_laws"]
 
 #: excess kurtosis ``μ₄/ρ² − 3`` of each zero-mean input law (Gaussian 0, uniform −6/5, Laplace 3)
 INPUT_LAWS = {"gaussian": 0.0, "uniform": -1.2, "laplace": 3.0}
@@ -174,67 +173,3 @@ def batch_statistic_laws(variance, fourth_moment, batch_size: int, *, mean=0.0) 
     mean = torch.as_tensor(mean, dtype=torch.float64).expand_as(s2)
     e_s2 = s2 * (n - 1) / n
     return {"mu": (mean.clone(), var_mu.sqrt()), "sigma": (e_s2.sqrt(), (var_s2 / (4 * e_s2)).sqrt())}
-
-
-# ---------------------------------------------------------------------- Figure 7's setting
-#: the three units' means in Figure 7, ``W z ~ N([1, 0, −1], ·)``
-FIGURE7_MEANS = (1.0, 0.0, -1.0)
-#: the caption's numbers ``(1, 3, 0.1)`` read two ways: as variances (the caption) or as standard deviations
-FIGURE7_SPREADS = {"variances": (1.0, 3.0 ** 0.5, 0.1 ** 0.5), "standard deviations": (1.0, 3.0, 0.01)}
-#: axis ranges printed under Figure 7 (as OCR'd): ``{"mu"|"sigma": [(low, high) per unit]}``
-FIGURE7_PRINTED_RANGES = {"mu": [(0.463, 1.552), (-1.362, 1.608), (-1.005, -0.995)],
-                          "sigma": [(0.654, 1.362), (1.954, 4.015), (0.006, 0.014)]}
-
-
-def figure7_training_set(reading: str = "standard deviations", n: int = 1000, *, seed: int = 0) -> torch.Tensor:
-    """Figure 7's training set: ``n`` draws of ``W z ~ N(FIGURE7_MEANS, diag(spread²))``, shape ``(n, 3)``.
-
-    ``reading`` picks the spreads of ``FIGURE7_SPREADS``: ``"variances"`` (the caption's
-    ``diag([1, 3, 0.1])``) or ``"standard deviations"`` (``(1, 3, 0.01)``, which reproduces the
-    printed axis ranges).
-    """
-    if reading not in FIGURE7_SPREADS:
-        raise ValueError(f"reading must be one of {sorted(FIGURE7_SPREADS)}, got {reading!r}")
-    gen = torch.Generator().manual_seed(int(seed))
-    z = torch.randn(_batch_size(n, "n"), 3, generator=gen, dtype=torch.float64)
-    return torch.tensor(FIGURE7_MEANS, dtype=torch.float64) + z * torch.tensor(FIGURE7_SPREADS[reading],
-                                                                                 dtype=torch.float64)
-
-
-def figure7_distributions(reading: str = "standard deviations", *, batch_size: int = 64,
-                          virtual_batch_size: int = 32, batches: int = 3000, n: int = 1000, seed: int = 0) -> dict:
-    """Everything Figure 7 draws: empirical, analytic and noise-controlled laws of ``μ_k, σ_k``.
-
-    Mini-batches of ``batch_size`` from :func:`figure7_training_set` (``n`` points) give the
-    empirical samples (``"mu"``, ``"sigma"``, each ``(batches, 3)``); the same draws with
-    noise-controlled BN at ``virtual_batch_size`` give ``"noisy_mu"``, ``"noisy_sigma"``.
-    ``"laws"`` and ``"virtual_laws"`` are eq. (13)'s Gaussian approximations
-    (:func:`batch_statistic_laws`) at the two batch sizes, centred on the training set's own
-    mean and spread.
-    """
-    U = figure7_training_set(reading, n, seed=seed)
-    mu, sigma = sample_batch_statistics(U, batch_size, batches, seed=seed + 1)
-    nmu, nsigma = sample_batch_statistics(U, batch_size, batches, virtual_batch_size=virtual_batch_size,
-                                          seed=seed + 1)
-    c = U - U.mean(0)
-    s2, phi = c.pow(2).mean(0), c.pow(4).mean(0)
-    laws = batch_statistic_laws(s2, phi, batch_size, mean=U.mean(0))
-    virtual = batch_statistic_laws(s2, phi, virtual_batch_size, mean=U.mean(0))
-    return dict(reading=reading, batch_size=batch_size, virtual_batch_size=virtual_batch_size, training_set=U,
-                mu=mu, sigma=sigma, noisy_mu=nmu, noisy_sigma=nsigma, laws=laws, virtual_laws=virtual)
-
-
-def figure7_range_ratios(reading: str, virtual_batch_size: int = 32) -> torch.Tensor:
-    """Half-width of each axis range printed under Figure 7 over the analytic standard deviation.
-
-    Row 0 ``μ_k``, row 1 ``σ_k`` (``k = 1, 2, 3``), the spread taken at the virtual batch (the
-    widest law drawn). A reading that reproduces the figure gives similar ratios in all six
-    panels (axes span a fixed number of standard deviations). Returns shape ``(2, 3)``.
-    """
-    if reading not in FIGURE7_SPREADS:
-        raise ValueError(f"reading must be one of {sorted(FIGURE7_SPREADS)}, got {reading!r}")
-    s2 = torch.tensor(FIGURE7_SPREADS[reading], dtype=torch.float64) ** 2
-    laws = batch_statistic_laws(s2, 3 * s2 ** 2, _batch_size(virtual_batch_size, "virtual_batch_size"))
-    half = torch.tensor([[(hi - lo) / 2 for lo, hi in FIGURE7_PRINTED_RANGES[key]] for key in ("mu", "sigma")],
-                        dtype=torch.float64)
-    return half / torch.stack([laws["mu"][1], laws["sigma"][1]])

@@ -107,6 +107,9 @@ class SplineMLP(NormalizedNetwork, nn.Module):
             raise ValueError(f"widths must list at least two positive ints [D_0, D_1, ...], got {widths!r}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating-point torch dtype (torch.float32 or torch.float64), "
+                            f"got {dtype!r}")
         self.slope = code_slope(activation, alpha)
         self.activation = activation
         self.alpha = float(alpha)

@@ -10,6 +10,7 @@ from ..device import check_points
 from ..geometry import hyperplane_distance
 from ..partition import as_extent, data_extent
 from ..device import single_thread
+from ..sequential import as_network
 from .report import Report
 
 __all__ = ["theorem_2", "corollary_1", "theorem_3"]
@@ -41,8 +42,11 @@ def theorem_3(net, extent=None, *, tol: float = 1e-9, angles: "folding.DihedralA
     if not isinstance(angles, folding.DihedralAngles):
         raise TypeError(f"angles must be a DihedralAngles, got {type(angles).__name__}")
     n = len(angles)
-    rep.setting = (f"{net.activation} network {net.widths}, mode {net.mode!r}; "
+    network = as_network(net)
+    layers = network.describe([1, 2]) if network.depth >= 2 else network.describe(range(1, network.depth + 1))
+    rep.setting = (f"network {network.widths} ({layers}); "
                    f"{n} crossings of F_2,k with H_1,i" + ("" if extent is None else f" inside {_box(extent)}"))
+    rep.details["layers"] = layers
     rep.add("crossings compared", n, note="nothing to compare" if n == 0 else "", passed=n > 0)
     if n == 0:
         return rep

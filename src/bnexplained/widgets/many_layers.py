@@ -4,21 +4,11 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ..folding import FoldingScene
-from ..networks import SplineMLP
 from ..plotting.many_layers import FoldingFigure, TranslationFigure
 from ..translation import TranslationScene
 from .dashboard import Dashboard
 
-__all__ = ["figure2_network", "Figure2Translation", "Figure2Folding"]
-
-
-def figure2_network(X, *, activation: str = "leaky_relu", units: int = 8, seed: int = 0) -> SplineMLP:
-    """Figure 2's network: 2-D input, two BN layers of ``units`` units, random weights, statistics
-    fitted on ``X`` (float64, so the geometry is exact to rounding)."""
-    import torch
-
-    net = SplineMLP([2, units, units], activation, "bn", seed=seed, dtype=torch.float64)
-    return net.fit_statistics(torch.as_tensor(X).to(torch.float64))
+__all__ = ["Figure2Translation", "Figure2Folding"]
 
 
 class _Blitted(Dashboard):

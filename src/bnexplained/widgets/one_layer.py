@@ -7,21 +7,16 @@ import torch
 
 from .. import data as datasets
 from ..geometry import hyperplane_segments, tls_distance, tls_fitting_error
-from ..networks import SplineMLP
 from ..partition import data_extent
+from ..recipes.one_layer import one_layer_network
 from ..plotting import RED, draw_data, draw_tls_curves, style_axes, unit_colors
 from .blitting import BlitDashboard
 
-__all__ = ["TLSExplorer", "one_layer_network"]
+__all__ = ["TLSExplorer"]
 
 DATASETS = ("star", "blobs", "moons")
 MU_RANGE = (-3.0, 3.0)
 FIGSIZE = (7.6, 3.4)
-
-
-def one_layer_network(units: int = 3, seed: int = 0) -> SplineMLP:
-    """The chapter's layer: 2-D input, ``units`` leaky-ReLU BN units, random weights (float64)."""
-    return SplineMLP([2, units], "leaky_relu", "bn", seed=seed, dtype=torch.float64)
 
 
 class TLSExplorer(BlitDashboard):

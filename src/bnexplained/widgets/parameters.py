@@ -12,7 +12,7 @@ from ..parameters import gamma_identity
 from ..partition import data_extent, make_grid
 from ..plotting import BLUE, GREY, RED, draw_data, style_axes
 from .blitting import BlitDashboard
-from .one_layer import one_layer_network
+from ..recipes.one_layer import one_layer_network
 
 __all__ = ["GammaBetaExplorer"]
 

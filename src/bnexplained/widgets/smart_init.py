@@ -11,23 +11,16 @@ from matplotlib.figure import Figure
 
 from ..decision_boundary import decision_grid, decision_values, one_sided_batches
 from ..partition import zero_set_lines
-from ..networks import SplineMLP
 from ..device import single_thread
 from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting.core import GREY, draw_lines, style_axes
 from ..plotting.smart_init import INIT_COLOURS, INIT_LABELS, draw_classes, draw_initialization
+from ..recipes.smart_init import proposition_3_network
 from .dashboard import Dashboard
 
-__all__ = ["Proposition3Explorer", "proposition_3_network", "TrainingExplorer"]
+__all__ = ["Proposition3Explorer", "TrainingExplorer"]
 
 POSITIVE, NEGATIVE = "#d6e6f5", "#f7dcd6"      # light shading of the two sides of the decision boundary
-
-
-def proposition_3_network(width: int, seed: int = 0, hidden=(8, 8), alpha: float = 0.1) -> SplineMLP:
-    """Proposition 3's classifier on a 2-D input: BN leaky-ReLU layers ``[2, *hidden, width]``, a one-unit
-    read-out with zero bias (the same family :func:`~bnexplained.decision_boundary.one_sided_rates` searches)."""
-    return SplineMLP([2, *hidden, width], "leaky_relu", "bn", alpha=alpha, out_features=1, seed=seed,
-                     dtype=torch.float64)
 
 
 def _batch_indices(n_points: int, batch_size: int, draw: int) -> torch.Tensor:
@@ -134,7 +127,7 @@ def _two_colours():
 class TrainingExplorer(Dashboard):
     """Training from three starts on a 2-D task, epoch by epoch: partition, decision boundary, accuracy.
 
-    ``trajectories`` is :func:`bnexplained.smart_init.trajectories`'s output, ``{init: (snapshots,
+    ``trajectories`` is :func:`bnexplained.recipes.smart_init.trajectories`'s output, ``{init: (snapshots,
     test_acc)}`` (epoch 0 = initialization, then one network per epoch). The pictures of every
     epoch are rendered up front, so moving the epoch slider only shows a stored image.
     """

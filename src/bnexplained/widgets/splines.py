@@ -3,22 +3,12 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from ..networks import SplineMLP
+from ..recipes.splines import figure1_network
 from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting import draw_data, draw_layer, style_axes
 from .dashboard import Dashboard
 
-__all__ = ["Figure1Explorer", "figure1_network"]
-
-
-def figure1_network(units: int, bn: bool, seed: int, layers: int = 4) -> SplineMLP:
-    """Figure 1's network: 2-D input, ``layers`` leaky-ReLU layers of ``units`` units, random weights.
-
-    The same seed gives the same weights with and without BN, so the two rows of the figure
-    differ only by the normalization. (BN statistics are left for the caller to fit.)
-    """
-    mode = "bn" if bn else "random_bias"
-    return SplineMLP([2] + [units] * layers, "leaky_relu", mode, seed=seed)
+__all__ = ["Figure1Explorer"]
 
 
 class Figure1Explorer(Dashboard):

@@ -1,4 +1,6 @@
-"""Section 4's experiment (Figures 5 and 10): three initializations of the same weights, trained by SGD.
+"""Chapter 7's recipes: Section 4's experiment (Figures 5 and 10), Proposition 3's classifier, the exercise network.
+
+Section 4's experiment: three initializations of the same weights, trained by SGD.
 
 For every seed one set of random weights is drawn; it starts SGD three ways
 (:mod:`bnexplained.initialization`: zero bias, random bias, or BN statistics of the whole
@@ -30,18 +32,18 @@ from dataclasses import dataclass
 
 import torch
 
-from . import data as datasets
-from .cache import cached
-from .convnets import ResNet9
-from .device import device as default_device
-from .device import single_thread
-from .initialization import INITIALIZATIONS, initialize
-from .networks import SplineMLP
-from .training import Split, split as make_split, sweep, train
+from .. import data as datasets
+from ..cache import cached
+from ..convnets import ResNet9
+from ..device import device as default_device
+from ..device import single_thread
+from ..initialization import INITIALIZATIONS, initialize
+from ..networks import SplineMLP
+from ..training import Split, split as make_split, sweep, train
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
-           "final_accuracies", "accuracy_table", "trajectories", "FrozenStatistics", "frozen_bn",
-           "PROTOCOLS", "compare_protocols", "frozen_sigmas"]
+           "final_accuracies", "accuracy_table", "trajectories", "proposition_3_network", "fold_exercise_network",
+           "FrozenStatistics", "frozen_bn", "PROTOCOLS", "compare_protocols", "frozen_sigmas"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def run(scale: Scale, split: Split | None = None, *, root="~/data", device=None,
     On the CPU the sweeps run on one thread (:func:`bnexplained.device.single_thread`).
     """
     if not isinstance(scale, Scale):
-        raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
+        raise TypeError(f"scale must be a bnx.recipes.smart_init.Scale, got {type(scale).__name__}")
     device = torch.device(device) if device is not None else default_device()
     split = load_split(scale, root=root) if split is None else split
     Xtr, ytr = split.train
@@ -181,7 +183,7 @@ def frozen_bn(net, X, *, batch_size: int = 256) -> FrozenStatistics:
 
     At initialization it computes the same function as ``initialize(net, "bn", X)`` (the folded start).
     """
-    from .initialization import _fit, bn_normalizations
+    from ..initialization import _fit, bn_normalizations
 
     template = copy.deepcopy(net)
     for norm in bn_normalizations(template):     # validates: a BN template with γ = 1, β = 0
@@ -308,3 +310,15 @@ def trajectories(X, y, widths, *, lr: float, epochs: int, seed: int = 0, batch_s
             snaps.append(model.eval())
         result[init] = (snaps, acc)
     return result
+
+
+def proposition_3_network(width: int, seed: int = 0, hidden=(8, 8), alpha: float = 0.1) -> SplineMLP:
+    """Proposition 3's classifier on a 2-D input: BN leaky-ReLU layers ``[2, *hidden, width]``, a one-unit
+    read-out with zero bias (the same family :func:`~bnexplained.decision_boundary.one_sided_rates` searches)."""
+    return SplineMLP([2, *hidden, width], "leaky_relu", "bn", alpha=alpha, out_features=1, seed=seed,
+                     dtype=torch.float64)
+
+
+def fold_exercise_network() -> SplineMLP:
+    """Exercise 1's template (fold BN by hand): random weights, BN mode (float64 for an exact comparison)."""
+    return SplineMLP([2, 5, 4], "leaky_relu", "bn", out_features=2, seed=7, dtype=torch.float64)

@@ -1,4 +1,7 @@
-"""Does BN need its learned ``γ, β``? The paper's Table 1 experiment at a small, offline scale (Appendix C).
+"""Chapter 2's recipes: the paper's Table 1 experiment at a small, offline scale (Appendix C), and the
+two-layer network of the chapter's exercise on absorbing ``γ``.
+
+Does BN need its learned ``γ, β``?
 
 Two otherwise identical BN networks are trained by SGD on the same split of scikit-learn's
 digits: one with ``γ = 1, β = 0`` fixed (the setting of the paper's theory), one with ``γ, β``
@@ -14,13 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import data, training
-from .convnets import ResNet9
-from .device import device as default_device
-from .device import single_thread
-from .networks import SplineMLP
+from .. import data, training
+from ..convnets import ResNet9
+from ..device import device as default_device
+from ..device import single_thread
+from ..networks import SplineMLP
 
-__all__ = ["SCALES", "AffineComparison", "compare_learnable_affine", "SETTINGS"]
+__all__ = ["SCALES", "AffineComparison", "compare_learnable_affine", "SETTINGS", "gamma_beta_network"]
 
 #: the two settings compared, as in Table 1 ("No" / "Yes")
 SETTINGS = {"fixed γ = 1, β = 0": False, "learned γ, β": True}
@@ -133,3 +136,14 @@ def compare_learnable_affine(scale: str | None = None, *, progress: bool = True,
             cached_all &= sw.from_cache
             sweeps[name] = sw
     return AffineComparison(scale, cfg, sweeps, split.sizes(), from_cache=cached_all)
+
+
+def gamma_beta_network() -> SplineMLP:
+    """Exercise 2 of chapter 2: a ``[2, 3, 2]`` leaky-ReLU BN classifier (seed 4, float64) with learned
+    ``γ_1 = (0.5, 2, 1.5)``, ``β_1 = (0.3, −0.2, 0.1)`` and statistics fitted on 50 points of two moons."""
+    net = SplineMLP([2, 3, 2], "leaky_relu", "bn", learnable_affine=True, out_features=2, seed=4,
+                    dtype=torch.float64)
+    with torch.no_grad():
+        net.layers[0].norm.gamma.copy_(torch.tensor([0.5, 2.0, 1.5], dtype=torch.float64))
+        net.layers[0].norm.beta.copy_(torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64))
+    return net.fit_statistics(data.moons(50, dtype=torch.float64))
