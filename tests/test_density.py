@@ -320,10 +320,10 @@ def test_bn_also_raises_the_concentration_around_random_digit_sized_images(digit
 def test_density_explorer_caches_maps_and_redraws():
     w = bnx.widgets.DensityExplorer(widths=(8, 16), depth=4, resolution=48, eps_range=(0.08, 0.3),
                                     precompute=False)
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     w.controls["eps"].value = 0.2
-    assert w.image.value != first
+    assert w.png != first
     w.controls["setting"].value = "zero_bias"
     w.controls["layer"].value = 2
     w.controls["width"].value = 8

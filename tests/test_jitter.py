@@ -77,15 +77,16 @@ def test_bad_arguments_raise_clear_errors(moons):
 def test_jitter_explorer_redraws_and_caches(moons):
     X, y, net = moons
     w = bnx.widgets.JitterExplorer({"random": net}, X, y, draws=3, resolution=30)
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and "%" in w.readout.value
     w.controls["batch_size"].value = 128
-    assert w.image.value != first
+    assert w.png != first
     w.controls["virtual"].value = 16
     assert ("random", 128, 16) in w._cache
     w.controls["virtual"].value = 128                     # virtual ≥ batch: noise off, said in the readout
     assert "noise off" in w.readout.value
-    assert w.image in w.widget().children
+    box = w.widget()
+    assert w.pane in box.children
 
 
 def test_drawings_produce_figures(moons):

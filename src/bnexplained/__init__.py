@@ -9,7 +9,8 @@ Networks and their partitions
 * ``normalization`` – the per-unit step of a layer: plain bias (eq. 1) or BN (eqs. 2–3)
 * ``networks``      – ``SplineMLP``: codes, affine maps, statistics set by hand (Appendix A)
 * ``convnets``      – ``ResNet9``: the DAWNBench ResNet9 of Figures 4 and 10, statistics fitted on all data
-* ``sequential``    – any ``nn.Sequential`` of Linear/BN/piecewise-linear layers (and residual blocks) as spline steps
+* ``sequential``    – the one network interface: a ``SplineMLP`` or any ``nn.Sequential`` of Linear/BN/piecewise-linear
+                      layers (and residual blocks) as spline steps (``as_network``), the input of every tool
 * ``partition``     – the partition of a 2-D input space (eqs. 10–12): the ``Extent`` type; on a grid
                       (``partition.grid``); exactly, as polygons, codes, maps, facets (``partition.exact``)
 
@@ -67,9 +68,9 @@ from .partition import (
     folded_hyperplane_lines, grid_preactivations, inscribed_radius, make_grid, partition_boundaries, zero_set_lines,
 )
 from .prose import glue
-from .sequential import Abs, Residual
+from .sequential import Abs, NonFiniteNetwork, Residual, SplineNetwork, UnsupportedNetwork, as_network
 
-__version__ = "0.1.0"
+__version__ = cache.VERSION
 
 __all__ = [
     # modules
@@ -77,9 +78,9 @@ __all__ = [
     "initialization", "jitter", "margins", "noisy_bn", "parameters", "partition", "plotting", "prose", "recipes",
     "scorecard", "training", "translation", "verify", "widgets",
     # networks and partitions
-    "ACTIVATIONS", "MODES", "Abs", "Extent", "Facets", "Normalization", "Partition", "ResNet9", "Residual",
-    "SplineMLP",
-    "as_extent", "data_extent", "device", "exact_partition", "folded_hyperplane_distance", "folded_hyperplane_lines",
+    "ACTIVATIONS", "MODES", "Abs", "Extent", "Facets", "NonFiniteNetwork", "Normalization", "Partition", "ResNet9",
+    "Residual", "SplineMLP", "SplineNetwork", "UnsupportedNetwork",
+    "as_extent", "as_network", "data_extent", "device", "exact_partition", "folded_hyperplane_distance", "folded_hyperplane_lines",
     "grid_preactivations", "inscribed_radius", "make_grid", "partition_boundaries", "seed_everything",
     "single_thread", "zero_set_lines", "glue",
     # one layer

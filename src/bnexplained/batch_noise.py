@@ -20,7 +20,7 @@ import torch
 
 from .device import as_tensor, check_points
 
-__all__ = ["INPUT_LAWS", "ESTIMATORS", "projection_moments", "statistic_variances", "sample_inputs",
+__all__ = ["INPUT_LAWS", "ESTIMATORS", "projection_moments", "statistic_variances", "statistic_noise", "sample_inputs",
            "sample_batch_statistics", "batch_statistic_laws"]
 
 #: excess kurtosis ``μ₄/ρ² − 3`` of each zero-mean input law (Gaussian 0, uniform −6/5, Laplace 3)
@@ -72,6 +72,78 @@ def _eq13(phi, s4, n: int, biased: bool):
     """Eq. (13) on raw tensors: ``(φ − s⁴ (n−3)/(n−1))/n``, times ``((n−1)/n)²`` when ``biased``."""
     v = (phi - s4 * (n - 3) / (n - 1)) / n
     return v * ((n - 1) / n) ** 2 if biased else v
+
+
+def check_virtual_batch_size(m) -> int:
+    """``m`` validated as a virtual batch size (an int ≥ 2)."""
+    if not isinstance(m, int) or isinstance(m, bool) or m < 2:
+        raise ValueError(f"virtual_batch_size must be an int ≥ 2 (or None for plain BN), got {m!r}")
+    return m
+
+
+def _unbiased_moments(m2: torch.Tensor, m4: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unbiased estimates of ``(φ, s⁴)`` from the batch's central moments ``m2, m4`` (i.i.d. inputs, ``n ≥ 4``).
+
+    Inverts ``E[m4] = a φ + b s⁴``, ``E[m2²] = c φ + d s⁴`` (the classical moments of sample
+    moments); below ``n = 4`` the plug-in values ``(m4, m2²)`` are returned.
+    """
+    if n < 4:
+        return m4, m2 ** 2
+    a, b = (n - 1) * (n * n - 3 * n + 3) / n ** 3, 3 * (n - 1) * (2 * n - 3) / n ** 3
+    c, d = (n - 1) ** 2 / n ** 3, (n - 1) * (n * n - 2 * n + 3) / n ** 3
+    det = a * d - b * c
+    m22 = m2 ** 2
+    return (d * m4 - b * m22) / det, (a * m22 - c * m4) / det
+
+
+@torch.no_grad()
+def _noise_variances(u: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, n: int, m: int):
+    """Per-unit ``(var of ε, var of the factor c)`` that raise batch-``n`` variances to batch ``m``'s."""
+    u, mu, sigma = u.double(), mu.double(), sigma.double()
+    shape = (1, -1) + (1,) * (u.ndim - 2)
+    s2 = sigma ** 2
+    if u.ndim == 2:                                     # i.i.d. inputs: eq. (13), unbiased in expectation
+        m2, m4 = s2, (u - mu.view(shape)).pow(4).mean(0)
+        phi, v2 = _unbiased_moments(m2, m4, n)
+        add_mu = s2 * n / (n - 1) * (1 / m - 1 / n)
+        add_s2 = _eq13(phi, v2, m, True) - _eq13(phi, v2, n, True)
+    else:                                               # i.i.d. images, positions pooled
+        dims = tuple(range(2, u.ndim))
+        a = u.mean(dims)                                # (n, C) per-image channel means
+        b = (u - mu.view(shape)).pow(2).mean(dims)      # (n, C) per-image mean squared deviations
+        add_mu = a.var(0) * (1 / m - 1 / n)
+        add_s2 = b.var(0) * (1 / m - 1 / n)
+    return add_mu.clamp_min(0), (add_s2.clamp_min(0) / s2 ** 2)
+
+
+def statistic_noise(u: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, virtual_batch_size: int, *,
+                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noise-controlled BN's statistics ``(μ̃, σ̃)`` for one mini-batch (Section 5, eq. 13).
+
+    ``u`` is the batch of pre-normalization values, shape ``(n, C)`` or ``(n, C, *S)``; ``mu``,
+    ``sigma`` its batch statistics (eq. 3), shape ``(C,)``. Returns ``μ̃ = μ + ε`` (Gaussian)
+    and ``σ̃ = σ √c`` (``c ~ χ²_d/d``) whose variances over mini-batches are those of a batch
+    of ``virtual_batch_size`` inputs. Gradients flow through ``mu`` and ``sigma`` as in BN; the
+    noise itself is drawn on the CPU from ``generator`` (the same on every device).
+    Raises ``ValueError`` unless ``2 ≤ virtual_batch_size < n``.
+    """
+    m = check_virtual_batch_size(virtual_batch_size)
+    if not isinstance(u, torch.Tensor) or u.ndim < 2:
+        raise ValueError(f"u must be a tensor of shape (n, C) or (n, C, ...), got {getattr(u, 'shape', type(u))}")
+    n = u.shape[0]
+    if n < 2:
+        raise ValueError("u is a batch of one: BN's statistics need at least 2 inputs (σ would be 0)")
+    if m >= n:
+        raise ValueError(f"virtual_batch_size must be smaller than the real batch size: got virtual_batch_size={m} "
+                         f"for a batch of {n} inputs (noise can only raise the statistics' variances)")
+    if mu.shape != (u.shape[1],) or sigma.shape != (u.shape[1],):
+        raise ValueError(f"mu and sigma must have shape ({u.shape[1]},), got {tuple(mu.shape)} and {tuple(sigma.shape)}")
+    add_mu, kappa = _noise_variances(u.detach(), mu.detach(), sigma.detach(), n, m)
+    xi = torch.randn(add_mu.shape, generator=generator, dtype=torch.float64)
+    kappa = kappa.cpu().clamp_min(1e-12)                 # c = Gamma(1/κ, rate 1/κ) = χ²_d / d with d = 2/κ
+    c = torch._standard_gamma(1 / kappa, generator=generator) * kappa
+    eps = (add_mu.sqrt().cpu() * xi).to(mu)
+    return mu + eps, sigma * c.sqrt().to(sigma)
 
 
 def statistic_variances(variance, fourth_moment, batch_size: int, *,
@@ -130,12 +202,10 @@ def sample_batch_statistics(U, batch_size: int, batches: int, *, virtual_batch_s
     ``U`` has shape ``(N, K)``: the values ``⟨w_k, z⟩`` of ``K`` units on a training set of ``N``
     points. Each of ``batches`` mini-batches is ``batch_size`` distinct points drawn uniformly
     (one step of a shuffled epoch); batches are independent. With ``virtual_batch_size=m`` the
-    statistics are noise-controlled BN's (:func:`bnexplained.noisy_bn.statistic_noise`).
+    statistics are noise-controlled BN's (:func:`statistic_noise`).
     Returns ``(mu, sigma)``, each of shape ``(batches, K)``, with BN's biased ``σ_B``.
     Deterministic for a ``seed``.
     """
-    from .noisy_bn import statistic_noise
-
     U = check_points(U, None, name="U", min_count=2)
     n = _batch_size(batch_size)
     if n > U.shape[0]:

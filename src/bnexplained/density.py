@@ -314,10 +314,20 @@ def _flat_preactivations(net, x, statistics: str) -> list:
     return [h.reshape(h.shape[0], -1) for h in net.preactivations(x, statistics=statistics)]
 
 
-def _check_stored(net) -> None:
+def _probe_network(net, batch=None):
+    """A network to probe at points: a ``SplineMLP`` or supported ``nn.Sequential`` through the one interface
+    (:func:`~bnexplained.sequential.as_network`, float64), a convolutional network with its own
+    ``preactivations`` (``ResNet9``) as it is."""
+    from torch import nn
+
+    from .networks import SplineMLP
+
+    if isinstance(net, (SplineNetwork, SplineMLP)) or not (isinstance(net, nn.Module) and hasattr(net, "preactivations")):
+        return as_network(net, batch)
     mode = getattr(net, "mode", None)
     if mode == "bn" and hasattr(net, "statistics_set") and not net.statistics_set():
         raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) first")
+    return net
 
 
 def _input_points(net, x) -> torch.Tensor:
@@ -328,6 +338,8 @@ def _input_points(net, x) -> torch.Tensor:
         raise ValueError("x must hold at least one input")
     if not torch.isfinite(t).all():
         raise ValueError("x contains NaN or infinite values")
+    if isinstance(net, SplineNetwork):
+        return t.to(dtype=torch.float64, device=net.device)
     p = next(net.parameters())
     return t.to(dtype=p.dtype, device=p.device)
 
@@ -347,7 +359,12 @@ def facet_distances(net, x, *, probes: int | None = None, seed: int = 0, batch_s
     """
     from torch.func import jvp
 
-    _check_stored(net)
+    if statistics not in ("stored", "batch"):
+        raise ValueError(f"statistics must be 'stored' or 'batch', got {statistics!r}")
+    raw = net
+    net = _probe_network(net, x if statistics == "batch" else None)
+    if net is not raw:
+        statistics = "stored"                             # fixed in the spline steps
     x = _input_points(net, x)
     n, shape = x.shape[0], x.shape[1:]
     d0 = int(np.prod(shape))
@@ -420,7 +437,7 @@ def sampled_concentration(net, x, eps, *, samples: int = 64, scheme: str = "ball
         raise ValueError(f"scheme must be 'ball' or 'cross_polytope', got {scheme!r}")
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise ValueError(f"samples must be a positive int, got {samples!r}")
-    _check_stored(net)
+    net = _probe_network(net)
     x = _input_points(net, x)
     n, shape = x.shape[0], x.shape[1:]
     d0 = int(np.prod(shape))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from .device import check_points
-from .margins import _binary, decision_function
+from .margins import binary_decision, decision_function
 from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
@@ -175,4 +175,4 @@ def _decision_under(net: SplineMLP, points: torch.Tensor, mus: list, sigmas: lis
         u = z @ layer.weight.T
         z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
     out = net.readout(z) if net.readout is not None else z
-    return _binary(out.reshape(-1, out.shape[-1])).reshape(K, -1)
+    return binary_decision(out.reshape(-1, out.shape[-1])).reshape(K, -1)

@@ -501,10 +501,17 @@ class SplineNetwork:
         return [torch.where(h >= 0, torch.ones_like(h), q.to(h).expand_as(h))
                 for h, q in zip(self.preactivations(x), self.slopes)]
 
-    @torch.no_grad()
     def preactivation_maps(self, x, statistics: str | None = None) -> list:
         """``[(G_1, g_1), ..., (G_L, g_L)]`` with ``h_ℓ(x) = G_ℓ(x) x + g_ℓ(x)`` on ``x``'s region, float64;
         ``G_ℓ`` ``(N, D_ℓ, D_0)`` (eqs. 16–18)."""
+        return self._maps(x)[0]
+
+    def affine_maps(self, x, statistics: str | None = None) -> tuple:
+        """Eqs. (16)–(18): ``(A (N, D_out, D_0), B (N, D_out))`` with ``A(x) x + B(x)`` the output, float64."""
+        return self._maps(x)[1]
+
+    @torch.no_grad()
+    def _maps(self, x) -> tuple:
         x = check_points(x, self.widths[0], name="x").to(dtype=torch.float64, device=self.device)
         n, d0 = x.shape
         A = torch.eye(d0, dtype=torch.float64, device=self.device).expand(n, d0, d0)
@@ -525,7 +532,7 @@ class SplineNetwork:
                 if s.shortcut is not None:
                     As, Bs = torch.matmul(s.shortcut.weight, As), Bs @ s.shortcut.weight.T + s.shortcut.bias
                 A, B = A + As, B + Bs
-        return out
+        return out, (A, B)
 
     # ------------------------------------------------------------------ structure
     def layer_map(self, layer: int, what: str = "this") -> Affine:

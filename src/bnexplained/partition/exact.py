@@ -832,5 +832,5 @@ def folded_hyperplane_distance(net, x, layer: int, unit: int, *, extent=None, ba
         part = net
     else:
         xx = check_points(x, 2, name="x")
-        part = exact_partition(net, dataas_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
+        part = exact_partition(net, data_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
     return part.folded_hyperplane_distance(x, layer, unit, return_nearest=return_nearest)

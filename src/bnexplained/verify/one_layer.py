@@ -6,7 +6,7 @@ import copy
 import torch
 
 from ..device import check_points
-from ..geometry import (_weights, arrangement_regions, hyperplane_distance, max_regions, tls_distance,
+from ..geometry import (check_weights, arrangement_regions, hyperplane_distance, max_regions, tls_distance,
                         tls_fitting_error)
 from ..parameters import absorb_gamma
 from ..sequential import as_network
@@ -155,7 +155,7 @@ def theorem_1(net, X, *, layer: int = 1, batch_size: int | None = None, seed: in
     for label, data in (("mini-batch", B), ("whole data", X)):
         with torch.no_grad():
             V, bn = _with_batch(net, data, layer, "Theorem 1")    # what BN computes with `data` as the batch
-        W = _weights(bn.weight, name=f"W_{layer}")
+        W = check_weights(bn.weight, name=f"W_{layer}")
         rep.details[label] = _theorem_1_case(rep, label, V, W, bn.mean - bn.bias, bn.var.sqrt(), gen)
     # the two minimizers differ: the mini-batch mean is not optimal for the whole data
     with torch.no_grad():
@@ -182,7 +182,7 @@ def corollary_2(net, X, *, layer: int = 1) -> Report:
     """
     network, layer, X = _bn_layer(net, X, layer, "Corollary 2")
     V, bn = _with_batch(net, X, layer, "Corollary 2")
-    W = _weights(bn.weight, name=f"W_{layer}")
+    W = check_weights(bn.weight, name=f"W_{layer}")
     if not bool((bn.gamma != 0).all()):
         raise ValueError(f"layer {layer} has a unit with γ = 0: its pre-activation is constant, no hyperplane")
     b = bn.offsets
