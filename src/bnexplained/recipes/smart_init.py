@@ -183,13 +183,13 @@ def frozen_bn(net, X, *, batch_size: int = 256) -> FrozenStatistics:
 
     At initialization it computes the same function as ``initialize(net, "bn", X)`` (the folded start).
     """
-    from ..initialization import _fit, bn_normalizations
+    from ..initialization import bn_normalizations, fit_whole_set
 
     template = copy.deepcopy(net)
     for norm in bn_normalizations(template):     # validates: a BN template with γ = 1, β = 0
         norm.gamma.requires_grad_(False)         # learnable γ, β (if any) stay at 1 and 0
         norm.beta.requires_grad_(False)
-    _fit(template, X, batch_size)
+    fit_whole_set(template, X, batch_size)
     return FrozenStatistics(template).train()
 
 
