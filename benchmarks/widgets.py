@@ -81,6 +81,11 @@ def main():
     rows.append(("Figure2Folding: unit slider, uncached",
                  timed(moves(fig2c, "boundary", [2, 4, 6, 8], forget=[fig2c._scene_figs]))))
     rows += jitter_rows()
+    rows += your_network_rows()
+    report(rows)
+
+
+def report(rows) -> None:
     print(f"# dashboards ({machine()}): one control move, ms")
     over = 0
     for name, r in rows:
@@ -106,5 +111,41 @@ def smart_init_rows():
     return rows
 
 
+def your_network_rows():
+    """Chapter 9's BNUnitExplorer on a small nn.Sequential trained as in the chapter (60 epochs of Adam)."""
+    import torch
+    from torch import nn
+
+    X, y = bnx.data.moons(256, noise=0.15, seed=0, labels=True)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.1),
+                          nn.Linear(8, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.1), nn.Linear(8, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    gen = torch.Generator().manual_seed(0)
+    with bnx.single_thread():
+        for _ in range(60):
+            for idx in torch.randperm(len(X), generator=gen).split(32):
+                loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    w = bnx.widgets.BNUnitExplorer(model.eval(), X, y)
+    c = w.controls
+    mu, var = c["running_mean"], c["running_var"]
+    rows = [("BNUnitExplorer: running_mean (BN 1)", timed(moves(w, "running_mean", [mu.min, mu.value, mu.max]))),
+            ("BNUnitExplorer: running_var (BN 1)", timed(moves(w, "running_var", [0.1, 1.0, 10.0]))),
+            ("BNUnitExplorer: weight (BN 1)", timed(moves(w, "weight", [-1.0, 0.5, 1.5]))),
+            ("BNUnitExplorer: bias (BN 1)", timed(moves(w, "bias", [-1.0, 0.0, 1.0])))]
+    c["layer"].value = 2
+    rows.append(("BNUnitExplorer: bias (BN 2)", timed(moves(w, "bias", [-1.0, 0.0, 1.0]))))
+    rows.append(("BNUnitExplorer: unit slider", timed(moves(w, "unit", list(range(8))))))
+    return rows
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:] == ["your_network"]:
+        report(your_network_rows())
+    else:
+        main()

@@ -295,7 +295,7 @@ def test_figure4_runs_on_cifar_shaped_images():
 def digits_figure4():
     """Figure 4 at the chapter's CPU scale (ResNet9 of width 16, 16 probes, 100 + 100 images)."""
     X, _ = bnx.data.digits(flatten=False)
-    return R.figure4(X, **{k: v for k, v in R.figure4_scale("cpu").items()}, progress=False)
+    return R.figure4(X, **R.figure4_scale("cpu"), progress=False)
 
 
 def test_figure4_checker_reports_the_digits_result_and_fails_when_data_and_random_swap(digits_figure4):

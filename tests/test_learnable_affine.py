@@ -31,12 +31,6 @@ def test_cpu_scale_compares_both_settings_and_is_cached(cache):
     bnx.plotting.plot_affine_comparison(again)
 
 
-def test_gpu_scale_code_path_runs_on_the_cpu(cache):
-    r = bnx.compare_learnable_affine(scale="gpu", device="cpu", seeds=[0], epochs=1, lrs=[0.05], width=4,
-                                     progress=False)
-    assert r.config["model"] == "resnet9" and len(r.hyperplane_shifts()) > 1
-
-
 def test_bad_arguments_are_refused(cache):
     with pytest.raises(ValueError, match="scale must be one of"):
         bnx.compare_learnable_affine(scale="tpu")

@@ -1,11 +1,16 @@
 """Chapter 6's recipes: the Figure 3 and Figure 4 experiments, each at a CPU scale and the paper's scale.
 
+:func:`figure3_scale` and :func:`figure4_scale` choose the scale from the device (the paper's on
+CUDA); a scale unpacks into the experiment's arguments (``figure3(X, **figure3_scale(device))``) and
+``scale.shrink()`` keeps its branch at toy sizes (:mod:`bnexplained.recipes.scales`).
+
 The concentration itself (grid counts, local and sampled estimators) is :mod:`bnexplained.density`'s;
 these functions build the figures' random networks, in each of the three initialization settings,
 and count around the data.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -13,8 +18,10 @@ import torch
 from ..density import SETTINGS, facet_concentration, facet_distances, gaussian_like
 from ..device import as_tensor
 from ..partition import Grid
+from .scales import ExperimentScale, scale_name
 
-__all__ = ["figure3_scale", "figure3", "figure4_scale", "figure4"]
+__all__ = ["Figure3Scale", "FIGURE3_SCALES", "figure3_scale", "figure3", "Figure4Scale", "FIGURE4_SCALES",
+           "figure4_scale", "figure4"]
 
 
 def _positive(eps) -> float:
@@ -24,23 +31,47 @@ def _positive(eps) -> float:
     return eps
 
 
-def figure3_scale(device=None) -> dict:
-    """The Figure 3 experiment's size: the paper's 11 layers × 1024 units on a 400² grid with a GPU,
-    11 × 256 on a 200² grid on a CPU (the same code either way; ``scale`` names which one)."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if dev.type == "cuda":
-        return dict(scale="paper", width=1024, depth=11, resolution=400, eps=0.05)
-    return dict(scale="cpu", width=256, depth=11, resolution=200, eps=0.05)
+@dataclasses.dataclass(frozen=True)
+class Figure3Scale(ExperimentScale):
+    """The Figure 3 experiment's size: ``depth`` layers of ``width`` units, a ``resolution²`` grid, discs of
+    radius ``eps``; the sign maps are built in bands of about ``max_floats`` pre-activations."""
+
+    width: int
+    depth: int
+    resolution: int
+    eps: float
+    max_floats: int = 2 ** 24
+
+    #: toy sizes that keep the paper branch's code path: two 64-bit sign words per pixel (width > 64),
+    #: all 11 layers, and sign maps built in many bands of rows, as 11 × 1024 units are on a 400² grid
+    TINY = dict(width=80, resolution=32, eps=0.25, max_floats=2 ** 14)
+
+    def __str__(self) -> str:
+        return (f"{self.scale} scale: {self.depth} layers of {self.width} units, {self.resolution}² grid, "
+                f"ε = {self.eps}")
+
+
+#: the CPU scale (a 2-core laptop: about a minute) and the paper's (11 × 1024 units on a 400² grid, a GPU)
+FIGURE3_SCALES = {"cpu": Figure3Scale("cpu", width=256, depth=11, resolution=200, eps=0.05),
+                  "paper": Figure3Scale("paper", width=1024, depth=11, resolution=400, eps=0.05)}
+
+
+def figure3_scale(device=None, *, scale: str | None = None) -> Figure3Scale:
+    """The Figure 3 experiment's size for ``device``: the paper's 11 layers × 1024 units on a 400² grid on a
+    CUDA device, 11 × 256 on a 200² grid elsewhere (the same code either way; ``scale`` chooses by hand)."""
+    return FIGURE3_SCALES[scale_name(device, scale=scale)]
 
 
 def figure3(X, *, width: int = 256, depth: int = 11, layers=(1, 7, 11), eps: float = 0.05,
             resolution: int = 200, seed: int = 0, extent=None, activation: str = "leaky_relu",
-            settings=SETTINGS, device=None, progress: bool = True, scale: str | None = None) -> dict:
+            settings=SETTINGS, device=None, progress: bool = True, scale: str | None = None,
+            max_floats: int = 2 ** 24) -> dict:
     """Figure 3: concentration maps of ``depth`` layers of ``width`` units with random weights, on a 2-D
     data set ``X``, in each initialization setting (zero bias, random bias, BN with statistics of all
     of ``X``). The same seed gives the same weights in every setting. Returns
     ``{setting: GridConcentration}`` (tensors on the CPU). ``scale`` is accepted and ignored, so that
-    ``figure3(X, **figure3_scale())`` works.
+    ``figure3(X, **figure3_scale())`` works; ``max_floats`` bounds the pre-activations held at once
+    (:func:`~bnexplained.density.sign_maps`).
     """
     from ..networks import SplineMLP
     from ..partition import data_extent
@@ -59,20 +90,40 @@ def figure3(X, *, width: int = 256, depth: int = 11, layers=(1, 7, 11), eps: flo
         net = SplineMLP([2] + [width] * depth, activation, setting, seed=seed, device=dev)
         if setting == "bn":
             net.fit_statistics(X.to(dev))
-        conc = facet_concentration(net, extent, eps, layers=list(layers), resolution=resolution)
+        conc = facet_concentration(net, extent, eps, layers=list(layers), resolution=resolution,
+                                   max_floats=max_floats)
         conc.counts = conc.counts.cpu()
         conc.grid = Grid(conc.grid.xs.cpu(), conc.grid.ys.cpu(), conc.grid.points.cpu())
         out[setting] = conc
     return out
 
 
-def figure4_scale(device=None) -> dict:
-    """The Figure 4 experiment's size: ResNet9 of width 64 with 64 random probes per image on a GPU,
-    width 16 with 16 probes on a CPU (``scale`` names which one)."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if dev.type == "cuda":
-        return dict(scale="paper", width=64, probes=64)
-    return dict(scale="cpu", width=16, probes=16)
+@dataclasses.dataclass(frozen=True)
+class Figure4Scale(ExperimentScale):
+    """The Figure 4 experiment's size: a ResNet9 of ``width``, ``probes`` random directions per image for
+    the gradient norms, ``n`` data images and ``n`` random ones."""
+
+    width: int
+    probes: int
+    n: int = 100
+
+    #: toy sizes: the paper branch's ResNet9 and estimator, two channels wide, a few images
+    TINY = dict(width=2, probes=4, n=4)
+
+    def __str__(self) -> str:
+        return (f"{self.scale} scale: ResNet9 of width {self.width}, {self.probes} random directions per image, "
+                f"{self.n} images")
+
+
+#: the CPU scale and the paper's (ResNet9 of width 64, as Figure 4; a GPU)
+FIGURE4_SCALES = {"cpu": Figure4Scale("cpu", width=16, probes=16),
+                  "paper": Figure4Scale("paper", width=64, probes=64)}
+
+
+def figure4_scale(device=None, *, scale: str | None = None) -> Figure4Scale:
+    """The Figure 4 experiment's size for ``device``: ResNet9 of width 64 with 64 random probes per image on
+    a CUDA device, width 16 with 16 probes elsewhere (``scale`` chooses by hand)."""
+    return FIGURE4_SCALES[scale_name(device, scale=scale)]
 
 
 def figure4(X, *, width: int = 16, n: int = 100, eps=None, probes: int | None = 16, seed: int = 0,

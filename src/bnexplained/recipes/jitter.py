@@ -6,15 +6,18 @@ The machinery is general and lives elsewhere: mini-batch statistics and boundary
 """
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from ..batch_noise import batch_statistic_laws, sample_batch_statistics
 from ..device import single_thread
 from ..networks import SplineMLP
+from .scales import ExperimentScale, scale_name
 
-__all__ = ["figure6_networks", "FIGURE7_MEANS", "FIGURE7_SPREADS", "FIGURE7_PRINTED_RANGES", "figure7_training_set",
-           "figure7_distributions", "figure7_range_ratios", "margin_experiment", "margin_run_model", "margin_summary",
-           "margin_table"]
+__all__ = ["MarginScale", "MARGIN_SCALES", "margin_scale", "figure6_networks", "FIGURE7_MEANS", "FIGURE7_SPREADS",
+           "FIGURE7_PRINTED_RANGES", "figure7_training_set", "figure7_distributions", "figure7_range_ratios",
+           "margin_experiment", "margin_run_model", "margin_summary", "margin_table"]
 
 
 def _at_least(n, name: str, low: int) -> int:
@@ -24,6 +27,30 @@ def _at_least(n, name: str, low: int) -> int:
 
 
 # ---------------------------------------------------------------------- the margin experiment
+@dataclasses.dataclass(frozen=True)
+class MarginScale(ExperimentScale):
+    """The margin experiment's size: the training seeds of each setting and the epochs of each run."""
+
+    seeds: tuple
+    epochs: int = 80
+
+    #: toy sizes: one seed, one epoch
+    TINY = dict(seeds=(0,), epochs=1)
+
+    def __str__(self) -> str:
+        n, e = len(self.seeds), self.epochs
+        return f"{self.scale} scale: {n} seed{'s' * (n != 1)} per setting, {e} epoch{'s' * (e != 1)} per run"
+
+
+#: five seeds per setting on a CPU, twenty at the paper's scale (on a GPU runtime; the runs are the same)
+MARGIN_SCALES = {"cpu": MarginScale("cpu", seeds=tuple(range(5))), "paper": MarginScale("paper", seeds=tuple(range(20)))}
+
+
+def margin_scale(device=None, *, scale: str | None = None) -> MarginScale:
+    """The margin experiment's size for ``device``: 20 seeds per setting on a CUDA device, 5 elsewhere."""
+    return MARGIN_SCALES[scale_name(device, scale=scale)]
+
+
 def _margin_run(split, widths, virtual_batch_size, seed, lr, epochs, batch_size) -> dict:
     """One training run of the margin experiment (see :func:`margin_experiment`)."""
     from ..margins import margin_distances

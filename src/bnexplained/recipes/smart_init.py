@@ -13,7 +13,8 @@ seeds — the protocol of Figure 10. The same code runs at two scales:
   (10 to 20 s on a shared 2-core CPU);
 * :data:`PAPER`: the ResNet9 of Figure 10 (width 64) on CIFAR-100 with a GPU (no data augmentation).
 
-:func:`choose_scale` picks one from the device (and whether CIFAR-100 is on disk);
+:func:`choose_scale` picks one from the device (and whether CIFAR-100 is on disk); ``scale.shrink()``
+keeps a scale's branch at toy sizes (the tests run :data:`PAPER` that way on CIFAR-format files they write);
 :data:`RESNET9_CPU` runs a narrow ResNet9 on the digits (a minute or two on a 2-core CPU). A small 2-D task
 (:func:`trajectories`) keeps a snapshot of the model after every epoch, to watch the
 partition and the decision boundary move.
@@ -40,6 +41,7 @@ from ..device import single_thread
 from ..initialization import INITIALIZATIONS, initialize
 from ..networks import SplineMLP
 from ..training import Split, split as make_split, sweep, train
+from .scales import scale_name
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
            "final_accuracies", "accuracy_table", "trajectories", "proposition_3_network", "fold_exercise_network",
@@ -65,6 +67,14 @@ class Scale:
 
     def config(self) -> dict:
         return dataclasses.asdict(self)
+
+    def shrink(self, **sizes) -> "Scale":
+        """The same branch (data set, model, protocol) at toy sizes: width 4 (an MLP of at most two
+        layers), the first two learning rates, one seed, one epoch, batches of 32; ``sizes`` override."""
+        tiny = dict(width=4, lrs=self.lrs[:2], seeds=self.seeds[:1], epochs=1, batch_size=32)
+        if self.model == "mlp":
+            tiny["depth"] = min(self.depth, 2)
+        return dataclasses.replace(self, **{**tiny, **sizes})
 
     def __str__(self) -> str:
         model = (f"ResNet9 (width {self.width})" if self.model == "resnet9"
@@ -92,12 +102,9 @@ def choose_scale(device=None, *, root="~/data", scale: str | None = None) -> tup
     ``scale="cpu"`` or ``"paper"`` forces one (paper scale without CIFAR-100 raises
     ``FileNotFoundError`` later, in :func:`load_split`, with instructions).
     """
-    device = torch.device(device) if device is not None else default_device()
     if scale is not None:
-        if scale not in ("cpu", "paper"):
-            raise ValueError(f"scale must be None, 'cpu' or 'paper', got {scale!r}")
-        return (PAPER if scale == "paper" else CPU), "chosen by hand"
-    if device.type != "cuda":
+        return (PAPER if scale_name(scale=scale) == "paper" else CPU), "chosen by hand"
+    if scale_name(device) != "paper":
         return CPU, "no GPU: the CPU scale runs"
     if not _cifar_present(root):
         return CPU, (f"a GPU is present but CIFAR-100 is not under {root!r}: the CPU scale runs "

@@ -17,8 +17,10 @@ from .one_layer import TLSExplorer
 from .parameters import GammaBetaExplorer
 from .smart_init import Proposition3Explorer, TrainingExplorer
 from .splines import Figure1Explorer
+from .your_network import BNUnitExplorer
 
 __all__ = [
     "Dashboard", "DensityExplorer", "JitterExplorer", "Figure2Translation", "Figure2Folding",
     "TLSExplorer", "GammaBetaExplorer", "Proposition3Explorer", "TrainingExplorer", "Figure1Explorer",
+    "BNUnitExplorer",
 ]
