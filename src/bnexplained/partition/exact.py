@@ -839,20 +839,22 @@ def _affine_run(steps, i: int):
 def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk: int = 2 ** 18) -> tuple:
     """Eq. (15) then the affine ``(W, b)``, on every new region: ``(A (R, 2, D'), B (R, D'))``.
 
-    Once per parent region with the codes of its vertex mean (``signs0``), then a rank-1
-    correction ``(q_k − q⁰_k) (G_k, g_k) ⊗ W_{:,k}`` for each unit ``k`` that cut the parent and
-    has the other sign on the new region: only the few crossing pairs cost anything.
+    Once per parent region, with the codes of its vertex mean for the units that do not cut it
+    and the negative-side code for those that do; then a rank-1 correction
+    ``(1 − slope_k) (G_k, g_k) ⊗ W_{:,k}`` for each unit ``k`` that cut the parent and is active on the
+    new region. Only additions: where every term vanishes (a zero-bias ReLU unit on a region
+    where the layer is off) the map is exactly zero, as computed directly.
     """
-    one = torch.ones_like(slope)
-    q0 = torch.where(signs0, one, slope)
+    r, k = crossing[0], crossing[1]
+    inactive = torch.where(signs0, torch.ones_like(slope), slope)
+    q0 = inactive.index_put((r, k), slope[k])
     At = ((Gt * q0[:, None, :]) @ W.T)[parent]
     B = ((g * q0) @ W.T + b)[parent]
     child, pair = flips
-    r, k = crossing[0][pair], crossing[1][pair]
-    new = signs[child, k]
-    flip = new != signs0[r, k]
-    child, r, k, new = child[flip], r[flip], k[flip], new[flip]
-    delta = torch.where(new, 1 - slope[k], slope[k] - 1)
+    r, k = r[pair], k[pair]
+    on = signs[child, k]
+    child, r, k = child[on], r[on], k[on]
+    delta = 1 - slope[k]
     step = max(1, chunk // max(1, W.shape[0]))
     for start in range(0, len(child), step):
         sl = slice(start, start + step)
