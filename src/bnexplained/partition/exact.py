@@ -807,12 +807,14 @@ def _partition(steps, e, dev, tolerance) -> Partition:
             V, n, E, parent, signs, flips = _cut_layer(V, n, E, crossing, signs0, offset)
             after = _affine_run(steps, i)
             if after is None or saved:
-                q = torch.where(signs, torch.ones_like(s.slope), s.slope)
-                At, B = q[:, None, :] * Gt[parent], q * g[parent]
+                At, B = _coded_maps(Gt, g, s.slope, parent, signs)
                 saved = [(As[parent], Bs[parent]) for As, Bs in saved]
-            else:
+            elif 4 * after[0][0].shape[0] <= after[0][0].shape[1]:                 # a narrow readout
                 (W, b), i = after
                 At, B = _next_maps(Gt, g, s.slope, signs0, parent, signs, crossing, flips, W, b)
+            else:
+                (W, b), i = after
+                At, B = _coded_maps(Gt, g, s.slope, parent, signs, W, b)
             del crossing, signs0, flips
             layers.append((V, n, E, parent, signs))
             pre.append((Gt.transpose(1, 2), g))
@@ -821,6 +823,28 @@ def _partition(steps, e, dev, tolerance) -> Partition:
             offset += Gt.shape[2]
     A = At.transpose(1, 2).contiguous()
     return Partition(e, steps, slopes, layers, pre, facets, (A, B))
+
+
+def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 18) -> tuple:
+    """Eq. (15) on every new region, ``z = q ⊙ h`` (then the affine ``(W, b)`` if given), in chunks
+    of regions so that no ``(R, 2, D)`` temporary outlives its chunk."""
+    R, D = signs.shape
+    Dn = D if W is None else W.shape[0]
+    At = Gt.new_empty(R, 2, Dn)
+    B = g.new_empty(R, Dn)
+    step = max(1, chunk // max(1, D))
+    one = torch.ones_like(slope)
+    for start in range(0, R, step):
+        sl = slice(start, start + step)
+        q = torch.where(signs[sl], one, slope)
+        p = parent[sl]
+        a, c = Gt[p] * q[:, None, :], g[p] * q
+        if W is None:
+            At[sl], B[sl] = a, c
+        else:
+            torch.matmul(a, W.T, out=At[sl])
+            torch.addmm(b, c, W.T, out=B[sl])
+    return At, B
 
 
 def _affine_run(steps, i: int):
