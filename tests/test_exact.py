@@ -421,7 +421,8 @@ def test_float32_networks_are_cut_in_float64():
     net = bnx.SplineMLP([2, 6, 6], "leaky_relu", "bn", seed=0).fit_statistics(bnx.data.star(50))
     part = bnx.exact_partition(net, 1.5)
     assert part.vertices()[0].dtype == torch.float64
-    assert len(part) == len(bnx.exact_partition(net.to(torch.float64), 1.5))
+    # the same float32-rounded lines cut in float64 with float64's tolerance give the same regions
+    assert len(bnx.exact_partition(net, 1.5, tolerance=bnx.partition.EPS)) == len(bnx.exact_partition(net.to(torch.float64), 1.5))
 
 
 # ------------------------------------------------------------------ bad input
@@ -568,10 +569,32 @@ def test_unsupported_modules_and_mismatched_widths_raise():
 def test_a_larger_tolerance_merges_the_crossings_float32_rounding_spreads_apart():
     X = bnx.data.star(50)
     net = bnx.SplineMLP([2, 6], "leaky_relu", "bn", seed=0).fit_statistics(X)      # float32 statistics
-    assert len(bnx.exact_partition(net, 1.5)) > 12                                  # tiny triangles near the mean
+    assert len(bnx.exact_partition(net, 1.5, tolerance=bnx.partition.EPS)) > 12               # tiny triangles near the mean
     assert len(bnx.exact_partition(net, 1.5, tolerance=1e-6)) == 12                 # the central arrangement
-    with pytest.raises(ValueError, match="tolerance"):
-        bnx.exact_partition(net, 1.5, tolerance=-1.0)
+    assert len(bnx.exact_partition(net, 1.5)) == 12                                 # float32's default merges them
+    assert bnx.partition.working_tolerance(net) == pytest.approx(8 * torch.finfo(torch.float32).eps)
+    assert bnx.partition.working_tolerance(net.to(torch.float64)) == bnx.partition.EPS
+    for bad in (-1.0, 0.5, True, "1e-6"):
+        with pytest.raises(ValueError, match="tolerance"):
+            bnx.exact_partition(net, 1.5, tolerance=bad)
+
+
+def test_the_readme_example_has_the_same_region_counts_in_float32_and_float64():
+    """Six BN lines through the data mean make 12 regions (Corollary 2), whatever the dtype."""
+    X = bnx.data.star(50)
+    for dtype in (torch.float32, torch.float64):
+        net = bnx.SplineMLP([2, 6, 6, 6, 6], "leaky_relu", mode="bn", seed=0, dtype=dtype).fit_statistics(X.to(dtype))
+        assert bnx.exact_partition(net, 1.5).num_regions == [1, 12, 84, 254, 542]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_region_counts_do_not_depend_on_the_networks_dtype(seed):
+    X = bnx.data.star(40)
+    counts = []
+    for dtype in (torch.float32, torch.float64):
+        net = bnx.SplineMLP([2, 5, 5, 5], "relu", mode="bn", seed=seed, dtype=dtype).fit_statistics(X.to(dtype))
+        counts.append(bnx.exact_partition(net, 2.0).num_regions)
+    assert counts[0] == counts[1]
 
 
 # ------------------------------------------------------------------ junctions (Theorem 3's geometry)

@@ -30,7 +30,7 @@ from .extent import as_extent, data_extent
 from ..sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
 __all__ = ["EPS", "Facets", "Junctions", "Partition", "clip_lines", "exact_partition", "folded_hyperplane_distance",
-           "segment_distance"]
+           "segment_distance", "working_tolerance"]
 
 #: relative tolerance for "this vertex lies on this line": |h(v)| ≤ EPS (‖∇h‖ r + |h(0)|), r the square's size
 EPS = 1e-10
@@ -753,7 +753,21 @@ def _match(parent_r, words_r, parent_p, words_p) -> torch.Tensor:
 
 # ---------------------------------------------------------------------------------- entry points
 @torch.no_grad()
-def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = EPS) -> Partition:
+def working_tolerance(net) -> float:
+    """The default on-line tolerance for ``net``: :data:`EPS` for a float64 network, ``8 ε`` of its
+    least precise floating parameter or buffer otherwise (float32: about 1e-6).
+
+    A network stored in float32 (BN statistics included) only knows its lines to float32
+    precision: six BN lines through the data mean meet within ~1e-7 of each other, not at one
+    point. Crossings that close are one crossing, so the region counts do not depend on the
+    network's dtype.
+    """
+    tensors = [net] if isinstance(net, torch.Tensor) else list(net.parameters()) + list(net.buffers())
+    eps = max((torch.finfo(t.dtype).eps for t in tensors if t.is_floating_point()), default=0.0)
+    return min(max(EPS, 8 * eps), 1e-3)
+
+
+def exact_partition(net, extent, *, batch=None, device=None, tolerance: float | None = None) -> Partition:
     """Eq. (10) exactly: the square ``extent`` split into the convex polygons where ``net`` is affine.
 
     ``net``: a 2-D-input ``SplineMLP`` (BN from stored statistics) or a ``torch.nn.Sequential`` of
@@ -762,11 +776,14 @@ def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = 
     mini-batch instead (eq. 3). ``extent``: a half-width ``r`` (the square ``[−r, r]²``) or
     ``(x_min, x_max, y_min, y_max)``. ``device``: where to compute (default: the network's).
     ``tolerance``: a vertex with ``|h| ≤ tolerance · (‖∇h‖ r + |h(0)|)`` lies on the unit's line
-    (``r`` the largest coordinate of the square); raise it (say to ``1e-6``) to merge the
-    crossings that float32 rounding spreads apart. Returns a :class:`Partition` (float64).
+    (``r`` the largest coordinate of the square); by default :func:`working_tolerance` of the
+    network's dtype (``1e-10`` in float64, about ``1e-6`` in float32), so the counts do not
+    depend on the dtype. Returns a :class:`Partition` (float64).
     """
     e = as_extent(extent)
-    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
+    if tolerance is None:
+        tolerance = working_tolerance(net) if isinstance(net, torch.nn.Module) else EPS
+    if isinstance(tolerance, bool) or not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
         raise ValueError(f"tolerance must be a number in [0, 0.01), got {tolerance!r}")
     steps = spline_steps(net, batch)
     if input_width(steps) != 2:
@@ -915,5 +932,5 @@ def folded_hyperplane_distance(net, x, layer: int, unit: int, *, extent=None, ba
         part = net
     else:
         xx = check_points(x, 2, name="x")
-        part = exact_partition(net, dataas_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
+        part = exact_partition(net, data_extent(xx, margin=1.0) if extent is None else extent, batch=batch)
     return part.folded_hyperplane_distance(x, layer, unit, return_nearest=return_nearest)
