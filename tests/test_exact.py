@@ -234,6 +234,7 @@ def _zero_set_samples(net, layer, unit, extent, resolution):
         return net.preactivations(x, "stored")[layer - 1][:, unit]
 
     hv = h(grid.points).reshape(H, W)
+    plateau = P[hv == 0]                          # grid points where the unit is exactly zero lie on F too
     pairs = []
     for a, b, ha, hb in ((P[:, :-1], P[:, 1:], hv[:, :-1], hv[:, 1:]), (P[:-1], P[1:], hv[:-1], hv[1:])):
         m = (ha >= 0) != (hb >= 0)
@@ -241,14 +242,14 @@ def _zero_set_samples(net, layer, unit, extent, resolution):
     lo = torch.cat([p[0] for p in pairs])
     hi = torch.cat([p[1] for p in pairs])
     if len(lo) == 0:
-        return lo
+        return plateau
     s_lo = h(lo) >= 0
     for _ in range(40):
         mid = (lo + hi) / 2
         same = (h(mid) >= 0) == s_lo
         lo = torch.where(same[:, None], mid, lo)
         hi = torch.where(same[:, None], hi, mid)
-    return (lo + hi) / 2
+    return torch.cat([(lo + hi) / 2, plateau])
 
 
 @settings(max_examples=12)
@@ -257,6 +258,25 @@ def test_folded_distance_agrees_with_brute_force_over_dense_zero_set_samples(net
     _fitted(net, seed)
     layer = data.draw(st.integers(1, net.depth))
     unit = data.draw(st.integers(0, net.widths[layer] - 1))
+    _check_folded_distance(net, seed, layer, unit)
+
+
+# found by HYPOTHESIS_PROFILE=thorough: where layer 1 is off, a zero-bias ReLU unit of layer 2 is
+# identically zero, so its zero set has an interior (the whole region lies on F, distance 0)
+@pytest.mark.parametrize("widths, seed", [([2, 1, 1], 0), ([2, 1, 1], 1), ([2, 1, 2], 0), ([2, 1, 2], 2)])
+def test_folded_distance_is_zero_inside_a_region_where_the_unit_is_identically_zero(widths, seed):
+    net = bnx.SplineMLP(widths, "relu", "zero_bias", seed=seed, dtype=torch.float64)
+    part = bnx.exact_partition(net, 2.0)
+    for unit in range(widths[2]):
+        zero = part.zero_regions(2, unit)
+        assert len(zero) == 1                                          # the half-plane where layer 1 is off
+        inside = part.centroids(1)[zero]
+        assert net.preactivations(inside, "stored")[1][:, unit].abs().max() == 0
+        assert part.folded_hyperplane_distance(inside, 2, unit).max() == 0
+        _check_folded_distance(net, seed, 2, unit)
+
+
+def _check_folded_distance(net, seed, layer, unit):
     extent, res = 2.0, 300
     part = bnx.exact_partition(net, extent)
     x = points(30, 2, seed + 1, scale=0.5)

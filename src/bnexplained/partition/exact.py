@@ -607,18 +607,39 @@ class Partition:
                 normal[m] = self._pre[jl - 1][0][region, ju]
         return Junctions(owner[i], owner[j], ends[i], blayer, bunit, normal)
 
+    def zero_regions(self, layer: int, unit: int) -> torch.Tensor:
+        """Regions of layers ``1..ℓ−1`` (indices into ``polygons(ℓ − 1)``) on which ``h_{ℓ,k}`` is
+        identically zero, so that the whole region belongs to the zero set ``F_{ℓ,k}``.
+
+        This happens without bias: a zero-bias ReLU unit behind a layer whose units are all
+        off on a region sees only zeros there. Facets stay line segments (such a region's
+        boundary is in its neighbours' facets); :meth:`folded_hyperplane_distance` is 0 inside.
+        """
+        layer = self._layer(layer, allow_zero=False)
+        k = self._unit(layer, unit)
+        G, g = self._pre[layer - 1]
+        return torch.nonzero((G[:, k] == 0).all(-1) & (g[:, k] == 0)).flatten()
+
     def folded_hyperplane_distance(self, x, layer: int, unit: int, *, return_nearest: bool = False):
         """Eq. (12): ``d(x, F_{ℓ,k}) = min_{x' ∈ F_{ℓ,k}} ‖x − x'‖`` for points ``x`` ``(N, 2)``.
 
         The minimum runs over the facets inside the square: it is exact for every point whose
         disc of radius ``d`` lies in the square (otherwise an upper bound; ``inf`` when the
-        folded hyperplane misses the square). ``return_nearest=True`` also returns the nearest
-        points ``(N, 2)``.
+        folded hyperplane misses the square). Inside a region where ``h_{ℓ,k}`` is identically
+        zero (:meth:`zero_regions`) the point lies on ``F_{ℓ,k}``: distance 0, nearest point itself.
+        ``return_nearest=True`` also returns the nearest points ``(N, 2)``.
         """
         x = check_points(x, 2, name="x").to(torch.float64)
         layer = self._layer(layer, allow_zero=False)
         f = self.facets(layer, unit)
-        d, near, _ = segment_distance(x.to(f.segments.device), f.segments)
+        x = x.to(f.segments.device)
+        d, near, _ = segment_distance(x, f.segments)
+        zero = self.zero_regions(layer, unit)
+        if zero.numel():
+            where = self.region_of(x, layer - 1)
+            inside = torch.isin(where, zero) & (where >= 0)
+            d = torch.where(inside, torch.zeros_like(d), d)
+            near = torch.where(inside[:, None], x, near)
         return (d, near) if return_nearest else d
 
     # ------------------------------------------------------------------ points and density
