@@ -30,7 +30,7 @@ from .extent import as_extent, data_extent
 from ..sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
 __all__ = ["EPS", "Facets", "Junctions", "Partition", "clip_lines", "exact_partition", "folded_hyperplane_distance",
-           "segment_distance", "working_tolerance"]
+           "segment_distance", "segments_within", "working_tolerance"]
 
 #: relative tolerance for "this vertex lies on this line": |h(v)| ≤ EPS (‖∇h‖ r + |h(0)|), r the square's size
 EPS = 1e-10
@@ -101,6 +101,17 @@ class Junctions:
         return self.first.shape[0]
 
 
+def _to_segments(x: torch.Tensor, segments: torch.Tensor) -> tuple:
+    """The one point-to-segment formula: distances ``(n, F)`` from points ``x`` ``(n, 2)`` to
+    ``segments`` ``(F, 2, 2)`` and the nearest points ``(n, F, 2)`` (a degenerate segment is its point)."""
+    p0, d = segments[:, 0], segments[:, 1] - segments[:, 0]
+    dd = (d * d).sum(-1)
+    rel = x[:, None, :] - p0[None]                                               # (n, F, 2)
+    t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
+    foot = p0[None] + t[..., None] * d[None]
+    return _norm2(x[:, None, :] - foot), foot
+
+
 def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 ** 22):
     """Distance from each point ``x`` ``(N, 2)`` to the nearest of ``segments`` ``(F, 2, 2)``.
 
@@ -114,20 +125,25 @@ def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 
     f = segments.shape[0]
     if f == 0 or n == 0:
         return dist, near, index
-    p0, d = segments[:, 0], segments[:, 1] - segments[:, 0]
-    dd = (d * d).sum(-1)
     step = max(1, chunk // f)
     for start in range(0, n, step):
-        xs = x[start:start + step]
-        rel = xs[:, None, :] - p0[None]                                          # (n, F, 2)
-        t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd))
-        foot = p0[None] + t.clamp(0, 1)[..., None] * d[None]
-        dist_all = _norm2(xs[:, None, :] - foot)
+        dist_all, foot = _to_segments(x[start:start + step], segments)
         best, idx = dist_all.min(1)
         dist[start:start + step] = best
         index[start:start + step] = idx
         near[start:start + step] = foot[torch.arange(len(idx), device=x.device), idx]
     return dist, near, index
+
+
+def segments_within(x: torch.Tensor, segments: torch.Tensor, radius: float, *, chunk: int = 2 ** 22) -> torch.Tensor:
+    """Which ``segments`` ``(F, 2, 2)`` pass within ``radius`` of each point ``x`` ``(N, 2)``: bool ``(N, F)``."""
+    hit = torch.zeros(x.shape[0], segments.shape[0], dtype=torch.bool, device=x.device)
+    if segments.shape[0] == 0:
+        return hit
+    step = max(1, chunk // segments.shape[0])
+    for start in range(0, x.shape[0], step):
+        hit[start:start + step] = _to_segments(x[start:start + step], segments)[0] <= radius
+    return hit
 
 
 # ---------------------------------------------------------------------------------- polygons
@@ -717,19 +733,7 @@ class Partition:
         layer = self._layer(layer, allow_zero=False)
         x = check_points(points, 2, name="points").to(torch.float64)
         f = self.facets(layer)
-        out = torch.zeros(x.shape[0], dtype=torch.long)
-        if len(f) == 0:
-            return out
-        x = x.to(f.segments.device)
-        p0, d = f.segments[:, 0], f.segments[:, 1] - f.segments[:, 0]
-        dd = (d * d).sum(-1)
-        step = max(1, 2 ** 22 // len(f))
-        for start in range(0, x.shape[0], step):
-            rel = x[start:start + step, None, :] - p0[None]
-            t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
-            dist = _norm2(rel - t[..., None] * d[None])
-            out[start:start + step] = (dist <= radius).sum(1).cpu()
-        return out
+        return segments_within(x.to(f.segments.device), f.segments, radius).sum(1).cpu()
 
 
 def _pack(bits: torch.Tensor) -> torch.Tensor:
