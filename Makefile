@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chapters that are notebooks (paired with an .ipynb for Colab); the other pages are plain markdown
 PAIRED = $(shell grep -l '^  formats: ipynb,md:myst' book/*.md)
 
-.PHONY: env book book-students test unit notebooks build browser browser-deps colab-smoke sync repository vendor clean
+.PHONY: env book book-students test unit notebooks build browser browser-deps colab-smoke gpu-check sync repository vendor clean
 
 env: $(STAMP)
 
@@ -73,6 +73,13 @@ browser-deps:
 # test` (it installs the latest numpy, matplotlib, ... from PyPI). NB=book/03-one-layer.ipynb picks others.
 colab-smoke:
 	bash tests/colab_smoke.sh $(NB)
+
+# The GPU branch, tried before a reader tries it: one short step of every paper-scale experiment on the
+# CUDA device (device name, seconds and peak GPU memory printed), then the unit tests with CUDA present.
+# Fails with a message where there is no CUDA; GPU_CHECK_ON_CPU=1 rehearses the same steps on the CPU
+# (the paper branch forced, toy sizes). Not part of `make test`.
+gpu-check: env
+	$(PY) tests/gpu_check.py $(if $(GPU_CHECK_ON_CPU),--cpu)
 
 # After editing a chapter's .md, regenerate its paired .ipynb (outputs stay stripped).
 sync: env

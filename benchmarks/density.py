@@ -104,7 +104,7 @@ def main():
     ap.add_argument("--paper", action="store_true", help="the paper's scale (11 × 1024, 400² grid)")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    scale = D.figure3_scale("cuda" if args.paper else "cpu")
+    scale = bnx.recipes.figure3_scale("cuda" if args.paper else "cpu")
     width, depth, resolution, eps = scale["width"], scale["depth"], scale["resolution"], scale["eps"]
     dev = bnx.device()
     print(f"# Figure 3 computation, {depth} x {width}, {resolution}² grid, ε = {eps}, on {dev} ({machine()})")

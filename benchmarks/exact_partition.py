@@ -132,7 +132,7 @@ def peak_mib(name, before_dir=None) -> float:
 
 def _fig1():
     X = bnx.data.star(50)
-    net = bnx.widgets.figure1_network(6, True, seed=0).fit_statistics(X)
+    net = bnx.recipes.figure1_network(6, True, seed=0).fit_statistics(X)
     return net, bnx.data_extent(X)
 
 

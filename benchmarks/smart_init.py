@@ -1,6 +1,6 @@
 """Chapter 7's CPU-scale experiment: one training epoch on one torch thread vs the default count.
 
-`bnx.smart_init.run` trains on one thread on the CPU (`bnx.device.single_thread`); this measures why, in one run:
+`bnx.recipes.smart_init.run` trains on one thread on the CPU (`bnx.device.single_thread`); this measures why, in one run:
 the median wall time of one epoch of the CPU-scale MLP on the digits with 1 thread and with the
 default number of threads, and their ratio. Small matrices gain little from a second thread on an
 idle machine and lose a great deal on a busy one, so report the load with the numbers.
@@ -14,8 +14,8 @@ from common import machine, timed
 
 
 def one_epoch(split, threads: int):
-    scale = bnx.smart_init.CPU
-    net = bnx.smart_init.template(scale, 0, in_shape=(64,), classes=10)
+    scale = bnx.recipes.smart_init.CPU
+    net = bnx.recipes.smart_init.template(scale, 0, in_shape=(64,), classes=10)
     model = bnx.initialize(net, "bn", split.train[0])
 
     def run():
@@ -29,7 +29,7 @@ def one_epoch(split, threads: int):
 
 
 def main():
-    split = bnx.smart_init.load_split(bnx.smart_init.CPU)
+    split = bnx.recipes.smart_init.load_split(bnx.recipes.smart_init.CPU)
     default = torch.get_num_threads()
     one = timed(one_epoch(split, 1), repeats=7)
     many = timed(one_epoch(split, default), repeats=7)

@@ -283,6 +283,89 @@ def html_pages(root: pathlib.Path) -> list:
                   and "_static" not in p.parts and p.name != "index.html")
 
 
+# Every control a reader can move, on every page: each enabled widget control (slider handle, select,
+# text box, toggle group, button) and each animation slider, with the pictures it should change.
+CONTROLS_JS = r"""
+(() => {
+  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility === "visible";
+  const enabled = el => !el.disabled && !el.closest("[disabled]") && el.getAttribute("aria-disabled") !== "true";
+  const hash = s => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return h; };
+  window.__bnxPicture = i => {
+    const el = document.querySelector(`[data-bnx-control="${i}"]`);
+    const root = el.closest(".animation") || el.closest(".cell_output, .output_area, .output") || document.body;
+    return [...root.querySelectorAll("img")].filter(shown).map(img => img.src.length + ":" + hash(img.src)).join(" ");
+  };
+  const found = [];
+  const add = (el, kind) => {
+    if (!shown(el) || !enabled(el)) return;
+    el.setAttribute("data-bnx-control", found.length);
+    const box = el.closest(".widget-inline-hbox, .widget-toggle-buttons, .widget-dropdown, .widget-text, .anim-controls, .animation");
+    const label = box && box.querySelector(".widget-label");
+    found.push({kind: kind, label: ((label && label.textContent) || el.getAttribute("aria-label") || el.title ||
+                                     el.textContent || el.className).trim().slice(0, 60),
+                at_max: kind === "slider" && (el.getAttribute("aria-valuenow") ?? el.value) ===
+                                             (el.getAttribute("aria-valuemax") ?? el.max)});
+  };
+  document.querySelectorAll(".jupyter-widgets").forEach(w => {
+    if (w.parentElement && w.parentElement.closest(".jupyter-widgets")) return;   // top-level views only
+    w.querySelectorAll('[role="slider"]').forEach(el => add(el, "slider"));
+    w.querySelectorAll("select").forEach(el => add(el, "select"));
+    w.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), textarea").forEach(
+      el => add(el, el.type === "range" ? "slider" : "text"));
+    w.querySelectorAll(".widget-toggle-buttons").forEach(g => {
+      const off = [...g.querySelectorAll("button")].find(b => !b.classList.contains("mod-active"));
+      if (off) add(off, "toggle");
+    });
+    w.querySelectorAll("button").forEach(b => { if (!b.closest(".widget-toggle-buttons")) add(b, "button"); });
+  });
+  document.querySelectorAll(".animation input[type=range]").forEach(el => add(el, "slider"));
+  return found;
+})()
+"""
+
+_KEYS = {"ArrowRight": 39, "ArrowLeft": 37, "ArrowUp": 38, "ArrowDown": 40, "Enter": 13}
+
+
+def press(browser: Browser, key: str) -> None:
+    """One key press, as the keyboard sends it (keydown with its text, then keyup)."""
+    extra = {"text": "\r"} if key == "Enter" else {}
+    code = _KEYS[key]
+    browser.call("Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code,
+                 nativeVirtualKeyCode=code, **extra)
+    browser.call("Input.dispatchKeyEvent", type="keyUp", key=key, code=key, windowsVirtualKeyCode=code,
+                 nativeVirtualKeyCode=code)
+
+
+def move_every_control(browser: Browser, settle: float = 2.0) -> list:
+    """On the loaded page, move each enabled control once from the keyboard and watch its pictures.
+
+    A slider (widget or animation) gets an arrow key (left when it is at its end), a select the down
+    arrow, a text box the up arrow, a toggle group Enter on a button not selected, a button Enter.
+    Returns ``[{kind, label, changed}]``: ``changed`` is whether any picture next to the control (the
+    images shown in its cell output, or its animation) changed within ``settle`` seconds.
+    """
+    controls = browser.evaluate(CONTROLS_JS) or []
+    results = []
+    for i, c in enumerate(controls):
+        before = browser.evaluate(f"window.__bnxPicture({i})")
+        browser.evaluate(f'document.querySelector(\'[data-bnx-control="{i}"]\').scrollIntoView({{block: "center"}}); '
+                         f'document.querySelector(\'[data-bnx-control="{i}"]\').focus(); true')
+        key = {"slider": "ArrowLeft" if c["at_max"] else "ArrowRight", "select": "ArrowDown",
+               "text": "ArrowUp"}.get(c["kind"], "Enter")
+        press(browser, key)
+        if c["kind"] == "text":
+            press(browser, "Enter")                   # a text box sends its value on Enter
+        changed = False
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            if browser.evaluate(f"window.__bnxPicture({i})") != before:
+                changed = True
+                break
+            time.sleep(0.05)
+        results.append(dict(c, key=key, changed=changed, picture=bool(before)))
+    return results
+
+
 def main(argv: list) -> int:
     root = pathlib.Path(argv[0] if argv else "_build/html").resolve()
     pages = argv[1:] or html_pages(root)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bnexplained import batch_noise as bn
+from bnexplained import recipes as R
 
 
 @pytest.mark.parametrize("law", sorted(bn.INPUT_LAWS))
@@ -48,7 +49,7 @@ def test_gaussian_eq13_reduces_to_the_chi_square_variance():
 
 def test_batches_without_replacement_vary_less_by_the_finite_population_factor():
     """A closer look: Figure 7 draws batches of 64 from 1000 points; var(μ_B) carries (N−n)/(N−1)."""
-    U = bn.figure7_training_set("standard deviations", 1000, seed=3)
+    U = R.figure7_training_set("standard deviations", 1000, seed=3)
     mu, _ = bn.sample_batch_statistics(U, 64, 20_000, seed=4)
     s2 = U.var(0, unbiased=False)
     ratio = mu.var(0) / (s2 / 64)
@@ -58,7 +59,7 @@ def test_batches_without_replacement_vary_less_by_the_finite_population_factor()
 
 
 def test_sample_batch_statistics_is_deterministic_and_centred():
-    U = bn.figure7_training_set(seed=1)
+    U = R.figure7_training_set(seed=1)
     a = bn.sample_batch_statistics(U, 64, 300, seed=7)
     b = bn.sample_batch_statistics(U, 64, 300, seed=7)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
@@ -69,7 +70,7 @@ def test_sample_batch_statistics_is_deterministic_and_centred():
 
 
 def test_noise_controlled_sampler_matches_the_virtual_batch_law():
-    d = bn.figure7_distributions(batches=6000, seed=2)
+    d = R.figure7_distributions(batches=6000, seed=2)
     for key in ("mu", "sigma"):
         target = d["virtual_laws"][key][1]
         plain = d["laws"][key][1]
@@ -82,8 +83,8 @@ def test_noise_controlled_sampler_matches_the_virtual_batch_law():
 def test_standard_deviation_reading_reproduces_figure7_printed_ranges():
     """Every printed axis spans about 3 analytic standard deviations under (1, 3, 0.01); the caption's
     variances (1, 3, 0.1) would make unit 3's axes ten times too narrow."""
-    std = bn.figure7_range_ratios("standard deviations")
-    var = bn.figure7_range_ratios("variances")
+    std = R.figure7_range_ratios("standard deviations")
+    var = R.figure7_range_ratios("variances")
     assert bool(((std > 2.5) & (std < 3.5)).all())
     assert float(var.min()) < 0.2 and float(var.max()) > 4.5
 
@@ -128,6 +129,6 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="virtual_batch_size"):
         bn.sample_batch_statistics(torch.randn(100, 2), 16, 3, virtual_batch_size=16)
     with pytest.raises(ValueError, match="reading"):
-        bn.figure7_training_set("variance")
+        R.figure7_training_set("variance")
     with pytest.raises(TypeError):
         bn.projection_moments("w", torch.ones(2))

@@ -16,7 +16,7 @@ from dataclasses import asdict
 import pytest
 import yaml
 
-from browser import Browser, StaticServer, find_chromium, html_pages
+from browser import Browser, StaticServer, find_chromium, html_pages, move_every_control
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -98,6 +98,45 @@ def test_page_reads_cleanly_offline(browser, page):
     elif dom["colab_links"]:
         problems.append(f"a page without a notebook offers Colab links: {dom['colab_links']}")
     assert not problems, f"{page} (screenshot: {r.screenshot}):\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if from_notebook(p)])
+def test_every_control_a_reader_can_move_changes_the_picture(browser, page):
+    """Without a kernel, each enabled control of a saved dashboard (and each animation slider), moved
+    from the keyboard, changes a picture next to it; a control that cannot must be saved disabled
+    (``book/_ext/static_widgets.py``) with its dashboard's note pointing to Colab."""
+    browser.visit(browser.base_url + page, page)
+    moved = move_every_control(browser)
+    browser.results.setdefault(page, {})["controls"] = moved
+    dead = [f"{c['kind']} {c['label']!r} ({c['key']}: {'picture unchanged' if c['picture'] else 'no picture'})"
+            for c in moved if not c["changed"]]
+    assert not dead, (f"{page}: {len(dead)} of {len(moved)} enabled controls leave the picture unchanged:\n  "
+                      + "\n  ".join(dead))
+
+
+def test_moving_controls_finds_a_dead_one(tmp_path):
+    """The control check can fail: a slider whose picture never changes is reported, one that swaps
+    its image is not, and a disabled one is skipped."""
+    (tmp_path / "controls.html").write_text(
+        '<html><head><link rel="icon" href="data:,"></head><body><div class="cell_output">'
+        '<div class="jupyter-widgets"><input type="range" id="dead" min="0" max="3" value="1">'
+        '<img src="data:image/png;base64,AAAA" alt="a still picture"></div></div>'
+        '<div class="cell_output"><div class="jupyter-widgets">'
+        '<input type="range" id="live" min="0" max="3" value="1" oninput="document.getElementById(\'p\').src='
+        '\'data:image/png;base64,BBBB\' + this.value">'
+        '<img id="p" src="data:image/png;base64,AAAA" alt="a moving picture">'
+        '<input type="range" disabled min="0" max="3" value="1"></div></div></body></html>')
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
+    server, browser = StaticServer(tmp_path), Browser(chromium)
+    try:
+        browser.visit(server.url + "controls.html", "controls.html")
+        moved = move_every_control(browser, settle=0.5)
+    finally:
+        browser.close()
+        server.close()
+    assert [(c["kind"], c["changed"]) for c in moved] == [("slider", False), ("slider", True)]
 
 
 def test_the_inspection_catches_a_broken_page(tmp_path):

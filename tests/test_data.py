@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import bnexplained as bnx
+from cifar_files import write_batches
 
 
 @pytest.mark.parametrize("name", sorted(bnx.data.TOY_DATASETS))
@@ -33,31 +34,10 @@ def test_bad_data_arguments():
 
 
 # ---------------------------------------------------------------------- CIFAR (fake files, real format)
-def _write_batches(folder, files, label_key, sizes, seed=0, classes=10):
-    import pickle
-
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True)
-    written = {}
-    for f, n in zip(files, sizes):
-        data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-        labels = rng.integers(0, classes, size=n).tolist()
-        batch = {b"batch_label": f.encode(), b"data": data, label_key.encode(): labels,
-                 b"filenames": [b"x.png"] * n}
-        if label_key == "fine_labels":
-            batch[b"coarse_labels"] = [v // 5 for v in labels]
-        with open(folder / f, "wb") as fh:
-            pickle.dump(batch, fh, protocol=2)
-        written[f] = (data, labels)
-    return written
-
-
 @pytest.fixture
 def fake_cifar10(tmp_path):
     files = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    return tmp_path, _write_batches(tmp_path / "cifar-10-batches-py", files, "labels", [4, 3, 5, 2, 6, 7])
+    return tmp_path, write_batches(tmp_path / "cifar-10-batches-py", files, "labels", [4, 3, 5, 2, 6, 7])
 
 
 def test_cifar10_reads_the_pickle_batches_and_standardizes_per_channel(fake_cifar10):
@@ -83,7 +63,7 @@ def test_cifar10_reads_the_pickle_batches_and_standardizes_per_channel(fake_cifa
 
 
 def test_cifar100_reads_the_fine_labels(tmp_path):
-    written = _write_batches(tmp_path / "cifar-100-python", ["train", "test"], "fine_labels", [9, 4], classes=100)
+    written = write_batches(tmp_path / "cifar-100-python", ["train", "test"], "fine_labels", [9, 4], classes=100)
     X, y = bnx.data.cifar("cifar100", root=tmp_path)
     Xt, yt = bnx.data.cifar("cifar100", root=tmp_path, train=False)
     assert X.shape == (9, 3, 32, 32) and Xt.shape == (4, 3, 32, 32)
@@ -111,7 +91,7 @@ def test_bad_cifar_arguments(tmp_path):
     with pytest.raises(TypeError, match="root must be a path"):
         bnx.data.cifar("cifar10", root=3)
     folder = tmp_path / "cifar-10-batches-py"
-    _write_batches(folder, [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels", [2] * 6)
+    write_batches(folder, [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels", [2] * 6)
     import pickle
     with open(folder / "data_batch_3", "wb") as fh:
         pickle.dump({b"data": b"nonsense"}, fh)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import bnexplained as bnx
 from bnexplained import density as D
+from bnexplained import recipes as R
 from strategies import networks, points, seeds
 
 
@@ -257,18 +258,18 @@ def test_bad_arguments_are_refused_with_clear_errors():
     with pytest.raises(ValueError, match="n must be a positive int"):
         D.gaussian_like(torch.zeros(4, 1, 8, 8), 0)
     with pytest.raises(ValueError, match="X must be images"):
-        D.figure4(torch.zeros(4, 64))
+        R.figure4(torch.zeros(4, 64))
 
 
 # ---------------------------------------------------------------------------------------------- figures and checkers
 def test_figure3_checker_holds_at_small_scale_and_fails_when_bn_fits_other_data():
     X = bnx.data.star(50)
     small = dict(width=48, depth=5, layers=(1, 3, 5), eps=0.1, resolution=80, progress=False)
-    results = D.figure3(X, **small)
+    results = R.figure3(X, **small)
     rep = bnx.verify.concentration_near_data(results, X)
     assert rep.held, rep
     # broken: BN statistics fitted on the star moved away, so BN concentrates over there instead
-    moved = D.figure3(X + 0.9, **small, settings=("bn",))
+    moved = R.figure3(X + 0.9, **small, settings=("bn",))
     broken = dict(results, bn=moved["bn"])
     assert not bnx.verify.concentration_near_data(broken, X).held
     with pytest.raises(ValueError, match="missing"):
@@ -285,7 +286,7 @@ def test_gaussian_like_matches_the_channel_moments():
 
 def test_figure4_runs_on_cifar_shaped_images():
     X = torch.randn(12, 3, 32, 32)
-    out = D.figure4(X, width=2, n=3, probes=2, eps=[0.1, 1.0], progress=False)
+    out = R.figure4(X, width=2, n=3, probes=2, eps=[0.1, 1.0], progress=False)
     assert out["data"]["bn"].shape == (2, 8) and out["units"].shape == (8,)
     assert (out["data"]["bn"][1] >= out["data"]["bn"][0]).all()
 
@@ -294,7 +295,7 @@ def test_figure4_runs_on_cifar_shaped_images():
 def digits_figure4():
     """Figure 4 at the chapter's CPU scale (ResNet9 of width 16, 16 probes, 100 + 100 images)."""
     X, _ = bnx.data.digits(flatten=False)
-    return D.figure4(X, **{k: v for k, v in D.figure4_scale("cpu").items()}, progress=False)
+    return R.figure4(X, **R.figure4_scale("cpu"), progress=False)
 
 
 def test_figure4_checker_reports_the_digits_result_and_fails_when_data_and_random_swap(digits_figure4):
@@ -319,10 +320,10 @@ def test_bn_also_raises_the_concentration_around_random_digit_sized_images(digit
 def test_density_explorer_caches_maps_and_redraws():
     w = bnx.widgets.DensityExplorer(widths=(8, 16), depth=4, resolution=48, eps_range=(0.08, 0.3),
                                     precompute=False)
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     w.controls["eps"].value = 0.2
-    assert w.image.value != first
+    assert w.png != first
     w.controls["setting"].value = "zero_bias"
     w.controls["layer"].value = 2
     w.controls["width"].value = 8
@@ -332,11 +333,11 @@ def test_density_explorer_caches_maps_and_redraws():
 
 def test_plots_draw_every_panel():
     X = bnx.data.star(50)
-    results = D.figure3(X, width=16, depth=3, layers=(1, 3), eps=0.1, resolution=40, progress=False)
+    results = R.figure3(X, width=16, depth=3, layers=(1, 3), eps=0.1, resolution=40, progress=False)
     fig = bnx.plotting.plot_concentration(results, X)
     assert len(fig.axes) == 9
     assert len(bnx.plotting.plot_settings(results, 3, X).axes) == 3
-    out = D.figure4(torch.randn(10, 1, 8, 8), width=2, n=4, probes=2, progress=False)
+    out = R.figure4(torch.randn(10, 1, 8, 8), width=2, n=4, probes=2, progress=False)
     axes = bnx.plotting.plot_image_concentration(out)
     assert len(axes[0].lines) == 3
 

@@ -58,10 +58,10 @@ def test_crossings_match_sign_changes_found_by_dense_scans_along_each_line(net, 
     _fitted(net, seed)
     e = 2.0
     cr = folding.crossings(net, e, min_clearance=0.0)
-    W1 = net.weights[0].detach()
-    s, t = folding._scale_shift(folding._float64(net), 1)
+    first = bnx.sequential.as_network(net).layer_map(1)            # h_1 = W̃_1 x + t
+    t = first.bias
     for i in range(net.widths[1]):
-        n = W1[i] * s[i]
+        n = first.weight[i]
         x0 = -t[i] * n / n.dot(n)
         d = torch.stack([-n[1], n[0]]) / n.norm()
         reach = float(x0.norm()) + 1.5 * e
@@ -120,7 +120,7 @@ def test_fold_curve_equals_angles_recomputed_with_sigma_rescaled(net, seed, log_
 
 def _figure2(activation, seed=0):
     X = bnx.data.star(50)
-    return bnx.widgets.figure2_network(X, activation=activation, seed=seed), X
+    return bnx.recipes.figure2_network(X, activation=activation, seed=seed), X
 
 
 def test_leaky_relu_inactive_side_lags_by_exactly_the_factor_alpha():
@@ -250,7 +250,7 @@ def test_bad_input_raises_naming_the_argument():
     with pytest.raises(ValueError, match="statistics are not set"):
         folding.crossings(bnx.SplineMLP([2, 4, 4], "relu", "bn"))
     with pytest.raises(TypeError, match="net must be"):
-        folding.crossings(torch.nn.Linear(2, 2))
+        folding.crossings("a network")
     with pytest.raises(ValueError, match="units"):
         folding.crossings(net, units=[8])
     with pytest.raises(ValueError, match="codes must have shape"):

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import bnexplained as bnx
-from bnexplained.jitter import boundary_draws, margin_experiment, minibatch_statistics
+from bnexplained.jitter import boundary_draws, minibatch_statistics
+from bnexplained.recipes import margin_experiment
 
 
 @pytest.fixture(scope="module")
@@ -76,20 +77,21 @@ def test_bad_arguments_raise_clear_errors(moons):
 def test_jitter_explorer_redraws_and_caches(moons):
     X, y, net = moons
     w = bnx.widgets.JitterExplorer({"random": net}, X, y, draws=3, resolution=30)
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and "%" in w.readout.value
     w.controls["batch_size"].value = 128
-    assert w.image.value != first
+    assert w.png != first
     w.controls["virtual"].value = 16
     assert ("random", 128, 16) in w._cache
     w.controls["virtual"].value = 128                     # virtual ≥ batch: noise off, said in the readout
     assert "noise off" in w.readout.value
-    assert w.image in w.widget().children
+    box = w.widget()
+    assert w.pane in box.children
 
 
 def test_drawings_produce_figures(moons):
     X, y, net = moons
-    dist = bnx.batch_noise.figure7_distributions(batches=200)
+    dist = bnx.recipes.figure7_distributions(batches=200)
     fig = bnx.plotting.plot_figure7(dist)
     assert len(fig.axes) == 6
     plt.close(fig)

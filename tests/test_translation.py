@@ -34,7 +34,7 @@ def test_translated_facets_are_the_facets_of_the_network_with_mu_moved(net, seed
 
 def test_distances_are_certified_only_below_the_distance_to_the_border():
     X = bnx.data.star(50)
-    net = bnx.widgets.figure2_network(X)
+    net = bnx.recipes.figure2_network(X)
     part = exact_partition(net, bnx.data_extent(X))
     mus = net.mu[1][0] + net.sigma[1][0] * torch.linspace(-3, 3, 7, dtype=torch.float64)
     d, ok = translation.translated_distance(part, net, X, 2, 0, mus)
@@ -67,7 +67,7 @@ def test_layer_slice_keeps_the_exact_distance_to_the_hyperplane(net, seed, unit_
 
 def test_with_mu_and_bad_input():
     X = bnx.data.star(50)
-    net = bnx.widgets.figure2_network(X)
+    net = bnx.recipes.figure2_network(X)
     moved = translation.with_mu(net, 2, 3, 1.25)
     assert float(moved.mu[1][3]) == 1.25 and float(net.mu[1][3]) != 1.25
     torch.testing.assert_close(moved.sigma[1], net.sigma[1])
@@ -87,7 +87,7 @@ def test_with_mu_and_bad_input():
 
 def test_scene_distance_matches_the_exact_partition():
     X = bnx.data.star(50)
-    net = bnx.widgets.figure2_network(X)
+    net = bnx.recipes.figure2_network(X)
     scene = translation.TranslationScene(net, X)
     mu = float(net.mu[1][2]) + 0.3
     d, foot = scene.nearest(X[5].double().numpy(), 2, mu)

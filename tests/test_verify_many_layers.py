@@ -16,7 +16,7 @@ bn_two_layer = networks(d0=2, max_depth=2, max_width=6, modes=st.just("bn"), rea
 
 def _figure2(activation="leaky_relu"):
     X = bnx.data.star(50)
-    return bnx.widgets.figure2_network(X, activation=activation), X
+    return bnx.recipes.figure2_network(X, activation=activation), X
 
 
 # ---------------------------------------------------------------------------------------------- Theorem 3
@@ -116,7 +116,7 @@ def test_targeted_search_finds_counterexamples_to_theorem_2_as_stated_in_figure2
     """Figure 2's setting (two leaky-ReLU BN layers of 8 units, random weights): for every seed some unit has
     crossing pairs whose folded hyperplane is farther although its hyperplane is closer."""
     X = bnx.data.star(50)
-    net = bnx.widgets.figure2_network(X, seed=seed)
+    net = bnx.recipes.figure2_network(X, seed=seed)
     part = exact_partition(net, bnx.data_extent(X, margin=2.0))
     for unit in range(8):
         assert bnx.verify.theorem_2(net, X, 2, unit, partition=part).held

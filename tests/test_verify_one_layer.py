@@ -116,7 +116,7 @@ def test_checkers_refuse_bad_input():
     net = bnx.SplineMLP([2, 3], "relu", "bn", dtype=torch.float64)
     plain = bnx.SplineMLP([2, 3], "relu", "random_bias", dtype=torch.float64)
     for checker in (bnx.verify.proposition_1, bnx.verify.theorem_1, bnx.verify.corollary_2):
-        with pytest.raises(ValueError, match="mode='bn'"):
+        with pytest.raises(ValueError, match="mode='bn'|BN layer"):
             checker(plain, X)
         with pytest.raises(ValueError, match="at least 2"):
             checker(net, X[:1])
@@ -130,7 +130,7 @@ def test_checkers_refuse_bad_input():
         bnx.verify.corollary_2(net, X, layer=2)
     dead = bnx.SplineMLP.from_weights([torch.tensor([[1.0, 0.0], [0.0, 0.0]])], "relu", "bn")
     for checker in (bnx.verify.theorem_1, bnx.verify.corollary_2):
-        with pytest.raises(ValueError, match="W_1 has zero-norm row"):
+        with pytest.raises(ValueError, match="zero-norm"):
             checker(dead, X)
 
 

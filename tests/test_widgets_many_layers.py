@@ -10,22 +10,23 @@ from bnexplained.partition import exact_partition
 @pytest.fixture(scope="module")
 def setting():
     X = bnx.data.star(50)
-    return bnx.widgets.figure2_network(X), X
+    return bnx.recipes.figure2_network(X), X
 
 
 def test_translation_dashboard_redraws_and_flags_counterexamples(setting):
     net, X = setting
     w = bnx.widgets.Figure2Translation(net, X)
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     assert "d(z(x), H)" in w.readout.value and "d(x, F)" in w.readout.value
     for shift in (-3.0, -1.0, 1.0, 3.0):
         w.controls["shift"].value = shift
-    assert w.image.value != first
+    assert w.png != first
     w.controls["unit"].value = 3                       # a new unit redraws the background once
     w.controls["point"].value = 7
-    assert (w._view.unit, w._view.point) == (2, 7)
-    assert w.image in w.widget().children
+    assert (w.fig._view.unit, w.fig._view.point) == (2, 7)
+    box = w.widget()
+    assert w.pane in box.children
 
 
 def test_translation_dashboard_flags_the_counterexample_the_checker_finds(setting):
@@ -40,19 +41,34 @@ def test_translation_dashboard_flags_the_counterexample_the_checker_finds(settin
     w = bnx.widgets.Figure2Translation(net, X, unit=k + 1, point=c["point"], shift=shift, reference_shift=ref)
     assert "not in input space" in w.readout.value
     u = (c["u"] - float(net.mu[1][k])) / spread
-    w.controls["shift"].value = round((u + ref) / 2, 2)   # between z(x) and the dashed hyperplane
-    assert "not in input space" not in w.readout.value
+    between = {**w.values, "shift": round((u + ref) / 2, 2)}   # between z(x) and the dashed hyperplane
+    assert "not in input space" not in w.render(**between)[1]
 
 
 def test_folding_dashboard_redraws_and_reports_angles(setting):
     net, X = setting
     w = bnx.widgets.Figure2Folding(net, X)
-    first = w.image.value
+    first = w.png
     assert "(26)" in w.readout.value
-    w.controls["scale"].value = 0.05
-    assert w.image.value != first
+    w.controls["scale"].value = 0.03
+    assert w.png != first
     w.controls["boundary"].value = 4
-    assert w._view.boundary == 3 and "σ<sub>1,4</sub>" in w.readout.value
+    assert w.fig._view.boundary == 3 and "σ<sub>1,4</sub>" in w.readout.value
+
+
+def test_a_mu_move_clips_once(setting, monkeypatch):
+    """Each slider move of the Figure 2(a)(b) dashboard clips the earlier regions once (drawing F and
+    measuring the point's distance to it share the facets)."""
+    from bnexplained import translation
+
+    net, X = setting
+    w = bnx.widgets.Figure2Translation(net, X)
+    calls = []
+    real = translation.translated_facets
+    monkeypatch.setattr(translation, "translated_facets", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for shift in (-2.0, -1.5, 1.0):
+        w.controls["shift"].value = shift
+    assert len(calls) == 3
 
 
 @pytest.mark.parametrize("scale", [0.01, 0.3, 7.0])
@@ -62,7 +78,7 @@ def test_folding_scene_facets_are_the_exact_facets_of_the_network_with_sigma_sca
     i = 2
     sig = net.sigma[0].clone()
     sig[i] *= scale
-    other = bnx.widgets.figure2_network(X)
+    other = bnx.recipes.figure2_network(X)
     other.set_statistics(mu=[net.mu[0], net.mu[1]], sigma=[sig, net.sigma[1]])
     ref = exact_partition(other, scene.extent).facets(2)
     mine = scene.layer2_facets(i, scale)

@@ -7,19 +7,22 @@ import bnexplained as bnx
 
 def test_tls_explorer_redraws_and_snaps_to_the_minimum():
     w = bnx.widgets.TLSExplorer(units=3, dataset="star")
-    first = w.image.value
+    first = w.png
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     state = w.state(**w.values)
     assert state["tls"].sum() > state["data"]["tls_min"].sum()          # starts away from the optimum
     w.controls["mu_2"].value = 0.3
-    assert w.image.value != first
+    assert w.png != first
     w.snap()
     state = w.state(**w.values)
     torch.testing.assert_close(state["tls"], state["data"]["tls_min"], rtol=1e-10, atol=1e-12)
     assert "minimum" in w.readout.value
     w.button.click()                                                     # the button does the same
+    w.controls["toward_bn"].value = 1.0                                  # the website's slider: all the way
+    state = w.state(**w.values)
+    torch.testing.assert_close(state["tls"], state["data"]["tls_min"], rtol=1e-10, atol=1e-12)
     box = w.widget()
-    assert w.image in box.children and w.button in box.children[0].children
+    assert w.pane in box.children and w.button in box.children[0].children
     columns = box.children[1].children
     assert w.controls["mu_1"] in columns[0].children and w.controls["beta"] in columns[1].children
 
@@ -38,7 +41,7 @@ def test_changing_the_data_set_rebuilds_the_picture_and_keeps_mu():
     mu = w.controls["mu_1"].value
     w.controls["dataset"].value = "blobs"
     assert w.controls["mu_1"].value == mu
-    assert w.fig._blit_state["scene"] == "blobs"
+    assert list(w._scene_figs)[-1] == "blobs"
 
 
 def test_bad_slider_values_are_refused():
@@ -61,7 +64,7 @@ def test_fallback_is_a_scrubbable_animation():
 
 def test_gamma_beta_explorer_shows_when_the_identity_fails():
     w = bnx.widgets.GammaBetaExplorer(activation="leaky_relu")
-    assert w.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert w.png[:8] == b"\x89PNG\r\n\x1a\n"
     assert w.state(**w.values)["gap"] < 1e-12                           # γ > 0: eq. (29) holds
     w.controls["sign"].value = -1
     assert w.state(**w.values)["gap"] > 0.1 and "not absorbable" in w.readout.value

@@ -17,6 +17,9 @@ import torch
 
 __all__ = ["cache_dir", "cached"]
 
+#: the library's version (as in pyproject.toml): part of every cache key, so a new release recomputes
+VERSION = "0.1.0"
+
 
 def cache_dir() -> pathlib.Path:
     """Where cached results live (created on first use)."""
@@ -27,10 +30,8 @@ def cache_dir() -> pathlib.Path:
 
 
 def _key(name: str, config: dict) -> str:
-    from . import __version__
-
     try:
-        text = json.dumps({"name": name, "config": config, "version": __version__}, sort_keys=True, default=str)
+        text = json.dumps({"name": name, "config": config, "version": VERSION}, sort_keys=True, default=str)
     except TypeError as err:
         raise TypeError(f"config must be JSON-serializable: {err}") from None
     return hashlib.sha256(text.encode()).hexdigest()[:16]

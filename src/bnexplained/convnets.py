@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .device import as_tensor
-from .networks import _gain, code_slope
+from .networks import code_slope, gain
 from .normalization import MODES, Normalization, NormalizedNetwork
 
 __all__ = ["ResNet9"]
@@ -116,7 +116,7 @@ class ResNet9(NormalizedNetwork, nn.Module):
         for factor in _WIDTH_FACTORS:
             c_out = factor * width
             w = torch.randn(c_out, c_in, 3, 3, generator=gen, dtype=torch.float64)
-            w *= _gain(activation, self.slope) / (9 * c_in) ** 0.5
+            w *= gain(activation, self.slope) / (9 * c_in) ** 0.5
             norm = Normalization(c_out, mode, learnable_affine=learnable_affine, bias_std=bias_std,
                                  generator=gen, dtype=dtype)
             units.append(ConvUnit(w.to(dtype), norm))

@@ -33,12 +33,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .device import as_tensor
+from .device import as_tensor, single_thread
 from .partition.exact import segments_within
-from .partition.grid import Grid, _check_2d, make_grid
+from .partition.grid import Grid, make_grid
+from .sequential import SplineNetwork, as_network
 
-__all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "figure3_scale",
-           "figure3", "figure4_scale", "figure4", "gaussian_like",
+__all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "gaussian_like",
            "facet_distances", "local_concentration", "sampled_concentration", "exact_concentration",
            "exact_grid_concentration", "compare_estimators", "near_far_masks", "near_far_ratio"]
 
@@ -116,22 +116,25 @@ def _check_layers(layers, depth: int) -> list:
     return sorted(set(int(j) for j in layers))
 
 
-def _fused_layers(net) -> list:
-    """Per layer ``(Wᵀ_eff, t)`` with ``h = z Wᵀ_eff + t``: eqs. (1)/(2) with stored statistics folded in."""
-    out = []
-    for layer in net.layers:
-        w = layer.weight.detach()
-        s, t = layer.norm.scale_shift(torch.zeros(1, w.shape[0], dtype=w.dtype, device=w.device), "stored")
-        out.append(((s.detach()[:, None] * w).T.contiguous(), t.detach().clone()))
-    return out
+def _fused_layers(network: SplineNetwork, dtype) -> list | None:
+    """Per layer ``(Wᵀ_eff, t, slope)`` with ``h = z Wᵀ_eff + t`` (eq. 15), in ``dtype``; ``None`` when a
+    residual connection joins two layers (then the steps are run as they are)."""
+    try:
+        maps = [network.layer_map(j) for j in range(1, network.depth + 1)]
+    except ValueError:
+        return None
+    return [(m.weight.T.to(dtype).contiguous(), m.bias.to(dtype), q.to(dtype)) for m, q in zip(maps, network.slopes)]
 
 
-def _activate_(h: torch.Tensor, net) -> torch.Tensor:
-    if net.activation == "relu":
+def _activate_(h: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+    first = float(slope[0]) if len(slope) else 0.0
+    if not bool((slope == first).all()):
+        return torch.where(h >= 0, h, slope * h)
+    if first == 0.0:
         return h.relu_()
-    if net.activation == "abs":
+    if first == -1.0:
         return h.abs_()
-    return F.leaky_relu_(h, net.slope)
+    return F.leaky_relu_(h, first)
 
 
 @dataclass
@@ -163,25 +166,33 @@ class SignMaps:
 
 @torch.no_grad()
 def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: int = 2 ** 24,
-              progress: bool = False) -> SignMaps:
-    """Evaluate a 2-D ``SplineMLP`` on a ``resolution²`` grid over ``extent`` padded by ``pad`` pixels,
-    and bit-pack every unit's sign. Batched on the network's device, in bands of rows so that about
-    ``max_floats`` pre-activations exist at once (an 11 × 1024 network fits on a laptop); the cost is
-    one fused matrix product ``z Wᵀ + t`` per layer and band, plus ``O(N D)`` bit packing.
+              progress: bool = False, batch=None) -> SignMaps:
+    """Evaluate a 2-D network (a ``SplineMLP`` or a supported ``nn.Sequential``, BN from stored/running
+    statistics or from ``batch``) on a ``resolution²`` grid over ``extent`` padded by ``pad`` pixels,
+    in the network's own dtype, and bit-pack every unit's sign. Batched on the network's device, in
+    bands of rows so that about ``max_floats`` pre-activations exist at once (an 11 × 1024 network fits
+    on a laptop); the cost is one fused matrix product ``z Wᵀ + t`` per layer and band, plus ``O(N D)``
+    bit packing.
     """
-    _check_2d(net)
+    network = as_network(net, batch, input_dim=2)
     if not isinstance(pad, int) or isinstance(pad, bool) or pad < 4:
         raise ValueError(f"pad must be an int ≥ 4, got {pad!r}")
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    with single_thread(enabled=network.device.type == "cpu"):
+        return _sign_maps(network, extent, resolution, pad, max_floats, progress)
+
+
+def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMaps:
+    dtype = network.dtype if network.dtype in (torch.float32, torch.float64) else torch.float64
+    device = network.device
+    grid = make_grid(extent, resolution, dtype=dtype, device=device)
     dx = (grid.xs[-1] - grid.xs[0]).item() / (resolution - 1)
     dy = (grid.ys[-1] - grid.ys[0]).item() / (resolution - 1)
-    idx = torch.arange(-pad, resolution + pad, dtype=p.dtype, device=p.device)
+    idx = torch.arange(-pad, resolution + pad, dtype=dtype, device=device)
     xs, ys = grid.xs[0] + dx * idx, grid.ys[0] + dy * idx
     He = We = resolution + 2 * pad
-    layers = _fused_layers(net)
-    widths = net.widths[1:]
-    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=p.device) for d in widths]
+    layers = _fused_layers(network, dtype)
+    widths = network.widths[1:]
+    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
     rows = max(1, min(He, max_floats // (We * max(widths))))
     bands = range(0, He, rows)
     if progress:
@@ -191,10 +202,14 @@ def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: 
         stop = min(He, start + rows)
         yy, xx = torch.meshgrid(ys[start:stop], xs, indexing="ij")
         z = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
-        for i, (wt, t) in enumerate(layers):
+        if layers is None:                                         # residual connections: run the steps
+            for i, h in enumerate(network.preactivations(z, dtype=dtype)):
+                signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
+            continue
+        for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt)
             signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
-            z = _activate_(h, net)
+            z = _activate_(h, slope)
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
 
@@ -275,27 +290,28 @@ def _concentration(maps: SignMaps, eps, layers, shrink: float = 0.5) -> GridConc
 
 
 def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int = 256,
-                        max_floats: int = 2 ** 24, progress: bool = False) -> GridConcentration:
+                        max_floats: int = 2 ** 24, progress: bool = False, batch=None) -> GridConcentration:
     """Section 3.3 on a 2-D grid: for every pixel of a ``resolution²`` grid over ``extent`` (a half-width
     or ``(x_min, x_max, y_min, y_max)``) and every chosen layer ``j`` (1-based; default all), the
     number of folded hyperplanes ``F_{j,k}`` (eq. 11) that meet the disc of radius ``eps``.
 
-    ``net``: a 2-D ``SplineMLP`` with stored statistics. Returns a :class:`GridConcentration` with
+    ``net``: a 2-D ``SplineMLP`` with stored statistics or a supported ``nn.Sequential`` (running
+    statistics; either from the mini-batch ``batch`` if given). Returns a :class:`GridConcentration` with
     ``counts`` of shape ``(len(layers), resolution, resolution)``. ``eps`` must span at least one grid
     step; the grid is padded so that discs near its edge see the whole partition. Each counted
     ``F_{j,k}`` brings one facet ``F_{j,k,ω}`` or more (one when the disc lies in one region of the
     earlier layers).
     """
     eps = _check_eps(eps)
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype)
+    network = as_network(net, batch, input_dim=2)
+    grid = make_grid(extent, resolution, dtype=torch.float64)
     step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
     pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
     if eps < step:
         raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
     if pad > resolution:
         raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
-    maps = sign_maps(net, extent, resolution, pad=pad, max_floats=max_floats, progress=progress)
+    maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress)
     return maps.concentration(eps, layers)
 
 
@@ -304,10 +320,20 @@ def _flat_preactivations(net, x, statistics: str) -> list:
     return [h.reshape(h.shape[0], -1) for h in net.preactivations(x, statistics=statistics)]
 
 
-def _check_stored(net) -> None:
+def _probe_network(net, batch=None):
+    """A network to probe at points: a ``SplineMLP`` or supported ``nn.Sequential`` through the one interface
+    (:func:`~bnexplained.sequential.as_network`, float64), a convolutional network with its own
+    ``preactivations`` (``ResNet9``) as it is."""
+    from torch import nn
+
+    from .networks import SplineMLP
+
+    if isinstance(net, (SplineNetwork, SplineMLP)) or not (isinstance(net, nn.Module) and hasattr(net, "preactivations")):
+        return as_network(net, batch)
     mode = getattr(net, "mode", None)
     if mode == "bn" and hasattr(net, "statistics_set") and not net.statistics_set():
         raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) first")
+    return net
 
 
 def _input_points(net, x) -> torch.Tensor:
@@ -318,6 +344,8 @@ def _input_points(net, x) -> torch.Tensor:
         raise ValueError("x must hold at least one input")
     if not torch.isfinite(t).all():
         raise ValueError("x contains NaN or infinite values")
+    if isinstance(net, SplineNetwork):
+        return t.to(dtype=torch.float64, device=net.device)
     p = next(net.parameters())
     return t.to(dtype=p.dtype, device=p.device)
 
@@ -337,7 +365,12 @@ def facet_distances(net, x, *, probes: int | None = None, seed: int = 0, batch_s
     """
     from torch.func import jvp
 
-    _check_stored(net)
+    if statistics not in ("stored", "batch"):
+        raise ValueError(f"statistics must be 'stored' or 'batch', got {statistics!r}")
+    raw = net
+    net = _probe_network(net, x if statistics == "batch" else None)
+    if net is not raw:
+        statistics = "stored"                             # fixed in the spline steps
     x = _input_points(net, x)
     n, shape = x.shape[0], x.shape[1:]
     d0 = int(np.prod(shape))
@@ -410,7 +443,7 @@ def sampled_concentration(net, x, eps, *, samples: int = 64, scheme: str = "ball
         raise ValueError(f"scheme must be 'ball' or 'cross_polytope', got {scheme!r}")
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise ValueError(f"samples must be a positive int, got {samples!r}")
-    _check_stored(net)
+    net = _probe_network(net)
     x = _input_points(net, x)
     n, shape = x.shape[0], x.shape[1:]
     d0 = int(np.prod(shape))
@@ -467,49 +500,7 @@ def near_far_ratio(conc: GridConcentration, X, *, near: float = 0.1, far: float 
     return torch.where(b > 0, a / b.clamp_min(1e-30), torch.where(a > 0, torch.inf, torch.ones_like(a)))
 
 
-# ---------------------------------------------------------------------------------------------- Figures 3 and 4
-def figure3_scale(device=None) -> dict:
-    """The Figure 3 experiment's size: the paper's 11 layers × 1024 units on a 400² grid with a GPU,
-    11 × 256 on a 200² grid on a CPU (the same code either way; ``scale`` names which one)."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if dev.type == "cuda":
-        return dict(scale="paper", width=1024, depth=11, resolution=400, eps=0.05)
-    return dict(scale="cpu", width=256, depth=11, resolution=200, eps=0.05)
-
-
-def figure3(X, *, width: int = 256, depth: int = 11, layers=(1, 7, 11), eps: float = 0.05,
-            resolution: int = 200, seed: int = 0, extent=None, activation: str = "leaky_relu",
-            settings=SETTINGS, device=None, progress: bool = True, scale: str | None = None) -> dict:
-    """Figure 3: concentration maps of ``depth`` layers of ``width`` units with random weights, on a 2-D
-    data set ``X``, in each initialization setting (zero bias, random bias, BN with statistics of all
-    of ``X``). The same seed gives the same weights in every setting. Returns
-    ``{setting: GridConcentration}`` (tensors on the CPU). ``scale`` is accepted and ignored, so that
-    ``figure3(X, **figure3_scale())`` works.
-    """
-    from .networks import SplineMLP
-    from .partition import data_extent
-
-    X = as_tensor(X, name="X", dtype=torch.float32)
-    if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] < 2:
-        raise ValueError(f"X must be 2-D data of shape (N ≥ 2, 2), got {tuple(X.shape)}")
-    extent = data_extent(X) if extent is None else extent
-    dev = torch.device(device) if device is not None else X.device
-    out = {}
-    it = settings
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(settings, desc=f"Figure 3, {depth} x {width}")
-    for setting in it:
-        net = SplineMLP([2] + [width] * depth, activation, setting, seed=seed, device=dev)
-        if setting == "bn":
-            net.fit_statistics(X.to(dev))
-        conc = facet_concentration(net, extent, eps, layers=list(layers), resolution=resolution)
-        conc.counts = conc.counts.cpu()
-        conc.grid = Grid(conc.grid.xs.cpu(), conc.grid.ys.cpu(), conc.grid.points.cpu())
-        out[setting] = conc
-    return out
-
-
+# ---------------------------------------------------------------------------------------------- random images
 def gaussian_like(X, n: int, *, seed: int = 0) -> torch.Tensor:
     """``n`` images of i.i.d. Gaussian pixels with the per-channel mean and variance of images ``X``
     (shape ``(N, C, H, W)``): Figure 4's random images. Shape ``(n, C, H, W)``."""
@@ -522,52 +513,6 @@ def gaussian_like(X, n: int, *, seed: int = 0) -> torch.Tensor:
     std = X.double().std(dim=(0, 2, 3)).view(1, -1, 1, 1)
     g = torch.randn(n, *X.shape[1:], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     return (mean + std * g).to(X.dtype)
-
-
-def figure4_scale(device=None) -> dict:
-    """The Figure 4 experiment's size: ResNet9 of width 64 with 64 random probes per image on a GPU,
-    width 16 with 16 probes on a CPU (``scale`` names which one)."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if dev.type == "cuda":
-        return dict(scale="paper", width=64, probes=64)
-    return dict(scale="cpu", width=16, probes=16)
-
-
-def figure4(X, *, width: int = 16, n: int = 100, eps=None, probes: int | None = 16, seed: int = 0,
-            settings=SETTINGS, device=None, progress: bool = True, scale: str | None = None) -> dict:
-    """Figure 4: average concentration (:func:`local_concentration`) of a random-weight ``ResNet9``
-    around ``n`` training images drawn from ``X`` (shape ``(N, C, H, W)``) and around ``n``
-    :func:`gaussian_like` images, in each setting; BN statistics come from all of ``X``.
-
-    Returns a dict: ``eps`` (E,), ``units`` (units per layer, (L,)), and ``data`` / ``random``, each
-    ``{setting: (E, L) mean count per layer}``; everything on the CPU.
-    """
-    from .convnets import ResNet9
-
-    X = as_tensor(X, name="X", dtype=torch.float32)
-    if X.ndim != 4:
-        raise ValueError(f"X must be images of shape (N, C, H, W), got {tuple(X.shape)}")
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= X.shape[0]:
-        raise ValueError(f"n must be an int in 1..{X.shape[0]} (the number of images), got {n!r}")
-    eps = torch.logspace(-1.5, 0.5, 9).tolist() if eps is None else [_check_eps(float(e)) for e in eps]
-    dev = torch.device(device) if device is not None else X.device
-    gen = torch.Generator().manual_seed(seed)
-    data = X[torch.randperm(X.shape[0], generator=gen)[:n]]
-    rand = gaussian_like(X, n, seed=seed + 1)
-    out = {"eps": torch.tensor(eps), "data": {}, "random": {}}
-    it = settings
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(settings, desc=f"Figure 4, ResNet9 width {width}")
-    for setting in it:
-        net = ResNet9(X.shape[1], 10, width=width, mode=setting, seed=seed, device=dev)
-        if setting == "bn":
-            net.fit_statistics(X)
-        for name, imgs in (("data", data), ("random", rand)):
-            dist = facet_distances(net, imgs.to(dev), probes=probes, seed=seed)
-            out[name][setting] = _count_below(dist, eps).float().mean(1).cpu()
-        out["units"] = torch.tensor([d.shape[1] for d in dist])
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- exact counts

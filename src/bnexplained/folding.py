@@ -24,77 +24,75 @@ import torch
 
 from .device import single_thread
 from .partition import as_extent
+from .sequential import SplineNetwork, as_network
 
 __all__ = ["code_matrix", "facet_normals", "Crossings", "crossings", "DihedralAngles", "dihedral_angles",
            "fold_curve", "alignment_scales", "FoldingScene", "most_isolated", "with_sigma",
-           "line_angle", "direction_angle", "tls_errors", "figure9_network", "folded_fit"]
+           "line_angle", "direction_angle", "tls_errors", "folded_fit"]
 
 
 # ---------------------------------------------------------------------------------------------- basics
-def _float64(net):
-    """``net`` in float64 on the CPU with stored statistics (geometry is done in float64): the network
-    itself when it already is, else a copy (nothing here modifies it)."""
-    if not hasattr(net, "layers") or not hasattr(net, "widths"):
-        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
-    if net.mode == "bn" and not net.statistics_set():
-        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) "
-                         "(or net.set_statistics(...)) first")
-    p = net.layers[0].weight
-    if p.dtype == torch.float64 and p.device.type == "cpu":
-        return net
-    return copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
+def _float64(net) -> SplineNetwork:
+    """``net`` (a ``SplineMLP`` or a supported ``nn.Sequential``) as spline steps in float64 on the CPU, with
+    stored / running BN statistics (geometry is done in float64; nothing here modifies the network)."""
+    return as_network(net).cpu()
 
 
-def _scale_shift(net, layer: int):
-    """``(s, t)`` with ``h_ℓ = s ⊙ (W_ℓ z) + t`` under stored statistics (``s = γ/σ`` with BN)."""
-    norm = net.layers[layer - 1].norm
-    w = net.layers[layer - 1].weight
-    s, t = norm.scale_shift(torch.zeros(1, norm.num_units, dtype=w.dtype, device=w.device), "stored")
-    return s.detach(), t.detach()
+def _effective(net: SplineNetwork, layer: int):
+    """``(W̃_ℓ, b_ℓ)``: the layer's pre-activation is ``W̃_ℓ z_{ℓ−1} + b_ℓ`` (eq. 15)."""
+    m = net.layer_map(layer, f"Theorem 3 (layer {layer})")
+    return m.weight, m.bias
 
 
-def _effective(net, layer: int):
-    """``(W̃_ℓ, b_ℓ)`` = ``(diag(s) W_ℓ, t)``: the layer's pre-activation is ``W̃_ℓ z + b_ℓ`` (eq. 15)."""
-    s, t = _scale_shift(net, layer)
-    return s[:, None] * net.layers[layer - 1].weight.detach(), t
+def _weight_and_scale(net: SplineNetwork, layer: int):
+    """``(W_ℓ, s)`` with ``W̃_ℓ = diag(s) W_ℓ``: the linear map's weight and BN's ``γ/σ`` for a
+    ``Linear → BN`` layer; the composed map and ``s = 1`` for any other layer."""
+    for b in net.bn_layers:
+        if b.layer == layer:
+            return b.weight, b.gamma / b.std
+    W, _ = _effective(net, layer)
+    return W, torch.ones(W.shape[0], dtype=W.dtype)
 
 
-def _check_two_layers(net):
-    if not hasattr(net, "layers") or not hasattr(net, "widths"):
-        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
+def _check_two_layers(net) -> SplineNetwork:
+    net = _float64(net)
     if net.depth < 2:
         raise ValueError(f"Theorem 3 needs a network with at least 2 layers, got {net.depth}")
+    _effective(net, 1), _effective(net, 2)
+    return net
 
 
-def _slopes(active: torch.Tensor, slope: float, dtype) -> torch.Tensor:
-    """Codes as slopes: 1 where ``active``, ``slope`` (α) elsewhere, built in ``dtype`` (α = 0.1 in
-    float32 would differ from the forward pass's float64 α by 1e-9)."""
+def _slopes(active: torch.Tensor, slope, dtype) -> torch.Tensor:
+    """Codes as slopes: 1 where ``active``, the unit's ``slope`` (α; a number or per unit) elsewhere,
+    built in ``dtype`` (α = 0.1 in float32 would differ from the forward pass's float64 α by 1e-9)."""
     one = torch.ones(active.shape, dtype=dtype)
-    return torch.where(active, one, one * slope)
+    return torch.where(active, one, one * torch.as_tensor(slope, dtype=dtype))
 
 
+@torch.no_grad()
 def code_matrix(net, codes, layer: int = 1) -> torch.Tensor:
     """Eq. (23): the diagonal of ``Q_ℓ(ω)``, entry ``q_i γ_i / σ_{ℓ,i}`` (``q_i ∈ {α, 1}``).
 
     ``codes`` is ``(N, D_ℓ)``: either the slopes of ``net.codes`` or booleans (``True`` = active,
     as in ``net.signs``). Returns ``(N, D_ℓ)`` (the diagonals), in the codes' dtype (float64 for
-    booleans). Plain layers (no BN) have ``σ = 1`` here.
+    booleans). Layers without BN have ``σ = 1`` here.
     """
-    if not (isinstance(layer, int) and 1 <= layer <= net.depth):
-        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
+    net = _float64(net)
+    layer = net.check_layer(layer)
     codes = torch.as_tensor(codes)
     if codes.ndim != 2 or codes.shape[1] != net.widths[layer]:
         raise ValueError(f"codes must have shape (N, {net.widths[layer]}), got {tuple(codes.shape)}")
     if codes.dtype == torch.bool:
-        codes = _slopes(codes, net.slope, torch.float64)
-    s, _ = _scale_shift(net, layer)
+        codes = _slopes(codes, net.slopes[layer - 1], torch.float64)
+    _, s = _weight_and_scale(net, layer)
     return codes * s.to(codes)
 
 
+@torch.no_grad()
 def facet_normals(net, unit: int, codes) -> torch.Tensor:
     """The row ``w_{2,k}ᵀ Q_1(ω) W_1`` of eqs. (24)–(26): the input-space normal of the facet
     ``F_{2,k,ω}`` for each layer-1 code ``ω``. ``codes``: ``(N, D_1)``; returns ``(N, D_0)``."""
-    _check_two_layers(net)
+    net = _check_two_layers(net)
     if not (isinstance(unit, int) and 0 <= unit < net.widths[2]):
         raise ValueError(f"unit must be an int in 0..{net.widths[2] - 1}, got {unit!r}")
     codes = torch.as_tensor(codes)
@@ -104,8 +102,9 @@ def facet_normals(net, unit: int, codes) -> torch.Tensor:
 def _normals(net, units: torch.Tensor, codes) -> torch.Tensor:
     """Row ``m``: ``w_{2,k_m}ᵀ Q_1(ω_m) W_1`` for layer-2 units ``units`` ``(M,)`` and codes ``(M, D_1)``."""
     q = code_matrix(net, codes, 1)
-    w2 = net.layers[1].weight.detach().to(q)[units]
-    return (q * w2) @ net.layers[0].weight.detach().to(q)
+    w2, _ = _weight_and_scale(net, 2)
+    w1, _ = _weight_and_scale(net, 1)
+    return (q * w2.to(q)[units]) @ w1.to(q)
 
 
 def direction_angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -169,10 +168,10 @@ def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: f
     separate more than two regions and are left out (their clearance would be below
     ``min_clearance``). Returns :class:`Crossings`.
     """
-    _check_two_layers(net)
+    net = _check_two_layers(net)
     if net.widths[0] != 2:
         raise ValueError(f"crossings are points only for 2-D input, got D_0 = {net.widths[0]}")
-    net = _float64(net)
+    slope = net.slopes[0]
     box = None if extent is None else as_extent(extent)
     W1, b1 = _effective(net, 1)                      # h_1 = W1 x + b1      (D1, 2), (D1,)
     W2, b2 = _effective(net, 2)                      # h_2 = W2 z_1 + b2    (D2, D1), (D2,)
@@ -206,7 +205,7 @@ def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: f
                           torch.where(torch.isinf(left), right - 1, torch.where(torch.isinf(right), left + 1,
                                                                                  (left + right) / 2)))
         hmid = c[None] + mid[:, None] * g[None]                      # (P, D1) at each piece's middle
-        q = _slopes(hmid >= 0, net.slope, c.dtype)
+        q = _slopes(hmid >= 0, slope, c.dtype)
         q[:, i] = 0.0                                                # z_{1,i} = 0 on H_{1,i}
         # h_2 on a piece: W2 diag(q) (c + t g) + b2 = A + t B   → (P, K)
         A = (q * c[None]) @ W2[ks].T + b2[ks][None]
@@ -227,9 +226,9 @@ def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: f
         same = (kk[:, None] == kk[None]) & ~torch.eye(len(tt), dtype=torch.bool)
         gap = torch.where(same, (tt[:, None] - tt[None]).abs(), torch.full_like(same, math.inf, dtype=tt.dtype))
         clear = torch.minimum(clear, gap.min(1).values if len(tt) > 1 else clear)
-        code = _slopes(hmid[piece] >= 0, net.slope, c.dtype)
+        code = _slopes(hmid[piece] >= 0, slope, c.dtype)
         code_on, code_off = code.clone(), code.clone()
-        code_on[:, i], code_off[:, i] = 1.0, net.slope
+        code_on[:, i], code_off[:, i] = 1.0, slope[i]
         keep = clear > min_clearance
         out["points"].append(pts[keep])
         out["unit"].append(ks[kk][keep])
@@ -246,15 +245,25 @@ def crossings(net, extent=None, *, units=None, boundaries=None, min_clearance: f
 
 
 def with_sigma(net, layer: int, unit: int, scale: float):
-    """A copy of a BN network whose stored ``σ_{ℓ,k}`` is multiplied by ``scale`` (> 0); ``unit`` 0-based."""
-    if getattr(net, "mode", None) != "bn":
-        raise ValueError("with_sigma needs a BN network (σ exists only for mode='bn')")
-    if not (isinstance(layer, int) and 1 <= layer <= net.depth):
-        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
-    if not (isinstance(unit, int) and 0 <= unit < net.widths[layer]):
-        raise ValueError(f"unit must be an int in 0..{net.widths[layer] - 1}, got {unit!r}")
+    """A copy of a BN network whose stored ``σ_{ℓ,k}`` is multiplied by ``scale`` (> 0); ``unit`` 0-based.
+
+    ``net``: a BN ``SplineMLP``, or a supported ``nn.Sequential`` whose layer ℓ is ``Linear → BatchNorm1d``
+    (its copy's ``running_var`` is set so that ``√(running_var + eps)`` is multiplied by ``scale``).
+    """
+    network = as_network(net)
+    bn = network.bn_layer(network.check_layer(layer), "with_sigma (it varies σ)")
+    if not (isinstance(unit, int) and not isinstance(unit, bool) and 0 <= unit < network.widths[layer]):
+        raise ValueError(f"unit must be an int in 0..{network.widths[layer] - 1}, got {unit!r}")
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be positive and finite (σ → 0 makes eq. (2) undefined), got {scale!r}")
+    if isinstance(bn.module, torch.nn.BatchNorm1d):
+        memo = {}
+        out = copy.deepcopy(net, memo)
+        m = memo[id(bn.module)]
+        with torch.no_grad():
+            v = m.running_var[unit].double()
+            m.running_var[unit] = (v + m.eps) * scale ** 2 - m.eps
+        return out
     out = copy.deepcopy(net)
     s = out.sigma[layer - 1].detach().clone()
     s[unit] *= scale
@@ -364,7 +373,7 @@ def _measure(net, cr: Crossings, radius_fraction: float, iterations: int) -> dic
     for side in (1.0, -1.0):                                         # ω (unit i active), then ω'
         def h2(theta):
             e = torch.cos(theta)[:, None] * t + side * torch.sin(theta)[:, None] * n
-            return net.preactivations(cr.points + r * e, "stored")[1][rows, cr.unit], e
+            return net.preactivations(cr.points + r * e)[1][rows, cr.unit], e
         a = torch.zeros(len(cr), dtype=torch.float64)
         b = torch.full_like(a, math.pi)
         ha, _ = h2(a)
@@ -404,7 +413,7 @@ def dihedral_angles(net, extent=None, *, units=None, boundaries=None, measure: b
     cr = crossings(net, extent, units=units, boundaries=boundaries)
     net = _float64(net)
     W1, _ = _effective(net, 1)
-    w1 = net.layers[0].weight.detach()[cr.boundary]                  # w_{1,i} (the paper's, unscaled)
+    w1 = _weight_and_scale(net, 1)[0][cr.boundary]                   # w_{1,i} (the paper's, unscaled)
     n_on, n_off = _normals(net, cr.unit, cr.codes), _normals(net, cr.unit, cr.codes_other)
     bn = W1[cr.boundary]
     d_on = _half_line(n_on, torch.ones(len(cr), dtype=torch.float64), bn)
@@ -470,23 +479,22 @@ def fold_curve(net, crossings_: Crossings, index: int, scales) -> dict:
     tensors with the keys of :class:`DihedralAngles` (radians), plus ``"scales"``.
     Needs a BN network (``σ`` exists only there).
     """
-    if net.mode != "bn":
-        raise ValueError(f"fold_curve varies σ, which exists only for mode='bn' (this network is {net.mode!r})")
+    net = _check_two_layers(net)
+    net.bn_layer(1, "fold_curve (it varies σ_1)")
     if not (isinstance(index, int) and 0 <= index < len(crossings_)):
         raise ValueError(f"index must be an int in 0..{len(crossings_) - 1}, got {index!r}")
     scales = torch.as_tensor(scales, dtype=torch.float64).reshape(-1)
     if not bool((scales > 0).all()) or not bool(torch.isfinite(scales).all()):
         raise ValueError("scales must be positive and finite (σ → 0 makes eq. (2) undefined)")
-    net = _float64(net)
     k, i = crossings_.unit[index:index + 1], int(crossings_.boundary[index])
-    w1 = net.layers[0].weight.detach()
-    s, _ = _scale_shift(net, 1)
+    w1, s = _weight_and_scale(net, 1)
+    w2, _ = _weight_and_scale(net, 2)
     normals = []
     for codes in (crossings_.codes[index:index + 1], crossings_.codes_other[index:index + 1]):
         rest = codes.clone()
         rest[:, i] = 0.0
         base = _normals(net, k, rest)                                       # (1, 2) without unit i
-        coef = net.layers[1].weight.detach()[k, i] * codes[0, i] * s[i]     # at scale 1
+        coef = w2[k, i] * codes[0, i] * s[i]                                # at scale 1
         normals.append(base + (coef / scales)[:, None] * w1[i][None])
     n_on, n_off = normals
     W1, _ = _effective(net, 1)
@@ -542,10 +550,8 @@ class FoldingScene:
         from .partition import exact_partition
         from .partition import data_extent
 
-        if net.mode != "bn":
-            raise ValueError(f"Figure 2(c) varies σ, which exists only for mode='bn' (this network is {net.mode!r})")
-        _check_two_layers(net)
-        self.net = _float64(net)
+        self.net = _check_two_layers(net)
+        self.net.bn_layer(1, "Figure 2(c) (it varies σ_1)")
         self.X = torch.as_tensor(X).detach().to("cpu", torch.float64)
         self.extent = as_extent(data_extent(self.X) if extent is None else extent)
         self.partition = exact_partition(self.net, self.extent)
@@ -616,47 +622,11 @@ class FoldingScene:
 def tls_errors(net) -> list:
     """Eq. (8) at the BN mean: ``[σ²_ℓ / ‖w_{ℓ,k}‖²]`` per layer, each ``(D_ℓ,)``: the mean squared distance
     of the layer inputs the statistics were fitted on to each hyperplane ``H_{ℓ,k}`` (the TLS fitting
-    error, Theorem 1). Needs a BN network with stored statistics."""
-    if getattr(net, "mode", None) != "bn":
-        raise ValueError("tls_errors needs a BN network (σ exists only for mode='bn')")
-    if not net.statistics_set():
-        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) first")
-    return [(s.detach() ** 2 / (w.detach() ** 2).sum(1)) for s, w in zip(net.sigma, net.weights)]
-
-
-@single_thread
-def figure9_network(*, n: int = 200, widths=(8, 8, 8, 8), epochs: int = 25, lr: float = 0.1, seed: int = 0,
-                    progress: bool = False):
-    """Figure 9's toy network: 2-D input, four leaky-ReLU BN layers (``widths``), a linear read-out,
-    trained by SGD (``bnx.training.train``, batches of 32) on ``n`` points of two moons; statistics then
-    fitted on the training points. The trained weights are cached (``bnx.cache``). Training runs on one
-    CPU thread: for a network this small, extra threads only add overhead (:func:`~bnexplained.device.single_thread`).
-    Returns ``(net, split, history)``
-    with ``history`` a dict of the per-epoch ``train_loss`` and ``test_acc``.
-    """
-    from . import data, training
-    from .cache import cached
-    from .networks import SplineMLP
-
-    X, y = data.moons(n, noise=0.1, seed=seed, labels=True, dtype=torch.float64)
-    split = training.split(X, y, val=0.2, test=0.2, seed=seed)
-    shape = [2] + list(widths)
-
-    def build():
-        return SplineMLP(shape, "leaky_relu", "bn", out_features=2, seed=seed, dtype=torch.float64)
-
-    def compute():
-        net = build()
-        h = training.train(net, split, lr=lr, epochs=epochs, batch_size=32, seed=seed, progress=progress)
-        return {"state": net.state_dict(), "train_loss": h.train_loss, "test_acc": h.test_acc}
-
-    config = {"n": n, "widths": shape, "epochs": epochs, "lr": lr, "seed": seed}
-    result = cached("figure9-network", config, compute)
-    net = build()
-    net.load_state_dict(result["state"])
-    net.eval()
-    net.fit_statistics(split.train[0])
-    return net, split, {"train_loss": result["train_loss"], "test_acc": result["test_acc"]}
+    error, Theorem 1). Needs a BN network with stored statistics: a BN ``SplineMLP``, or an ``nn.Sequential``
+    whose every layer is ``Linear → BatchNorm1d → activation`` (running statistics)."""
+    network = as_network(net)
+    bns = [network.bn_layer(j, "tls_errors") for j in range(1, network.depth + 1)]
+    return [(b.var / (b.weight ** 2).sum(1)).to(network.dtype) for b in bns]
 
 
 @torch.no_grad()
@@ -674,9 +644,9 @@ def folded_fit(net, X, layer: int, *, partition=None, extent=None) -> dict:
     from .partition import exact_partition
     from .partition import data_extent
 
+    net = as_network(net)
     errors = tls_errors(net)
-    if not (isinstance(layer, int) and 1 <= layer <= net.depth):
-        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
+    layer = net.check_layer(layer)
     X = torch.as_tensor(X).detach().to("cpu", torch.float64)
     if partition is None:
         partition = exact_partition(net, data_extent(X, margin=2.0) if extent is None else extent)

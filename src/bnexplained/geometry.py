@@ -18,11 +18,12 @@ import torch
 
 from .device import as_tensor, check_points
 
-__all__ = ["hyperplane_distance", "tls_distance", "tls_fitting_error", "tls_minimizer", "unit_hyperplanes",
+__all__ = ["check_weights", "hyperplane_distance", "tls_distance", "tls_fitting_error", "tls_minimizer",
+           "unit_hyperplanes",
            "hyperplane_segments", "arrangement_regions", "max_regions"]
 
 
-def _weights(W, name: str = "W") -> torch.Tensor:
+def check_weights(W, name: str = "W") -> torch.Tensor:
     """Validate a weight matrix ``(K, D)``: real, finite, every row of positive norm."""
     W = as_tensor(W, name=name)
     if W.ndim != 2 or W.shape[0] < 1 or W.shape[1] < 1:
@@ -60,7 +61,7 @@ def hyperplane_distance(V, W, mu) -> torch.Tensor:
     ``V`` has shape ``(N, D)``, ``W`` shape ``(K, D)``, ``mu`` shape ``(K,)`` or a batch of
     offset vectors ``(..., K)``. Returns distances of shape ``(N, K)`` (or ``(..., N, K)``).
     """
-    W = _weights(W)
+    W = check_weights(W)
     mu = _offsets(mu, W.shape[0], W)
     V = _points(V, W)
     u = V @ W.T                                                   # (N, K)
@@ -86,7 +87,7 @@ def tls_fitting_error(W, sigma) -> torch.Tensor:
     ``W`` is ``(K, D)``, ``sigma`` is ``(K,)`` (BN's standard deviations, eq. 3). Returns ``(K,)``.
     The paper's Figure 9 colours hyperplanes by this value: small means the hyperplane fits the data.
     """
-    W = _weights(W)
+    W = check_weights(W)
     sigma = _offsets(sigma, W.shape[0], W, name="sigma")
     if sigma.ndim != 1:
         raise ValueError(f"sigma must have shape ({W.shape[0]},), got shape {tuple(sigma.shape)}")
@@ -101,7 +102,7 @@ def tls_minimizer(V, W) -> torch.Tensor:
     That is BN's mean of eq. (3); ``V`` ``(N, D)``, ``W`` ``(K, D)``, returns ``(K,)``. (The checker
     :func:`bnexplained.verify.theorem_1` confirms it by two independent minimizations.)
     """
-    W = _weights(W)
+    W = check_weights(W)
     return (_points(V, W) @ W.T).mean(0)
 
 
@@ -111,22 +112,28 @@ def unit_hyperplanes(net, layer: int) -> tuple:
     The offset is where the unit's pre-activation ``h_{ℓ,k} = s_k ⟨w_k, z⟩ + t_k`` vanishes,
     ``b = −t/s``: for BN that is ``μ − σβ/γ`` (just ``μ`` when ``β = 0``), for a plain layer ``−c``.
     Uses a BN network's stored statistics. ``W`` is ``(D_ℓ, D_{ℓ−1})``, ``b`` is ``(D_ℓ,)``; both detached.
+    ``net``: a ``SplineMLP`` (in its dtype) or a supported ``nn.Sequential`` (float64; a ``Linear → BN`` layer
+    gives the ``Linear``'s ``W`` and ``b = μ − c − √(σ²+ε) β/γ``, any other layer its composed affine map).
     """
-    if not (isinstance(layer, int) and not isinstance(layer, bool) and 1 <= layer <= net.depth):
-        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
-    lay = net.layers[layer - 1]
-    W = lay.weight.detach()
-    dummy = torch.zeros(1, W.shape[0], dtype=W.dtype, device=W.device)
-    with torch.no_grad():
-        s, t = lay.norm.scale_shift(dummy, "stored")
-    if not bool((s != 0).all()):
-        raise ValueError(f"layer {layer} has a unit with γ = 0: its pre-activation is constant, no hyperplane")
-    return W.clone(), (-t / s).detach().clone()
+    from .sequential import as_network
+
+    network = as_network(net)
+    layer = network.check_layer(layer)
+    bn = next((b for b in network.bn_layers if b.layer == layer), None)
+    if bn is not None:
+        if not bool((bn.gamma != 0).all()):
+            raise ValueError(f"layer {layer} has a unit with γ = 0: its pre-activation is constant, no hyperplane")
+        W, b = bn.weight, bn.offsets
+    else:
+        m = network.layer_map(layer, "unit_hyperplanes")
+        W, b = m.weight, -m.bias
+    dtype = network.dtype if network.dtype.is_floating_point else torch.float64
+    return W.to(dtype).clone(), b.to(dtype).clone()
 
 
 def _planar_lines(W, b) -> tuple:
     """Validate lines ``⟨w_k, z⟩ = b_k`` in the plane: ``W`` ``(K, 2)``, ``b`` ``(K,)``."""
-    W = _weights(W)
+    W = check_weights(W)
     if W.shape[1] != 2:
         raise ValueError(f"W must have 2 columns (lines in the plane), got shape {tuple(W.shape)}")
     b = _offsets(b, W.shape[0], W, name="b")

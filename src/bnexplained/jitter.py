@@ -15,14 +15,13 @@ from dataclasses import dataclass
 
 import torch
 
-from .device import check_points, single_thread
-from .margins import _binary, decision_function
+from .device import check_points
+from .margins import binary_decision, decision_function
 from .networks import SplineMLP, activate
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
 
-__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws", "margin_experiment",
-           "margin_run_model", "margin_table", "figure6_networks"]
+__all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws"]
 
 
 def _check_bn(net) -> None:
@@ -176,119 +175,4 @@ def _decision_under(net: SplineMLP, points: torch.Tensor, mus: list, sigmas: lis
         u = z @ layer.weight.T
         z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
     out = net.readout(z) if net.readout is not None else z
-    return _binary(out.reshape(-1, out.shape[-1])).reshape(K, -1)
-
-
-# ---------------------------------------------------------------------- the margin experiment
-def _margin_run(split, widths, virtual_batch_size, seed, lr, epochs, batch_size) -> dict:
-    """One training run of the margin experiment (see :func:`margin_experiment`)."""
-    from .margins import margin_distances
-    from .noisy_bn import noise_controlled
-    from .training import train
-
-    net = SplineMLP(widths, "leaky_relu", "bn", out_features=2, seed=seed)
-    if virtual_batch_size is not None:
-        noise_controlled(net, virtual_batch_size, seed=10_000 + seed)
-    with single_thread():
-        h = train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
-        noise_controlled(net, None)
-        m = margin_distances(net, *split.train)
-    return dict(test_acc=h.test_acc[-1], train_loss=h.train_loss[-1], signed=m.signed.float(),
-                train_acc=float(m.correct.double().mean()), tolerance=m.tolerance, diverged=h.diverged,
-                widths=list(widths), state=net.state_dict())
-
-
-def margin_run_model(run: dict) -> SplineMLP:
-    """The trained classifier of one :func:`margin_experiment` run (eval mode, whole-data statistics)."""
-    net = SplineMLP(run["widths"], "leaky_relu", "bn", out_features=2)
-    net.load_state_dict(run["state"])
-    return net.eval()
-
-
-def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), widths=(2, 32, 32, 32),
-                      lr: float = 0.05, epochs: int = 80, batch_size: int = 16, name: str = "ch8-margins",
-                      config: dict | None = None, progress: bool = True) -> dict:
-    """Train a 2-D BN classifier with plain and noise-controlled BN over several seeds; measure margins.
-
-    For each virtual batch size (``None`` = plain BN) and seed: a ``SplineMLP(widths, "leaky_relu",
-    "bn", out_features=2)`` trained by :func:`bnexplained.training.train` on ``split`` (evaluated with
-    whole-training-set statistics), then the signed margin of every training point
-    (:func:`~bnexplained.margins.margin_distances`, grid method) and the test accuracy. Cached with
-    :func:`bnexplained.cache.cached` under ``name`` (describe the data in ``config``). Returns
-    ``{m: [run, ...]}``, each run a dict with ``test_acc``, ``train_acc``, ``signed`` (``(N_train,)``),
-    ``tolerance``, ``widths`` and ``state`` (the trained ``state_dict``; see :func:`margin_run_model`).
-    """
-    from tqdm.auto import tqdm
-
-    from .cache import cached
-
-    settings, seeds = list(virtual_batch_sizes), [int(s) for s in seeds]
-    for m in settings:
-        if m is not None and not (isinstance(m, int) and 2 <= m < batch_size):
-            raise ValueError(f"virtual_batch_sizes must hold None or ints in 2..{batch_size - 1} (below batch_size), "
-                             f"got {m!r}")
-    if len(split.train[1]) % batch_size:
-        raise ValueError(f"the training split ({len(split.train[1])} points) must be a multiple of batch_size "
-                         f"({batch_size}), so that every mini-batch is larger than the virtual batch")
-    key = dict(config=config or {}, settings=settings, seeds=seeds, widths=list(widths), lr=lr, epochs=epochs,
-               batch_size=batch_size, margins="exact",
-               train=[float(split.train[0].double().sum()), len(split.train[1])])
-
-    def compute():
-        bar = tqdm(total=len(settings) * len(seeds), desc="margin experiment", disable=not progress)
-        out = {}
-        try:
-            for m in settings:
-                out[m] = []
-                for seed in seeds:
-                    out[m].append(_margin_run(split, list(widths), m, seed, lr, epochs, batch_size))
-                    bar.update(1)
-        finally:
-            bar.close()
-        return out
-
-    return cached(name, key, compute)
-
-
-def margin_table(results: dict) -> str:
-    """A text table of :func:`margin_experiment`'s results: per setting, mean ± std over seeds of the
-    test accuracy, the training accuracy, and the 10th percentile and median of the training points'
-    signed margins."""
-    import numpy as np
-
-    rows = [f"{'setting':<12}{'test acc.':>15}{'train acc.':>15}{'margin, 10th pct':>17}{'median margin':>15}"]
-    for m, runs in results.items():
-        name = "BN" if m is None else f"noisy m = {m}"
-        cols = [np.array([r["test_acc"] for r in runs]), np.array([r["train_acc"] for r in runs]),
-                np.array([float(r["signed"].quantile(0.1)) for r in runs]),
-                np.array([float(r["signed"].median()) for r in runs])]
-        cells = [f"{c.mean():.3f} ± {c.std():.3f}" for c in cols]
-        rows.append(f"{name:<12}" + "".join(f"{c:>15}" if i != 2 else f"{c:>17}" for i, c in enumerate(cells)))
-    return "\n".join(rows)
-
-
-def figure6_networks(split, *, widths=(2, 32, 32, 32), lr: float = 0.05, epochs: int = 30, batch_size: int = 32,
-                     seed: int = 0, name: str = "ch8-figure6", config: dict | None = None) -> dict:
-    """Figure 6's two networks: one BN classifier at initialization and after training on ``split``.
-
-    ``{"at initialization": net, "after training": net}``, both ``SplineMLP(widths, "leaky_relu", "bn",
-    out_features=2, seed=seed)`` with stored statistics from the whole training split (the dashed
-    reference boundary). Training (:func:`bnexplained.training.train`) is cached under ``name``.
-    """
-    from .cache import cached
-    from .training import train
-
-    def make():
-        return SplineMLP(list(widths), "leaky_relu", "bn", out_features=2, seed=seed)
-
-    def compute():
-        net = make()
-        with single_thread():
-            train(net, split, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
-        return net.state_dict()
-
-    key = dict(config=config or {}, widths=list(widths), lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
-               train=[float(split.train[0].double().sum()), len(split.train[1])])
-    trained = make()
-    trained.load_state_dict(cached(name, key, compute))
-    return {"at initialization": make().fit_statistics(split.train[0]).eval(), "after training": trained.eval()}
+    return binary_decision(out.reshape(-1, out.shape[-1])).reshape(K, -1)

@@ -36,14 +36,16 @@ from torch import nn
 
 from .device import check_points
 from .partition import data_extent, make_grid, segment_distance, zero_set_lines
+from .sequential import SUPPORTED, SplineNetwork, UnsupportedNetwork
 
-__all__ = ["decision_function", "decision_boundary_lines", "exact_decision_boundary", "distance_to_polylines",
+__all__ = ["binary_decision", "decision_function", "decision_boundary_lines", "exact_decision_boundary", "distance_to_polylines",
            "Margins", "margin_distances", "METHODS"]
 
 METHODS = ("auto", "exact", "grid", "gradient")
 
 
-def _binary(out: torch.Tensor) -> torch.Tensor:
+def binary_decision(out: torch.Tensor) -> torch.Tensor:
+    """``d = f_1 − f_0`` from two logits (or ``f`` from one output), shape ``(N,)``, from outputs ``(N, 1 or 2)``."""
     if out.ndim != 2 or out.shape[1] not in (1, 2):
         raise ValueError(f"net must be a binary classifier with 1 output (d = f) or 2 logits (d = f_1 − f_0); "
                          f"its output has shape {tuple(out.shape)}")
@@ -51,15 +53,18 @@ def _binary(out: torch.Tensor) -> torch.Tensor:
 
 
 def _place(net: nn.Module):
+    if isinstance(net, SplineNetwork):
+        return torch.float64, net.device
     if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        raise UnsupportedNetwork(f"net must be a binary classifier: {SUPPORTED}, or any torch.nn.Module called "
+                                 f"as net(x); got a {type(net).__name__}")
     p = next(net.parameters(), None)
     return (torch.float32, torch.device("cpu")) if p is None else (p.dtype, p.device)
 
 
 def _input_dimension(net: nn.Module):
     """``D_0`` when it can be read off the network (a SplineMLP, or a first ``nn.Linear``), else None."""
-    if hasattr(net, "widths"):
+    if isinstance(net, SplineNetwork) or hasattr(net, "widths"):
         return net.widths[0]
     first = next((m for m in net.modules() if isinstance(m, nn.Linear)), None)
     return None if first is None else first.in_features
@@ -74,9 +79,11 @@ def decision_function(net: nn.Module, x, *, statistics: str | None = "stored") -
     """
     dtype, device = _place(net)
     x = check_points(x, None, name="x").to(dtype=dtype, device=device)
+    if isinstance(net, SplineNetwork):
+        return binary_decision(net(x))
     if statistics is not None and "statistics" in inspect.signature(net.forward).parameters:
-        return _binary(net(x, statistics=statistics))
-    return _binary(net(x))
+        return binary_decision(net(x, statistics=statistics))
+    return binary_decision(net(x))
 
 
 @torch.no_grad()

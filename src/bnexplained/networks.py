@@ -17,7 +17,7 @@ from torch import nn
 from .device import check_points
 from .normalization import MODES, Normalization, NormalizedNetwork
 
-__all__ = ["ACTIVATIONS", "SplineMLP", "code_slope", "activate"]
+__all__ = ["ACTIVATIONS", "SplineMLP", "code_slope", "activate", "gain"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "abs")
 
@@ -43,7 +43,7 @@ def activate(h: torch.Tensor, slope: float) -> torch.Tensor:
     return torch.where(h >= 0, h, slope * h)
 
 
-def _gain(activation: str, slope: float) -> float:
+def gain(activation: str, slope: float) -> float:
     """Weight scale that keeps the second moment of ``z`` roughly constant through depth."""
     return (2.0 / (1.0 + slope ** 2)) ** 0.5
 
@@ -107,6 +107,9 @@ class SplineMLP(NormalizedNetwork, nn.Module):
             raise ValueError(f"widths must list at least two positive ints [D_0, D_1, ...], got {widths!r}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating-point torch dtype (torch.float32 or torch.float64), "
+                            f"got {dtype!r}")
         self.slope = code_slope(activation, alpha)
         self.activation = activation
         self.alpha = float(alpha)
@@ -116,7 +119,7 @@ class SplineMLP(NormalizedNetwork, nn.Module):
         layers = []
         for d_in, d_out in zip(widths[:-1], widths[1:]):
             w = torch.randn(d_out, d_in, generator=gen, dtype=torch.float64)
-            w *= _gain(activation, self.slope) / d_in ** 0.5
+            w *= gain(activation, self.slope) / d_in ** 0.5
             norm = Normalization(d_out, mode, learnable_affine=learnable_affine, bias_std=bias_std,
                                  generator=gen, dtype=dtype)
             layers.append(SplineLayer(w.to(dtype), norm))

@@ -27,87 +27,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .batch_noise import _eq13
+from .batch_noise import check_virtual_batch_size, statistic_noise
 
-__all__ = ["statistic_noise", "StatisticNoise", "noise_controlled", "NoisyBatchNorm1d", "NoisyBatchNorm2d"]
-
-
-def _virtual(m) -> int:
-    if not isinstance(m, int) or isinstance(m, bool) or m < 2:
-        raise ValueError(f"virtual_batch_size must be an int ≥ 2 (or None for plain BN), got {m!r}")
-    return m
-
-
-def _unbiased_moments(m2: torch.Tensor, m4: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Unbiased estimates of ``(φ, s⁴)`` from the batch's central moments ``m2, m4`` (i.i.d. inputs, ``n ≥ 4``).
-
-    Inverts ``E[m4] = a φ + b s⁴``, ``E[m2²] = c φ + d s⁴`` (the classical moments of sample
-    moments); below ``n = 4`` the plug-in values ``(m4, m2²)`` are returned.
-    """
-    if n < 4:
-        return m4, m2 ** 2
-    a, b = (n - 1) * (n * n - 3 * n + 3) / n ** 3, 3 * (n - 1) * (2 * n - 3) / n ** 3
-    c, d = (n - 1) ** 2 / n ** 3, (n - 1) * (n * n - 2 * n + 3) / n ** 3
-    det = a * d - b * c
-    m22 = m2 ** 2
-    return (d * m4 - b * m22) / det, (a * m22 - c * m4) / det
-
-
-@torch.no_grad()
-def _noise_variances(u: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, n: int, m: int):
-    """Per-unit ``(var of ε, var of the factor c)`` that raise batch-``n`` variances to batch ``m``'s."""
-    u, mu, sigma = u.double(), mu.double(), sigma.double()
-    shape = (1, -1) + (1,) * (u.ndim - 2)
-    s2 = sigma ** 2
-    if u.ndim == 2:                                     # i.i.d. inputs: eq. (13), unbiased in expectation
-        m2, m4 = s2, (u - mu.view(shape)).pow(4).mean(0)
-        phi, v2 = _unbiased_moments(m2, m4, n)
-        add_mu = s2 * n / (n - 1) * (1 / m - 1 / n)
-        add_s2 = _eq13(phi, v2, m, True) - _eq13(phi, v2, n, True)
-    else:                                               # i.i.d. images, positions pooled
-        dims = tuple(range(2, u.ndim))
-        a = u.mean(dims)                                # (n, C) per-image channel means
-        b = (u - mu.view(shape)).pow(2).mean(dims)      # (n, C) per-image mean squared deviations
-        add_mu = a.var(0) * (1 / m - 1 / n)
-        add_s2 = b.var(0) * (1 / m - 1 / n)
-    return add_mu.clamp_min(0), (add_s2.clamp_min(0) / s2 ** 2)
-
-
-def statistic_noise(u: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, virtual_batch_size: int, *,
-                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Noise-controlled BN's statistics ``(μ̃, σ̃)`` for one mini-batch (Section 5, eq. 13).
-
-    ``u`` is the batch of pre-normalization values, shape ``(n, C)`` or ``(n, C, *S)``; ``mu``,
-    ``sigma`` its batch statistics (eq. 3), shape ``(C,)``. Returns ``μ̃ = μ + ε`` (Gaussian)
-    and ``σ̃ = σ √c`` (``c ~ χ²_d/d``) whose variances over mini-batches are those of a batch
-    of ``virtual_batch_size`` inputs. Gradients flow through ``mu`` and ``sigma`` as in BN; the
-    noise itself is drawn on the CPU from ``generator`` (the same on every device).
-    Raises ``ValueError`` unless ``2 ≤ virtual_batch_size < n``.
-    """
-    m = _virtual(virtual_batch_size)
-    if not isinstance(u, torch.Tensor) or u.ndim < 2:
-        raise ValueError(f"u must be a tensor of shape (n, C) or (n, C, ...), got {getattr(u, 'shape', type(u))}")
-    n = u.shape[0]
-    if n < 2:
-        raise ValueError("u is a batch of one: BN's statistics need at least 2 inputs (σ would be 0)")
-    if m >= n:
-        raise ValueError(f"virtual_batch_size must be smaller than the real batch size: got virtual_batch_size={m} "
-                         f"for a batch of {n} inputs (noise can only raise the statistics' variances)")
-    if mu.shape != (u.shape[1],) or sigma.shape != (u.shape[1],):
-        raise ValueError(f"mu and sigma must have shape ({u.shape[1]},), got {tuple(mu.shape)} and {tuple(sigma.shape)}")
-    add_mu, kappa = _noise_variances(u.detach(), mu.detach(), sigma.detach(), n, m)
-    xi = torch.randn(add_mu.shape, generator=generator, dtype=torch.float64)
-    kappa = kappa.cpu().clamp_min(1e-12)                 # c = Gamma(1/κ, rate 1/κ) = χ²_d / d with d = 2/κ
-    c = torch._standard_gamma(1 / kappa, generator=generator) * kappa
-    eps = (add_mu.sqrt().cpu() * xi).to(mu)
-    return mu + eps, sigma * c.sqrt().to(sigma)
+__all__ = ["StatisticNoise", "noise_controlled", "NoisyBatchNorm1d", "NoisyBatchNorm2d"]
 
 
 class StatisticNoise:
     """A callable ``(u, mu, sigma) → (μ̃, σ̃)`` with its own seeded generator: :func:`statistic_noise` at ``m``."""
 
     def __init__(self, virtual_batch_size: int, *, seed: int = 0):
-        self.virtual_batch_size = _virtual(virtual_batch_size)
+        self.virtual_batch_size = check_virtual_batch_size(virtual_batch_size)
         self.seed = int(seed)
         self.generator = torch.Generator().manual_seed(self.seed)
 
@@ -131,7 +60,7 @@ def noise_controlled(model: nn.Module, virtual_batch_size: int | None, *, seed: 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if virtual_batch_size is not None:
-        _virtual(virtual_batch_size)
+        check_virtual_batch_size(virtual_batch_size)
     norms = [mod for mod in model.modules() if isinstance(mod, Normalization) and mod.mode == "bn"]
     if not norms:
         raise ValueError("model has no BN layer (bnx.Normalization with mode='bn') to add noise to")
@@ -147,7 +76,7 @@ class _NoisyBatchNorm(nn.modules.batchnorm._BatchNorm):
                  momentum: float | None = 0.1, affine: bool = True, track_running_stats: bool = True,
                  device=None, dtype=None, *, seed: int = 0, **kwargs):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, **kwargs)
-        self.virtual_batch_size = None if virtual_batch_size is None else _virtual(virtual_batch_size)
+        self.virtual_batch_size = None if virtual_batch_size is None else check_virtual_batch_size(virtual_batch_size)
         self.noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed)
 
     def extra_repr(self) -> str:

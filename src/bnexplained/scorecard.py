@@ -109,7 +109,7 @@ def _figure3_quick(checker):
     from .data import star
 
     X = star(50)
-    figure3 = _library("density", "figure3")
+    figure3 = _library("recipes.density", "figure3")
     results = _call(figure3, X, width=32, depth=6, layers=(1, 3, 6), resolution=120, progress=False)
     return _call(checker, results, X)
 
@@ -291,10 +291,10 @@ def quick_setting(dtype=torch.float64):
     """The scorecard's default input for a checker ``f(net, X)``: the Figure 1 network (widths
     2-6-6-6-6, leaky-ReLU, BN, seed 0, float64, statistics fitted) and the 50-point star."""
     from .data import star
-    from .networks import SplineMLP
+    from .recipes.splines import figure1_network
 
     X = star(50, dtype=dtype)
-    net = SplineMLP([2, 6, 6, 6, 6], "leaky_relu", "bn", seed=0, dtype=dtype).fit_statistics(X)
+    net = figure1_network(6, True, seed=0, dtype=dtype).fit_statistics(X)
     return net, X
 
 

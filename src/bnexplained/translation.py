@@ -23,61 +23,86 @@ import torch
 from .device import check_points, single_thread
 from .partition import clip_lines
 from .partition import as_extent, data_extent
+from .sequential import SplineNetwork, as_network
 
-__all__ = ["projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
+__all__ = ["check_unit", "offset", "weight_of", "projection", "with_mu", "translated_facets", "translated_distance", "minimal_counterexample",
            "LayerSlice", "layer_slice", "TranslationScene"]
 
 
-def _check_layer(net, layer: int, unit: int) -> None:
-    if not (isinstance(layer, int) and not isinstance(layer, bool) and 1 <= layer <= net.depth):
-        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
-    if not (isinstance(unit, int) and not isinstance(unit, bool) and 0 <= unit < net.widths[layer]):
-        raise ValueError(f"unit must be an int in 0..{net.widths[layer] - 1} (layer {layer} has "
-                         f"{net.widths[layer]} units), got {unit!r}")
+def check_unit(net, layer: int, unit: int) -> SplineNetwork:
+    """``net`` as a :class:`~bnexplained.sequential.SplineNetwork`, with ``layer`` (1..L) and ``unit`` (0-based)
+    validated; ``ValueError`` names the argument."""
+    network = as_network(net)
+    network.check_layer(layer)
+    D = network.widths[layer]
+    if not (isinstance(unit, int) and not isinstance(unit, bool) and 0 <= unit < D):
+        raise ValueError(f"unit must be an int in 0..{D - 1} (layer {layer} has {D} units), got {unit!r}")
+    return network
 
 
-def _stored(net) -> None:
-    if net.mode == "bn" and not net.statistics_set():
-        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) "
-                         "(or net.set_statistics(...)) first")
+def weight_of(net, layer: int) -> torch.Tensor:
+    """``W_ℓ`` ``(D_ℓ, D_{ℓ−1})`` (float64): the weights layer ℓ's units project their input on (eq. 5): a
+    ``Linear → BN`` layer's ``Linear`` weight, else the layer's composed affine map."""
+    return _weight(as_network(net), layer)[0]
+
+
+def _weight(network: SplineNetwork, layer: int) -> tuple:
+    """``(W_ℓ, inputs)``: the weights the units project layer ℓ's input on (a ``Linear → BN`` layer's
+    ``Linear``, else the composed map) and a function giving that input on points."""
+    bn = next((b for b in network.bn_layers if b.layer == layer), None)
+    if bn is not None:
+        return bn.weight, lambda x: network.bn_inputs(bn, x)
+    return network.layer_map(layer).weight, lambda x: network.layer_inputs(x)[layer - 1]
 
 
 @torch.no_grad()
 def projection(net, x, layer: int, unit: int) -> torch.Tensor:
-    """``u(x) = ⟨w_{ℓ,k}, z_{ℓ−1}(x)⟩`` (shape ``(N,)``), stored statistics: ``F_{ℓ,k}`` is its level set
-    at ``μ_{ℓ,k}`` (eq. 11), and ``h_{ℓ,k} = γ (u − μ_{ℓ,k})/σ_{ℓ,k} + β``. ``unit`` is 0-based."""
-    _check_layer(net, layer, unit)
-    _stored(net)
-    z = net.layer_inputs(x, statistics="stored")[layer - 1]
-    return (z @ net.weights[layer - 1][unit]).detach()
+    """``u(x) = ⟨w_{ℓ,k}, z_{ℓ−1}(x)⟩`` (shape ``(N,)``, float64), stored / running statistics: ``F_{ℓ,k}`` is
+    its level set at ``μ_{ℓ,k}`` (eq. 11), and ``h_{ℓ,k} = γ (u − μ_{ℓ,k})/σ_{ℓ,k} + β``. ``unit`` is 0-based.
+    ``net``: a ``SplineMLP`` or a supported ``nn.Sequential`` (``μ`` then means BN's mean minus the
+    ``Linear``'s bias, so that ``u`` stays ``⟨w, z⟩``)."""
+    network = check_unit(net, layer, unit)
+    W, inputs = _weight(network, layer)
+    return inputs(x) @ W[unit]
 
 
-def _offset(net, layer: int, unit: int) -> float:
+def offset(net, layer: int, unit: int) -> float:
     """The offset of ``H_{ℓ,k}``: ``⟨w, z⟩ = offset`` where ``h_{ℓ,k} = 0`` (``μ − βσ/γ`` with BN, ``−c`` without)."""
-    s, t = net.layers[layer - 1].norm.scale_shift(
-        torch.zeros(1, net.widths[layer], dtype=net.weights[0].dtype, device=net.weights[0].device), "stored")
-    return float(-t[unit] / s[unit])
+    network = check_unit(net, layer, unit)
+    bn = next((b for b in network.bn_layers if b.layer == layer), None)
+    if bn is not None:
+        if bn.gamma[unit] == 0:
+            raise ValueError(f"unit {unit} of layer {layer} has γ = 0: its pre-activation is constant, no hyperplane")
+        return float(bn.offsets[unit])
+    m = network.layer_map(layer)
+    return float(-m.bias[unit])
 
 
 def with_mu(net, layer: int, unit: int, mu: float):
-    """A copy of a BN network whose stored ``μ_{ℓ,k}`` is ``mu`` (everything else unchanged)."""
-    _check_layer(net, layer, unit)
-    if net.mode != "bn":
-        raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
-    _stored(net)
+    """A copy of a BN network whose stored ``μ_{ℓ,k}`` is ``mu`` (everything else unchanged).
+
+    ``net``: a BN ``SplineMLP``, or a supported ``nn.Sequential`` whose layer ℓ is ``Linear → BatchNorm1d``
+    (the copy's ``running_mean`` becomes ``mu + c``, ``c`` the ``Linear``'s bias)."""
+    network = check_unit(net, layer, unit)
+    bn = network.bn_layer(layer, "with_mu (μ exists only in BN layers)")
     if not np.isfinite(float(mu)):
         raise ValueError(f"mu must be finite, got {mu!r}")
-    out = copy.deepcopy(net)
+    memo = {}
+    out = copy.deepcopy(net, memo)
+    if isinstance(bn.module, torch.nn.BatchNorm1d):
+        with torch.no_grad():
+            memo[id(bn.module)].running_mean[unit] = float(mu) + float(bn.bias[unit])
+        return out
     m = out.mu[layer - 1].detach().clone()
     m[unit] = float(mu)
     out.set_statistics(mu=[m if j == layer - 1 else None for j in range(out.depth)])
     return out
 
 
-def _shift_scale(net, layer: int, unit: int) -> tuple:
+def _shift_scale(network: SplineNetwork, layer: int, unit: int) -> tuple:
     """``(s, μ)`` of unit ``k``: ``h_{ℓ,k} = s (u − μ) + β`` with ``s = γ/σ`` (stored statistics)."""
-    norm = net.layers[layer - 1].norm
-    return float(norm.gamma[unit] / norm.sigma[unit]), float(norm.mu[unit])
+    bn = network.bn_layer(layer, "μ")
+    return float(bn.gamma[unit] / bn.std[unit]), float(bn.mean[unit] - bn.bias[unit])
 
 
 @torch.no_grad()
@@ -90,16 +115,14 @@ def translated_facets(partition, net, layer: int, unit: int, mus):
     before layer ℓ are clipped once per offset, all offsets at once (:func:`bnexplained.partition.clip_lines`). Returns a
     ``bnx.Facets`` whose ``unit`` field holds the index ``m`` of the offset each facet belongs to.
     """
-    _check_layer(net, layer, unit)
-    if net.mode != "bn":
-        raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
-    _stored(net)
+    network = check_unit(net, layer, unit)
+    network.bn_layer(layer, "translated_facets (μ exists only in BN layers)")
     mus = torch.as_tensor(mus, dtype=torch.float64).reshape(-1)
     if not bool(torch.isfinite(mus).all()):
         raise ValueError("mus must be finite")
     V, n = partition.vertices(layer - 1)
     G, g = partition.preactivation_maps(layer, of=layer - 1)
-    s, mu0 = _shift_scale(net, layer, unit)
+    s, mu0 = _shift_scale(network, layer, unit)
     M = len(mus)
     Gk = G[:, unit:unit + 1].expand(-1, M, -1)
     gk = g[:, unit:unit + 1] + s * (mu0 - mus.to(g))[None]
@@ -182,11 +205,11 @@ class LayerSlice:
 def layer_slice(net, X, layer: int, unit: int) -> LayerSlice:
     """A :class:`LayerSlice` of layer ℓ's input space for unit ``k``, through the mean layer input
     ``z̄_{ℓ−1}`` of the data ``X`` ``(N, D_0)``."""
-    _check_layer(net, layer, unit)
-    _stored(net)
-    X = check_points(X, net.widths[0], name="X", min_count=2)
-    Z = net.layer_inputs(X, statistics="stored")[layer - 1].detach().double()
-    w = net.weights[layer - 1][unit].detach().double()
+    network = check_unit(net, layer, unit).cpu()
+    X = check_points(X, network.widths[0], name="X", min_count=2)
+    W, inputs = _weight(network, layer)
+    Z = inputs(X)
+    w = W[unit]
     if not w.norm() > 0:
         raise ValueError(f"unit {unit} of layer {layer} has a zero weight row: H is undefined")
     e1 = w / w.norm()
@@ -219,32 +242,29 @@ class TranslationScene:
     def __init__(self, net, X, *, layer: int = 2, extent=None, mesh: int = 13, mesh_points: int = 120):
         from .partition import exact_partition
 
-        if net.widths[0] != 2:
-            raise ValueError(f"the scene needs a network with 2-D input, got D_0 = {net.widths[0]}")
-        _check_layer(net, layer, 0)
-        if net.mode != "bn":
-            raise ValueError(f"Figure 2 moves μ, which exists only for mode='bn' (this network is {net.mode!r})")
-        _stored(net)
-        self.net = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
+        self.net = check_unit(as_network(net, input_dim=2), layer, 0).cpu()
+        bn = self.net.bn_layer(layer, "Figure 2 (it moves μ)")
         self.X = check_points(X, 2, name="X", min_count=2).detach().to("cpu", torch.float64)
         self.layer = layer
         self.extent = as_extent(data_extent(self.X) if extent is None else extent)
         self.partition = exact_partition(self.net, self.extent)
         #: the earlier layers' folded hyperplanes, one list of ``(2, 2)`` segments per layer
         self.earlier = [self.partition.facets(j).lines() for j in range(1, layer)]
-        Z = self.net.layer_inputs(self.X, "stored")[layer - 1].detach()
-        self.data_u = Z @ self.net.weights[layer - 1].detach().T
-        self.mu = self.net.mu[layer - 1].detach().clone()
+        W, inputs = _weight(self.net, layer)
+        Z = inputs(self.X)
+        self.data_u = Z @ W.T
+        self.mu = bn.mean - bn.bias
         e = self.extent
         t = torch.linspace(0, 1, mesh_points, dtype=torch.float64)
         lines = []
         for v in torch.linspace(0, 1, mesh, dtype=torch.float64):
             lines.append(torch.stack([e[0] + v * (e[1] - e[0]) + 0 * t, e[2] + t * (e[3] - e[2])], 1))
             lines.append(torch.stack([e[0] + t * (e[1] - e[0]), e[2] + v * (e[3] - e[2]) + 0 * t], 1))
-        self._mesh_z = self.net.layer_inputs(torch.cat(lines), "stored")[layer - 1].detach()
+        self._mesh_z = inputs(torch.cat(lines))
         self._data_z = Z
         self._mesh_count = len(lines)
         self._slices = {}
+        self._facets = {}                  # (unit, μ) -> facets: a dashboard move clips once
 
     @property
     def units(self) -> int:
@@ -253,13 +273,13 @@ class TranslationScene:
     def spread(self, unit: int) -> float:
         """The standard deviation of ``u`` over the data (``σ_{ℓ,k}`` when the statistics were fitted on
         the same data): the natural step for sliding ``μ_{ℓ,k}``."""
-        _check_layer(self.net, self.layer, unit)
+        check_unit(self.net, self.layer, unit)
         return float(self.data_u[:, unit].std(unbiased=False))
 
     @single_thread
     def slice(self, unit: int) -> dict:
         """Per unit (cached): its :class:`LayerSlice`, the data and the mesh lines in its coordinates."""
-        _check_layer(self.net, self.layer, unit)
+        check_unit(self.net, self.layer, unit)
         if unit not in self._slices:
             sl = layer_slice(self.net, self.X, self.layer, unit)
             mesh = sl.coordinates(self._mesh_z).reshape(self._mesh_count, -1, 2).numpy()
@@ -268,8 +288,14 @@ class TranslationScene:
 
     @single_thread
     def facets(self, unit: int, mu: float):
-        """The facets of ``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` (exact; :func:`translated_facets`)."""
-        return translated_facets(self.partition, self.net, self.layer, unit, [float(mu)])
+        """The facets of ``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` (exact; :func:`translated_facets`), kept for the
+        last few offsets (drawing and measuring one offset clip once)."""
+        key = (unit, float(mu))
+        if key not in self._facets:
+            if len(self._facets) >= 8:
+                self._facets.pop(next(iter(self._facets)))
+            self._facets[key] = translated_facets(self.partition, self.net, self.layer, unit, [float(mu)])
+        return self._facets[key]
 
     def folded_lines(self, unit: int, mu: float) -> list:
         """``F_{ℓ,k}`` with ``μ_{ℓ,k} = mu`` as a list of ``(2, 2)`` segments, for drawing."""

@@ -4,7 +4,7 @@ import torch
 from .. import data
 from ..networks import SplineMLP
 from ..partition import make_grid
-from ..widgets import figure1_network
+from ..recipes.splines import figure1_network
 from . import exercise
 
 

@@ -3,7 +3,7 @@ import torch
 
 from .. import data
 from ..geometry import arrangement_regions, tls_distance
-from ..widgets.one_layer import one_layer_network
+from ..recipes.one_layer import one_layer_network
 from . import exercise
 
 

@@ -2,7 +2,7 @@
 from .. import data
 from ..partition import exact_partition
 from ..translation import minimal_counterexample, projection, with_mu
-from ..widgets.many_layers import figure2_network
+from ..recipes.many_layers import figure2_network
 from . import exercise
 
 

@@ -2,7 +2,7 @@
 from .. import data
 from ..folding import dihedral_angles
 from ..partition import data_extent
-from ..widgets.many_layers import figure2_network
+from ..recipes.many_layers import figure2_network
 from . import exercise
 
 

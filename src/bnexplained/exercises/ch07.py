@@ -3,20 +3,15 @@ import torch
 
 from .. import data
 from ..initialization import initialize
-from ..networks import SplineMLP
+from ..recipes.smart_init import fold_exercise_network
 from . import exercise
-
-
-def ex1_network():
-    """The exercise's template: random weights, BN mode (float64 for an exact comparison)."""
-    return SplineMLP([2, 5, 4], "leaky_relu", "bn", out_features=2, seed=7, dtype=torch.float64)
 
 
 @exercise("ch7-ex1", rtol=1e-8, atol=1e-10, hint="layer 1 of the BN start is h = (⟨w, x⟩ − μ_1)/σ_1: its bias "
           "is −μ_1/σ_1, with μ_1, σ_1 the mean and (biased) std of X W_1ᵀ over the whole training set")
 def _folded_bias():
     X = data.circles(200, dtype=torch.float64) + torch.tensor([2.0, 1.0], dtype=torch.float64)
-    return initialize(ex1_network(), "bn", X).layers[0].norm.bias.detach().numpy()
+    return initialize(fold_exercise_network(), "bn", X).layers[0].norm.bias.detach().numpy()
 
 
 @exercise("ch7-ex2", rtol=1e-9, atol=1e-12, hint="each unit normalizes to ±(1, −1) on a batch of two; "

@@ -18,15 +18,21 @@ class Extent(NamedTuple):
     y_max: float
 
 
+#: the largest coordinate an extent may reach: beyond it squared distances overflow float64's range
+#: (exact partitions of ``1e300`` returned wrong counts) and rounding swamps the geometry
+MAX_COORDINATE = 1e15
+
+
 def as_extent(extent) -> Extent:
     """The one normalization of an extent: a half-width ``r`` (the square [-r, r]²) or
-    ``(x_min, x_max, y_min, y_max)``, returned as an :class:`Extent`; bad values raise."""
+    ``(x_min, x_max, y_min, y_max)``, returned as an :class:`Extent`; bad values raise
+    (``ValueError``: not finite, empty, or a coordinate beyond ``MAX_COORDINATE`` = 1e15)."""
     if isinstance(extent, Extent):
         return extent
-    if isinstance(extent, (int, float)) and not isinstance(extent, bool):
-        if not extent > 0:
-            raise ValueError(f"extent must be positive when given as a half-width, got {extent!r}")
-        return (-float(extent), float(extent), -float(extent), float(extent))
+    if isinstance(extent, (int, float, np.integer, np.floating)) and not isinstance(extent, (bool, np.bool_)):
+        if not (np.isfinite(extent) and 0 < extent <= MAX_COORDINATE):
+            raise ValueError(f"extent must be a positive finite half-width ≤ {MAX_COORDINATE:g}, got {extent!r}")
+        return Extent(-float(extent), float(extent), -float(extent), float(extent))
     try:
         if isinstance(extent, (str, bytes)):
             raise TypeError
@@ -36,6 +42,9 @@ def as_extent(extent) -> Extent:
     if len(e) != 4 or not (e[0] < e[1] and e[2] < e[3]) or not np.all(np.isfinite(e)):
         raise ValueError(f"extent must be (x_min, x_max, y_min, y_max) with x_min < x_max and "
                          f"y_min < y_max, got {extent!r}")
+    if max(abs(v) for v in e) > MAX_COORDINATE:
+        raise ValueError(f"extent must stay within ±{MAX_COORDINATE:g} (float64 geometry overflows beyond), "
+                         f"got {extent!r}")
     return Extent(*e)
 
 

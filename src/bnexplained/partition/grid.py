@@ -1,8 +1,10 @@
 """The spline partition of a network with 2-D input, seen on a grid (eq. 10).
 
-Every function here evaluates the network with its *stored* BN statistics: the partition
-is a property of fixed parameters, and a grid of points must not become the batch that
-defines them. (Fit them first, e.g. ``net.fit_statistics(X)``.)
+``net`` is anything :func:`bnexplained.sequential.as_network` reads: a ``SplineMLP`` or a supported
+``nn.Sequential``. Every function here evaluates it (in float64) with its *stored* / running BN
+statistics, or with those of a given mini-batch ``batch``: the partition is a property of fixed
+parameters, and a grid of points must not become the batch that defines them. (Fit them first,
+e.g. ``net.fit_statistics(X)``.)
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..device import single_thread
+from ..sequential import as_network
 from .extent import as_extent, data_extent
 
 __all__ = ["Grid", "GridPartition", "make_grid", "grid_preactivations", "partition_boundaries",
@@ -46,21 +50,13 @@ def make_grid(extent, resolution: int = 256, *, dtype=torch.float32, device=None
     return Grid(xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], 1))
 
 
-def _check_2d(net) -> None:
-    if net.widths[0] != 2:
-        raise ValueError(f"the network must have 2-D input for a planar partition, got D_0 = {net.widths[0]}")
-    if net.mode == "bn" and not net.statistics_set():
-        raise ValueError("the network's BN statistics are not set: call net.fit_statistics(X) "
-                         "(or net.set_statistics(...)) before drawing its partition")
-
-
 @torch.no_grad()
-def grid_preactivations(net, extent, resolution: int = 256) -> tuple:
-    """``(grid, [h_1, ..., h_L])`` with each ``h_ℓ`` of shape ``(H, W, D_ℓ)`` on the net's device."""
-    _check_2d(net)
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
-    hs = net.preactivations(grid.points, statistics="stored")
+def grid_preactivations(net, extent, resolution: int = 256, *, batch=None) -> tuple:
+    """``(grid, [h_1, ..., h_L])`` with each ``h_ℓ`` of shape ``(H, W, D_ℓ)`` (float64, on the net's device)."""
+    network = as_network(net, batch, input_dim=2)
+    grid = make_grid(extent, resolution, dtype=torch.float64, device=network.device)
+    with single_thread(enabled=network.device.type == "cpu"):
+        hs = network.preactivations(grid.points)
     return grid, [h.reshape(*grid.shape, -1) for h in hs]
 
 
@@ -93,28 +89,27 @@ def _sign_changes(h: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def partition_boundaries(net, extent, resolution: int = 256, *, max_floats: int = 2 ** 26) -> GridPartition:
+def partition_boundaries(net, extent, resolution: int = 256, *, batch=None, max_floats: int = 2 ** 26) -> GridPartition:
     """Eq. (10) on a grid: for each layer, the pixels its units' zero sets pass between.
 
     Batched on the network's device; the grid is processed in bands of rows so at most about
     ``max_floats`` pre-activation values exist at once (width-1024 networks fit on a laptop).
     Returns a :class:`GridPartition` whose tensors live on the network's device.
     """
-    _check_2d(net)
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
+    network = as_network(net, batch, input_dim=2)
+    grid = make_grid(extent, resolution, dtype=torch.float64, device=network.device)
     H, W = grid.shape
-    rows = max(2, min(H, max_floats // max(1, W * sum(net.widths[1:]))))
-    bounds = torch.zeros(net.depth, H, W, dtype=torch.bool, device=p.device)
+    rows = max(2, min(H, max_floats // max(1, W * sum(network.widths[1:]))))
+    bounds = torch.zeros(network.depth, H, W, dtype=torch.bool, device=network.device)
     start = 0
-    while start < H - 1:
-        stop = min(H, start + rows)                       # band [start, stop) overlaps the next by one row
-        pts = grid.points[start * W: stop * W]
-        hs = net.preactivations(pts, statistics="stored")
-        for i, h in enumerate(hs):
-            b = _sign_changes(h.reshape(stop - start, W, -1))
-            bounds[i, start:stop] |= b
-        start = stop - 1
+    with single_thread(enabled=network.device.type == "cpu"):
+        while start < H - 1:
+            stop = min(H, start + rows)                       # band [start, stop) overlaps the next by one row
+            pts = grid.points[start * W: stop * W]
+            for i, h in enumerate(network.preactivations(pts)):
+                b = _sign_changes(h.reshape(stop - start, W, -1))
+                bounds[i, start:stop] |= b
+            start = stop - 1
     return GridPartition(grid, bounds)
 
 
@@ -136,18 +131,18 @@ def zero_set_lines(grid: Grid, values) -> list:
     return [seg for seg in gen.lines(0.0) if len(seg) > 1]
 
 
-def folded_hyperplane_lines(net, extent, resolution: int = 200) -> list:
+def folded_hyperplane_lines(net, extent, resolution: int = 200, *, batch=None) -> list:
     """The zero sets ``{x : h_{ℓ,k}(x) = 0}`` (folded hyperplanes ``F_{ℓ,k}``, eq. 11) as polylines.
 
     Returns ``lines[ℓ-1][k]``: a list of ``(M, 2)`` NumPy arrays for unit ``k`` of layer ℓ, traced
     by :func:`zero_set_lines` on a ``resolution × resolution`` grid over ``extent``.
     """
-    grid, hs = grid_preactivations(net, extent, resolution)
+    grid, hs = grid_preactivations(net, extent, resolution, batch=batch)
     return [[zero_set_lines(grid, h[..., k]) for k in range(h.shape[-1])] for h in hs]
 
 
 @torch.no_grad()
-def inscribed_radius(net, x, *, statistics: str = "stored", return_direction: bool = False):
+def inscribed_radius(net, x, *, statistics: str = "stored", batch=None, return_direction: bool = False):
     """Radius of a ball around each input that lies inside the input's region of the partition.
 
     ``r(x) = min_{ℓ,k} |h_{ℓ,k}(x)| / ‖∇_x h_{ℓ,k}(x)‖``: until some unit changes sign, every
@@ -155,10 +150,14 @@ def inscribed_radius(net, x, *, statistics: str = "stored", return_direction: bo
     It is a lower bound on the distance to the region's boundary (equal when the nearest zero
     set's foot point lies in the region). Works in any input dimension; shape ``(N,)``.
     With ``return_direction=True`` also returns unit vectors ``(N, D_0)`` from ``x`` toward the
-    zero set that attains the minimum.
+    zero set that attains the minimum. BN uses stored/running statistics, or those of ``batch``
+    (``statistics="batch"``: of ``x`` itself).
     """
-    maps = net.preactivation_maps(x, statistics=statistics)
-    hs = net.preactivations(x, statistics=statistics)
+    if statistics not in ("stored", "batch"):
+        raise ValueError(f"statistics must be 'stored' or 'batch', got {statistics!r}")
+    network = as_network(net, x if statistics == "batch" and batch is None else batch)
+    maps = network.preactivation_maps(x)
+    hs = network.preactivations(x)
     G = torch.cat([m[0] for m in maps], 1)                       # (N, ΣD, D_0)
     h = torch.cat(hs, 1)                                        # (N, ΣD)
     norms = G.norm(dim=-1)

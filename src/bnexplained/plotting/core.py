@@ -12,6 +12,7 @@ import torch
 from matplotlib.collections import LineCollection
 
 from ..partition import as_extent, data_extent, folded_hyperplane_lines
+from ..sequential import as_network
 
 __all__ = ["BLUE", "GREY", "RED", "draw_data", "draw_lines", "draw_layer", "plot_partition", "plot_bn_comparison",
            "scrubbable", "style_axes"]
@@ -61,17 +62,19 @@ def draw_layer(ax, lines: list, layer: int, *, color: str = BLUE, past_color: st
 
 
 def plot_partition(net, data=None, *, layers: Sequence[int] | None = None, extent=None, axes=None,
-                   resolution: int = 200, titles: bool = True):
+                   resolution: int = 200, titles: bool = True, batch=None):
     """One panel per layer: its folded hyperplanes (blue) over earlier layers' (grey), data as dots.
 
-    ``extent`` defaults to a square around ``data`` (needed when ``data`` is ``None``).
-    Returns the axes.
+    ``net``: a ``SplineMLP`` or a supported ``nn.Sequential`` (:func:`bnexplained.sequential.as_network`;
+    BN from stored/running statistics, or from the mini-batch ``batch``). ``extent`` defaults to a
+    square around ``data`` (needed when ``data`` is ``None``). Returns the axes.
     """
+    net = as_network(net, batch, input_dim=2)
     if extent is None:
         if data is None:
             raise ValueError("extent is required when no data is given")
         extent = data_extent(data)
-    layers = list(range(1, net.depth + 1)) if layers is None else list(layers)
+    layers = list(range(1, net.depth + 1)) if layers is None else [net.check_layer(j, "layers") for j in layers]
     if axes is None:
         _, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers), 2.7), squeeze=False)
         axes = axes[0]
@@ -89,6 +92,7 @@ def plot_partition(net, data=None, *, layers: Sequence[int] | None = None, exten
 def plot_bn_comparison(plain_net, bn_net, data, *, extent=None, resolution: int = 200, fig=None):
     """Figure 1's layout: top row without BN (eq. 1), bottom row with BN (eq. 2), one column per layer."""
     extent = data_extent(data) if extent is None else extent
+    plain_net, bn_net = as_network(plain_net, input_dim=2), as_network(bn_net, input_dim=2)
     L = bn_net.depth
     if fig is None:
         fig = plt.figure(figsize=(2.3 * L, 4.9))

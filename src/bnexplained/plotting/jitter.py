@@ -25,7 +25,7 @@ def _gauss(ax, loc, scale, lo, hi, **kwargs):
 def plot_figure7(dist: dict, *, fig=None):
     """Figure 7: for each unit (columns), the laws of ``μ_k`` (top) and ``σ_k`` (bottom).
 
-    ``dist`` is :func:`bnexplained.batch_noise.figure7_distributions`' output. Black histogram:
+    ``dist`` is :func:`bnexplained.recipes.figure7_distributions`' output. Black histogram:
     mini-batches of ``batch_size``; blue curve: eq. (13)'s law at that size; red histogram:
     noise-controlled BN; red dashed curve: eq. (13)'s law at the virtual batch size.
     Axes span the red samples' range, printed as three ticks as in the paper. Returns the figure.
@@ -123,7 +123,7 @@ def plot_boundary_draws(networks: dict, X, y, batch_sizes=(16, 256), *, draws: i
 def plot_margin_distributions(results: dict, *, ax=None, tolerance: float | None = None):
     """The signed margins of the training points, one box per setting, seeds pooled.
 
-    ``results`` is :func:`bnexplained.jitter.margin_experiment`'s output (``{m: [run, ...]}``).
+    ``results`` is :func:`bnexplained.recipes.margin_experiment`'s output (``{m: [run, ...]}``).
     Returns the axes.
     """
     import matplotlib.pyplot as plt
@@ -151,7 +151,8 @@ def plot_margin_experiment(results: dict, split, *, settings=None, batch_size: i
     training noise (mini-batches of ``batch_size``, with the setting's virtual batch). Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from ..jitter import boundary_draws, margin_run_model
+    from ..jitter import boundary_draws
+    from ..recipes.jitter import margin_run_model
     from ..partition import data_extent
 
     keys = list(results)

@@ -12,7 +12,7 @@ __all__ = ["plot_affine_comparison"]
 def plot_affine_comparison(result, *, axes=None):
     """Left: test accuracy per epoch, mean ± one standard deviation over seeds, each setting at its best
     learning rate. Right: every seed's final test accuracy, with the mean. ``result`` is an
-    :class:`~bnexplained.learnable_affine.AffineComparison`. Returns the axes.
+    :class:`~bnexplained.recipes.parameters.AffineComparison`. Returns the axes.
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), gridspec_kw=dict(width_ratios=[1.6, 1]),

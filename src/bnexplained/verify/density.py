@@ -17,7 +17,7 @@ def _need_settings(results: dict, what: str) -> None:
 
 def concentration_near_data(results: dict, X, *, near: float = 0.1, far: float = 0.5) -> Report:
     """Figure 3's three conclusions, quantified on ``results = {setting: GridConcentration}``
-    (as from :func:`bnexplained.density.figure3`) and the 2-D data ``X``.
+    (as from :func:`bnexplained.recipes.figure3`) and the 2-D data ``X``.
 
     For every computed layer ``j ≥ 2``: the ratio of the mean concentration on pixels within ``near``
     of the data to the mean on pixels farther than ``far`` must exceed 1 with BN and exceed the ratios
@@ -56,7 +56,7 @@ def concentration_near_data(results: dict, X, *, near: float = 0.1, far: float =
 
 
 def concentration_near_images(result: dict, *, eps_index: int | None = None, layers=None) -> Report:
-    """Figure 4's claims on ``result`` from :func:`bnexplained.density.figure4`: the total concentration
+    """Figure 4's claims on ``result`` from :func:`bnexplained.recipes.figure4`: the total concentration
     (summed over ``layers``, default all) at ``eps[eps_index]`` (default: the middle ε).
 
     Checks that, around data images, BN's count exceeds zero bias's and random bias's; that BN's ratio
@@ -66,7 +66,7 @@ def concentration_near_images(result: dict, *, eps_index: int | None = None, lay
     """
     for name in ("data", "random"):
         if name not in result:
-            raise ValueError(f"result must hold '{name}' (from bnx.density.figure4)")
+            raise ValueError(f"result must hold '{name}' (from bnx.recipes.figure4)")
         _need_settings(result[name], f"result['{name}']")
     eps = result["eps"]
     k = len(eps) // 2 if eps_index is None else eps_index

@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 from ..batch_noise import INPUT_LAWS, projection_moments, sample_inputs, statistic_variances
-from ..device import as_tensor
-from ..jitter import single_thread
+from ..device import as_tensor, single_thread
 from .report import Report
 
 __all__ = ["proposition_2", "noise_controlled_bn", "batch_jitter"]

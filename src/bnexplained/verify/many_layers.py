@@ -10,6 +10,7 @@ from ..device import check_points
 from ..geometry import hyperplane_distance
 from ..partition import as_extent, data_extent
 from ..device import single_thread
+from ..sequential import as_network
 from .report import Report
 
 __all__ = ["theorem_2", "corollary_1", "theorem_3"]
@@ -41,8 +42,11 @@ def theorem_3(net, extent=None, *, tol: float = 1e-9, angles: "folding.DihedralA
     if not isinstance(angles, folding.DihedralAngles):
         raise TypeError(f"angles must be a DihedralAngles, got {type(angles).__name__}")
     n = len(angles)
-    rep.setting = (f"{net.activation} network {net.widths}, mode {net.mode!r}; "
+    network = as_network(net)
+    layers = network.describe([1, 2]) if network.depth >= 2 else network.describe(range(1, network.depth + 1))
+    rep.setting = (f"network {network.widths} ({layers}); "
                    f"{n} crossings of F_2,k with H_1,i" + ("" if extent is None else f" inside {_box(extent)}"))
+    rep.details["layers"] = layers
     rep.add("crossings compared", n, note="nothing to compare" if n == 0 else "", passed=n > 0)
     if n == 0:
         return rep
@@ -73,11 +77,9 @@ def _partition(net, extent, partition):
 
 
 def _default_mus(net, layer: int, unit: int) -> torch.Tensor:
-    translation._check_layer(net, layer, unit)
-    if net.mode != "bn":
-        raise ValueError(f"μ exists only for mode='bn' (this network is {net.mode!r})")
-    return float(net.mu[layer - 1][unit]) + float(net.sigma[layer - 1][unit]) * torch.linspace(
-        -2.5, 2.5, 21, dtype=torch.float64)
+    bn = translation.check_unit(net, layer, unit).bn_layer(layer, "Theorem 2 (it moves μ)")
+    mu = float(bn.mean[unit] - bn.bias[unit])
+    return mu + float(bn.var[unit].sqrt()) * torch.linspace(-2.5, 2.5, 21, dtype=torch.float64)
 
 
 def _theorem_2_pairs(net, X, layer: int, unit: int, mus, part, margin: float) -> dict:
@@ -87,8 +89,9 @@ def _theorem_2_pairs(net, X, layer: int, unit: int, mus, part, margin: float) ->
         raise ValueError("mus must hold at least two offsets to compare")
     dx, ok = translation.translated_distance(part, net, X, layer, unit, mus)
     u = translation.projection(net, X, layer, unit).to(torch.float64)
-    w = net.weights[layer - 1][unit].detach().to(torch.float64)
-    z = net.layer_inputs(X, statistics="stored")[layer - 1].detach().to(torch.float64)
+    bn = net.bn_layer(layer, "Theorem 2 (it moves μ)")
+    w = bn.weight[unit].cpu()
+    z = net.bn_inputs(bn, X).cpu()
     dz = hyperplane_distance(z, w[None], mus[:, None])[..., 0].T              # eq. (7), (N, M)
     side = torch.sign(mus[None] - u[:, None])                                 # which side of z(x) each μ is
     closer = dz[:, :, None] < dz[:, None, :] - margin                         # (N, a, b): H_a closer than H_b
@@ -119,12 +122,9 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
     if condition not in ("between", "as_stated"):
         raise ValueError(f"condition must be 'between' or 'as_stated', got {condition!r}")
     X = check_points(X, 2, name="X").detach().to("cpu", torch.float64)
-    if unit is None:
-        translation._check_layer(net, layer, 0)
-        units = list(range(net.widths[layer]))
-    else:
-        translation._check_layer(net, layer, unit)
-        units = [unit]
+    net = translation.check_unit(as_network(net, input_dim=2), layer, 0 if unit is None else unit).cpu()
+    bn = net.bn_layer(layer, "Theorem 2 (it moves μ)")
+    units = list(range(net.widths[layer])) if unit is None else [unit]
     extent = as_extent(data_extent(X, margin=2.0) if extent is None else extent)
     part = _partition(net, extent, partition)
     n_pairs = n_bad = n_cross = n_cross_bad = 0
@@ -153,7 +153,7 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
                  "hyperplane closer to x in input space")
     which = "every unit" if unit is None else f"unit {unit + 1}"
     count = len(next(iter(per_unit.values()))["mus"])
-    rep.setting = (f"layer {layer}, {which} of a {net.activation} network {net.widths}; {X.shape[0]} points, "
+    rep.setting = (f"layer {layer} ({bn.names}), {which} of a network {net.widths}; {X.shape[0]} points, "
                    f"{count} offsets μ per unit; exact folded distances over {part.num_regions[layer - 1]} regions "
                    f"of layers 1..{layer - 1}")
     rep.add("pairs (x, μ, μ') compared", n_pairs, passed=n_pairs > 0, note="nothing to compare" if not n_pairs else "")
@@ -185,15 +185,15 @@ def corollary_1(net, layer: int = 2, unit: int = 0, *, extent=None, partition=No
     (forward passes only), must lie on the facets (exact distance, eq. 12); random points of the
     square must be off both or on both. Distances are relative to the square's size, tolerance ``tol``.
     """
-    translation._check_layer(net, layer, unit)
+    net = translation.check_unit(as_network(net, input_dim=2), layer, unit).cpu()
     extent = as_extent(2.0 if extent is None and partition is None else (extent or partition.extent))
     part = _partition(net, extent, partition)
     f = part.facets(layer, unit)
-    w = net.weights[layer - 1][unit].detach().to(torch.float64)
-    mu_k = translation._offset(net, layer, unit)
+    w = translation.weight_of(net, layer)[unit]
+    mu_k = translation.offset(net, layer, unit)
     size = max(extent[1] - extent[0], extent[3] - extent[2])
     rep = Report("Corollary 1", "z(x) lies on H_ℓ,k exactly when x lies on the folded hyperplane F_ℓ,k")
-    rep.setting = (f"layer {layer}, unit {unit + 1} of a {net.activation} network {net.widths}; {len(f)} facets "
+    rep.setting = (f"layer {layer} ({net.describe([layer])}), unit {unit + 1} of a network {net.widths}; {len(f)} facets "
                    f"in the square {tuple(round(v, 3) for v in extent)}")
     rep.add("facets of F_ℓ,k in the square", len(f), passed=len(f) > 0, note="nothing to check" if not len(f) else "")
     if not len(f):

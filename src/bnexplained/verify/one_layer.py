@@ -6,9 +6,10 @@ import copy
 import torch
 
 from ..device import check_points
-from ..geometry import (_weights, arrangement_regions, hyperplane_distance, max_regions, tls_distance,
-                        tls_fitting_error, unit_hyperplanes)
+from ..geometry import (check_weights, arrangement_regions, hyperplane_distance, max_regions, tls_distance,
+                        tls_fitting_error)
 from ..parameters import absorb_gamma
+from ..sequential import as_network
 from .report import Report
 
 __all__ = ["proposition_1", "theorem_1", "corollary_2"]
@@ -18,12 +19,6 @@ def _float64_bn(net, what: str):
     if getattr(net, "mode", None) != "bn":
         raise ValueError(f"{what} is about BN layers: net must have mode='bn', got {getattr(net, 'mode', None)!r}")
     return copy.deepcopy(net).to(torch.float64)
-
-
-def _layer(net, layer) -> int:
-    if not (isinstance(layer, int) and not isinstance(layer, bool) and 1 <= layer <= net.depth):
-        raise ValueError(f"layer must be an int in 1..{net.depth}, got {layer!r}")
-    return layer
 
 
 def _data(net, X, name="X", min_count=2):
@@ -116,6 +111,22 @@ def _theorem_1_case(rep: Report, label: str, V, W, mu_bn, sigma_bn, gen) -> dict
     return dict(mu_bn=mu_bn, mu_least_squares=mu_ls, mu_bfgs=mu_opt, tls_min=L_bn, tls_predicted=L_pred)
 
 
+def _bn_layer(net, X, layer, what: str):
+    """``(network, BNLayer, X)``: layer ℓ of ``net`` (any supported network) with BN statistics of ``X``."""
+    X = check_points(X, None, name="X", min_count=2).to(torch.float64)
+    network = as_network(net, batch=X, batch_name="X")
+    layer = network.check_layer(layer)
+    network.bn_layer(layer, what)                                   # refuse early, naming the layers that qualify
+    return network, layer, X
+
+
+def _with_batch(net, data, layer: int, what: str) -> tuple:
+    """Layer ℓ's inputs and its BN record when the network runs on ``data`` as one batch (eq. 3)."""
+    batch_net = as_network(net, batch=data, batch_name="X")
+    bn = batch_net.bn_layer(layer, what)
+    return batch_net.bn_inputs(bn, data), bn
+
+
 def theorem_1(net, X, *, layer: int = 1, batch_size: int | None = None, seed: int = 0) -> Report:
     """Theorem 1: BN's mean ``μ_ℓ`` (eq. 3) is the unique minimizer of the TLS distance ``L(μ_ℓ, ·)`` (eq. 9).
 
@@ -124,34 +135,37 @@ def theorem_1(net, X, *, layer: int = 1, batch_size: int | None = None, seed: in
     that the network's own BN computes is compared with a least-squares solution and with a BFGS
     minimization of eq. (9) from a random start; the minimum value with ``Σ σ²/‖w‖²``; and
     uniqueness by random moves and the Hessian. Gaps in ``μ`` are divided by ``scale = max(1, max |⟨w_k, v⟩|)``.
-    Runs on a float64 copy of ``net``.
+
+    ``net``: a BN ``SplineMLP`` or a supported ``nn.Sequential`` whose layer ℓ is ``Linear →
+    BatchNorm1d → activation`` (the report names the modules; a ``Linear`` bias ``c`` shifts BN's
+    mean to ``μ − c`` in the offsets of ``⟨w_k, z⟩``). Everything runs in float64.
     """
-    net = _float64_bn(net, "theorem_1")
-    layer = _layer(net, layer)
-    X = _data(net, X)
-    W = _weights(net.weights[layer - 1].detach(), name=f"W_{layer}")
+    network, layer, X = _bn_layer(net, X, layer, "Theorem 1")
     if batch_size is None:
         batch_size = max(2, min(32, len(X) // 2))
     if not (isinstance(batch_size, int) and 2 <= batch_size <= len(X)):
         raise ValueError(f"batch_size must be an int in 2..{len(X)} (the number of points), got {batch_size!r}")
     gen = torch.Generator().manual_seed(int(seed))
-    B = X[torch.randperm(len(X), generator=gen)[:batch_size].to(X.device)]
+    B = X[torch.randperm(len(X), generator=gen)[:batch_size]]
+    names = network.bn_layer(layer, "Theorem 1").names
     rep = Report("Theorem 1", "BN's μ is the unique minimizer of the TLS distance between the layer input and the "
-                 "hyperplanes", setting=f"layer {layer} of widths {net.widths}, {net.activation}; "
+                 "hyperplanes", setting=f"layer {layer} ({names}) of widths {network.widths}; "
                  f"mini-batch of {batch_size} of the {len(X)} points (seed {seed})")
+    W = None
     for label, data in (("mini-batch", B), ("whole data", X)):
         with torch.no_grad():
-            mus, sigmas = net.statistics_of(data)          # what BN computes with `data` as the batch
-            V = net.layer_inputs(data, statistics="batch")[layer - 1]
-        rep.details[label] = _theorem_1_case(rep, label, V, W, mus[layer - 1], sigmas[layer - 1], gen)
+            V, bn = _with_batch(net, data, layer, "Theorem 1")    # what BN computes with `data` as the batch
+        W = check_weights(bn.weight, name=f"W_{layer}")
+        rep.details[label] = _theorem_1_case(rep, label, V, W, bn.mean - bn.bias, bn.var.sqrt(), gen)
     # the two minimizers differ: the mini-batch mean is not optimal for the whole data
     with torch.no_grad():
-        V_all = net.layer_inputs(X, statistics="batch")[layer - 1].cpu()
+        V_all = _with_batch(net, X, layer, "Theorem 1")[0].cpu()
     mb, full = rep.details["mini-batch"]["mu_bn"], rep.details["whole data"]["mu_bn"]
     gap = (tls_distance(V_all, W.cpu(), mb) - tls_distance(V_all, W.cpu(), full)).item()
     rep.add("L(μ_B, X_ℓ) − L(μ̄, X_ℓ): the batch mean on the whole data", gap, None, None, gap >= -1e-12,
             note="≥ 0 by Theorem 1")
     rep.details["batch_excess"] = gap
+    rep.details["layers"] = [names]
     return rep
 
 
@@ -160,24 +174,24 @@ def corollary_2(net, X, *, layer: int = 1) -> Report:
     """Corollary 2: with BN, layer ℓ's hyperplanes all pass through the mean layer input ``z̄_{ℓ−1}``.
 
     Uses the statistics BN computes with ``X`` (shape ``(N, D_0)``) as the batch and the layer's
-    actual hyperplanes ``⟨w_k, z⟩ = μ_k − σ_k β_k/γ_k`` (so a non-zero ``β`` makes it fail, as it
-    should). Measures ``max_k d(z̄, H_k)`` (eq. 7) relative to the data's spread; when ``W`` has
+    actual hyperplanes ``⟨w_k, z⟩ = μ_k − c_k − √(σ_k² + ε) β_k/γ_k`` (``c`` a ``Linear`` bias; so a
+    non-zero ``β`` makes it fail, as it should). ``net``: as for :func:`theorem_1`. Measures ``max_k d(z̄, H_k)`` (eq. 7) relative to the data's spread; when ``W`` has
     full column rank, that the hyperplanes' common point is ``z̄``; in a 2-D input space, that the
     layer has exactly the ``2K`` regions of a central arrangement of ``K`` distinct lines; and that every
     unit has layer inputs on both sides of its hyperplane (no unit is dead on the batch).
     """
-    net = _float64_bn(net, "corollary_2")
-    layer = _layer(net, layer)
-    X = _data(net, X)
-    W = _weights(net.weights[layer - 1].detach(), name=f"W_{layer}")
-    net.fit_statistics(X)
-    _, b = unit_hyperplanes(net, layer)
-    V = net.layer_inputs(X, statistics="stored")[layer - 1]
+    network, layer, X = _bn_layer(net, X, layer, "Corollary 2")
+    V, bn = _with_batch(net, X, layer, "Corollary 2")
+    W = check_weights(bn.weight, name=f"W_{layer}")
+    if not bool((bn.gamma != 0).all()):
+        raise ValueError(f"layer {layer} has a unit with γ = 0: its pre-activation is constant, no hyperplane")
+    b = bn.offsets
     zbar = V.mean(0, keepdim=True)
     spread = max((V - zbar).norm(dim=1).max().item(), 1e-300)
     rep = Report("Corollary 2", "with BN the layer's hyperplanes form a central arrangement through the mean "
-                 "layer input", setting=f"layer {layer} of widths {net.widths}, input dimension "
+                 "layer input", setting=f"layer {layer} ({bn.names}) of widths {network.widths}, input dimension "
                  f"{W.shape[1]}, {W.shape[0]} units, {len(X)} points")
+    rep.details["layers"] = [bn.names]
     d = hyperplane_distance(zbar, W, b)[0]
     rep.add("max_k d(z̄, H_k) / data spread", d.max().item() / spread, 0.0, 1e-12, d.max().item() / spread <= 1e-12)
     rep.details.update(distances=d, mean_input=zbar[0], offsets=b)

@@ -19,8 +19,11 @@ class JitterExplorer(Dashboard):
     ``networks`` maps a name to a 2-D binary BN classifier (``SplineMLP`` with stored whole-data
     statistics, the dashed reference). Each setting draws ``draws`` random mini-batches of ``X``
     and shows the boundary under each one's statistics (noise-controlled at the virtual batch
-    when one is chosen); results are cached per setting, so moving back is instant.
+    when one is chosen); results are cached per setting, so moving back is instant. On the website
+    the network and the batch size work (precomputed without noise control).
     """
+
+    website = ("network", "batch_size")
 
     def __init__(self, networks: dict, X, y, *, batch_sizes=(8, 16, 32, 64, 128, 256),
                  virtual_batch_sizes=(4, 8, 16, 32, 64, 128), draws: int = 10, resolution: int = 90,
@@ -32,7 +35,8 @@ class JitterExplorer(Dashboard):
         self.draws, self.resolution, self.seed = draws, resolution, seed
         self._cache = {}
         controls = {
-            "network": W.ToggleButtons(options=list(self.networks), value=list(self.networks)[0]),
+            "network": W.ToggleButtons(options=list(self.networks), value=list(self.networks)[0],
+                                       description="network"),
             "batch_size": W.SelectionSlider(options=list(batch_sizes), value=16 if 16 in batch_sizes else batch_sizes[0],
                                             description="batch size"),
             "virtual": W.SelectionSlider(options=[OFF] + list(virtual_batch_sizes), value=OFF,
@@ -49,14 +53,33 @@ class JitterExplorer(Dashboard):
                                               self.resolution, virtual_batch_size=m, seed=self.seed)
         return self._cache[key]
 
-    def draw(self, fig, network, batch_size, virtual):
-        note = ""
+    @staticmethod
+    def _setting(batch_size, virtual) -> tuple:
+        """``(virtual, note)``: a virtual batch at least as large as the batch means no added noise."""
         if virtual != OFF and virtual >= batch_size:
-            note = f" (virtual batch {virtual} ≥ batch {batch_size}: noise off)"
-            virtual = OFF
+            return OFF, f" (virtual batch {virtual} ≥ batch {batch_size}: noise off)"
+        return virtual, ""
+
+    def scene(self, network, batch_size, virtual):
+        return (network, batch_size, self._setting(batch_size, virtual)[0])
+
+    def build(self, fig, network, batch_size, virtual) -> list:
+        virtual = self._setting(batch_size, virtual)[0]
         d = self.boundaries(network, batch_size, virtual)
         ax = fig.add_axes([0.02, 0.02, 0.96, 0.88])
         noise = "plain BN" if virtual == OFF else f"noise-controlled, virtual batch {virtual}"
         draw_boundary_draws(ax, d, self.X, self.y, title=f"{network}: batch {batch_size}, {noise}")
+        return []
+
+    def move(self, fig, artists, network, batch_size, virtual):
+        virtual, note = self._setting(batch_size, virtual)
+        d = self.boundaries(network, batch_size, virtual)
         return (f"<b>{self.draws} mini-batches</b>: on average a mini-batch's statistics flip the class of "
                 f"<b>{d.mean_flip_share:.1%}</b> of the square{note}")
+
+    def alt(self, network, batch_size, virtual):
+        virtual, _ = self._setting(batch_size, virtual)
+        noise = "plain BN" if virtual == OFF else f"noise-controlled BN with virtual batch {virtual}"
+        return (f"The {network} classifier's decision boundary under the statistics of {self.draws} random "
+                f"mini-batches of {batch_size} points ({noise}), thin lines, against the boundary with "
+                f"whole-data statistics (dashed), over the two classes of training points.")

@@ -2,111 +2,101 @@
 from __future__ import annotations
 
 import ipywidgets as W
+import numpy as np
 
 from ..folding import FoldingScene
-from ..networks import SplineMLP
 from ..plotting.many_layers import FoldingFigure, TranslationFigure
 from ..translation import TranslationScene
 from .dashboard import Dashboard
 
-__all__ = ["figure2_network", "Figure2Translation", "Figure2Folding"]
+__all__ = ["Figure2Translation", "Figure2Folding"]
+
+SHIFTS = tuple(float(s) for s in np.arange(-3.0, 3.01, 0.5))          # the website's μ positions
+SCALES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
-def figure2_network(X, *, activation: str = "leaky_relu", units: int = 8, seed: int = 0) -> SplineMLP:
-    """Figure 2's network: 2-D input, two BN layers of ``units`` units, random weights, statistics
-    fitted on ``X`` (float64, so the geometry is exact to rounding)."""
-    import torch
-
-    net = SplineMLP([2, units, units], activation, "bn", seed=seed, dtype=torch.float64)
-    return net.fit_statistics(torch.as_tensor(X).to(torch.float64))
-
-
-class _Blitted(Dashboard):
-    """A dashboard whose moves redraw only a few *dynamic* artists over a cached background.
-
-    ``draw`` returns the readout; when the static picture changes it sets ``self._dynamic`` to the
-    artists that move and ``self._background = None``. Those are marked animated, the rest is
-    rendered once and kept as pixels (Agg ``copy_from_bbox``), and each move pastes the pixels back,
-    draws the dynamic artists and encodes the PNG (fast zlib level): the cost of a move no longer
-    grows with the static picture.
-    """
-
-    clear_on_update = False
-
-    def __init__(self, controls, **kwargs):
-        self._dynamic, self._background = None, None
-        super().__init__(controls, **kwargs)
-
-    def update(self) -> None:
-        text = self.draw(self.fig, **self.values)
-        self._background = self.blit(self.fig, self._dynamic, self._background)
-        if text is not None:
-            self.readout.value = text
-        self.image.value = self.encode_canvas(self.fig)
-
-
-class Figure2Translation(_Blitted):
+class Figure2Translation(Dashboard):
     """Figure 2(a)(b): slide ``μ_{2,k}`` and watch ``H_{2,k}`` translate in a slice of layer 2's input
     space (left) while ``F_{2,k}`` moves in input space (right). The dashed lines stay at a reference
     offset ``μ'`` (by default the fitted ``μ̄_{2,k}``); the red point is one data point with its
     distances to both (Theorem 2), flagged when ``H`` is the closer one in layer 2 but ``F`` is not.
-    Offsets count in the data's spread along ``w_{2,k}`` (``σ_{2,k}`` for fitted statistics).
-    ``unit`` is 1-based, like the slider."""
+    Offsets count in the data's spread along ``w_{2,k}`` (``σ_{2,k}`` for fitted statistics), in
+    steps of 0.5 (and the starting ``shift``). ``unit`` is 1-based, like the slider. On the website
+    the μ slider works (13 or 14 precomputed pictures)."""
+
+    website = ("shift",)
 
     def __init__(self, net, X, *, extent=None, unit: int = 1, point: int = 0, shift: float = 0.8,
                  reference_shift: float = 0.0):
-        self.scene = TranslationScene(net, X, layer=2, extent=extent)
-        n = self.scene.X.shape[0]
+        self.geometry = TranslationScene(net, X, layer=2, extent=extent)
+        n = self.geometry.X.shape[0]
         self.reference_shift = float(reference_shift)
+        shifts = sorted(set(SHIFTS) | {round(float(shift), 4)})
         controls = {
-            "unit": W.IntSlider(value=unit, min=1, max=self.scene.units, description="unit k"),
-            "shift": W.FloatSlider(value=shift, min=-3.0, max=3.0, step=0.05, description="(μ − μ̄)/σ",
-                                   readout_format=".2f"),
+            "unit": W.IntSlider(value=unit, min=1, max=self.geometry.units, description="unit k"),
+            "shift": W.SelectionSlider(options=[(f"{s:+.2f}", s) for s in shifts], value=round(float(shift), 4),
+                                       description="(μ − μ̄)/σ"),
             "point": W.IntSlider(value=point, min=0, max=n - 1, description="point x"),
         }
-        self._view = None
         super().__init__(controls, figsize=(8.4, 4.3), dpi=72)
 
     def mu(self, unit: int, shift: float) -> float:
         """``μ_{2,k} = μ̄_{2,k} + shift × std(u)`` for the 1-based ``unit``."""
         k = unit - 1
-        return float(self.scene.mu[k]) + shift * self.scene.spread(k)
+        return float(self.geometry.mu[k]) + shift * self.geometry.spread(k)
 
-    def draw(self, fig, unit, shift, point):
-        ref = self.mu(unit, self.reference_shift)
-        if self._view is None:
-            self._view = TranslationFigure(fig, self.scene, unit - 1, point=point, reference_mu=ref)
-            fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.9, wspace=0.06)
-            self._dynamic, self._background = self._view.dynamic, None
-        elif unit - 1 != self._view.unit:          # the slice changes: redraw the background once
-            self._view.set_unit(unit - 1, reference_mu=ref)
-            self._background = None
-        if point != self._view.point:              # only dynamic artists change
-            self._view.set_point(point)
-        return self._view.set_mu(self.mu(unit, shift))
+    def scene(self, unit, **_):
+        return unit                                 # the slice and the dashed lines change with the unit
+
+    def build(self, fig, unit, point, **_) -> list:
+        view = fig._view = TranslationFigure(fig, self.geometry, unit - 1, point=point,
+                                             reference_mu=self.mu(unit, self.reference_shift))
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.9, wspace=0.06)
+        return view.dynamic
+
+    def move(self, fig, artists, unit, shift, point):
+        view = fig._view
+        view.mu = None                               # set_point need not redraw the old μ
+        if point != view.point:
+            view.set_point(point)
+        return view.set_mu(self.mu(unit, shift))
+
+    def alt(self, unit, shift, point):
+        return (f"Figure 2(a)(b) for unit {unit} of layer 2 with μ moved {shift:+.2f} spreads from its BN value. "
+                f"Left: a 2-D slice of layer 2's input space with the hyperplane H (blue, dashed at the reference) "
+                f"and the data; right: input space with the folded hyperplane F (blue, dashed at the reference), "
+                f"earlier layers' lines (grey), the data, and data point {point} in red with its distances.")
 
 
-class Figure2Folding(_Blitted):
-    """Figure 2(c): fix every ``μ`` and slide ``σ_{1,i}`` of one layer-1 unit; the layer-2 folded
+class Figure2Folding(Dashboard):
+    """Figure 2(c): fix every ``μ`` and scale ``σ_{1,i}`` of one layer-1 unit; the layer-2 folded
     hyperplanes fold where they cross ``H_{1,i}`` (red). Right: the angles (24)–(26) at the circled
-    crossing over the whole range of ``σ_{1,i}``, the current value marked."""
+    crossing over the whole range of ``σ_{1,i}``, the current value marked. The scale steps by
+    half-decades from 1/1000 to 100; on the website that slider works (11 precomputed pictures)."""
+
+    website = ("scale",)
 
     def __init__(self, net, X, *, extent=None):
-        self.scene = FoldingScene(net, X, extent=extent)
+        self.geometry = FoldingScene(net, X, extent=extent)
         controls = {
-            "boundary": W.IntSlider(value=1, min=1, max=self.scene.net.widths[1], description="unit i"),
-            "scale": W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.05, description="σ1,i ×",
-                                      readout_format=".3g"),
+            "boundary": W.IntSlider(value=1, min=1, max=self.geometry.net.widths[1], description="unit i"),
+            "scale": W.SelectionSlider(options=[(f"{s:g}", s) for s in SCALES], value=1.0, description="σ1,i ×"),
         }
-        self._view = None
         super().__init__(controls, figsize=(8.4, 4.0), dpi=72)
 
-    def draw(self, fig, boundary, scale):
-        if self._view is None:
-            self._view = FoldingFigure(fig, self.scene, boundary - 1)
-            fig.subplots_adjust(left=0.02, right=0.97, bottom=0.13, top=0.9, wspace=0.12)
-            self._dynamic, self._background = self._view.dynamic, None
-        elif boundary - 1 != self._view.boundary:  # layer 1's picture changes: redraw the background once
-            self._view.set_boundary(boundary - 1)
-            self._background = None
-        return self._view.set_scale(scale)
+    def scene(self, boundary, **_):
+        return boundary                              # layer 1's picture and the angle curves
+
+    def build(self, fig, boundary, **_) -> list:
+        view = fig._view = FoldingFigure(fig, self.geometry, boundary - 1)
+        fig.subplots_adjust(left=0.02, right=0.97, bottom=0.13, top=0.9, wspace=0.12)
+        return view.dynamic
+
+    def move(self, fig, artists, boundary, scale):
+        return fig._view.set_scale(scale)
+
+    def alt(self, boundary, scale):
+        return (f"Figure 2(c) with σ of layer-1 unit {boundary} multiplied by {scale:g}. Left: input space with "
+                f"layer 1's hyperplanes (grey, unit {boundary} in red), layer 2's folded hyperplanes (blue) and "
+                f"the data; right: the angles (24) to (26) at the circled crossing against the scale of σ, "
+                f"the current scale marked.")

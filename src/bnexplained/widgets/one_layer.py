@@ -7,24 +7,19 @@ import torch
 
 from .. import data as datasets
 from ..geometry import hyperplane_segments, tls_distance, tls_fitting_error
-from ..networks import SplineMLP
 from ..partition import data_extent
+from ..recipes.one_layer import one_layer_network
 from ..plotting import RED, draw_data, draw_tls_curves, style_axes, unit_colors
-from .blitting import BlitDashboard
+from .dashboard import Dashboard
 
-__all__ = ["TLSExplorer", "one_layer_network"]
+__all__ = ["TLSExplorer"]
 
 DATASETS = ("star", "blobs", "moons")
 MU_RANGE = (-3.0, 3.0)
 FIGSIZE = (7.6, 3.4)
 
 
-def one_layer_network(units: int = 3, seed: int = 0) -> SplineMLP:
-    """The chapter's layer: 2-D input, ``units`` leaky-ReLU BN units, random weights (float64)."""
-    return SplineMLP([2, units], "leaky_relu", "bn", seed=seed, dtype=torch.float64)
-
-
-class TLSExplorer(BlitDashboard):
+class TLSExplorer(Dashboard):
     """One BN layer on a 2-D data set: sliders for each ``μ_k``, and for ``σ`` (as a multiple of BN's),
     ``γ`` and ``β`` shared by the units; a button snaps ``μ`` to the batch mean.
 
@@ -35,7 +30,12 @@ class TLSExplorer(BlitDashboard):
     ReLU they all have positive entries), so that BN's hyperplanes visibly differ from the
     zero-bias ones through the origin. Everything that depends only on the data set is computed
     and drawn once per data set; a move redraws only the lines, dots and title (blitting).
+    The slider "μ → BN's μ" moves every ``μ_k`` along the way from its start to BN's value; it is the
+    control that works on the website (5 precomputed pictures).
     """
+
+    website = ("toward_bn",)
+    STEPS = (("start", 0.0), ("¼", 0.25), ("½", 0.5), ("¾", 0.75), ("BN's μ", 1.0))
 
     def __init__(self, *, units: int = 3, seed: int = 0, n: int = 60, dataset: str = "star", shift=(1.0, 0.5),
                  mu=None):
@@ -53,7 +53,9 @@ class TLSExplorer(BlitDashboard):
         start = self.setup(dataset)
         if mu is None:                                    # start away from the data: hyperplanes to move
             mu = [round(float(m) + s, 2) for m, s in zip(start["mu_bn"], np.resize([1.2, -1.0, 0.8], units))]
-        controls = {"dataset": W.Dropdown(options=DATASETS, value=dataset, description="data")}
+        self.start = [float(m) for m in mu]
+        controls = {"dataset": W.Dropdown(options=DATASETS, value=dataset, description="data"),
+                    "toward_bn": W.SelectionSlider(options=self.STEPS, value=0.0, description="μ → BN's μ")}
         for k in range(units):
             controls[f"mu_{k + 1}"] = W.FloatSlider(value=float(mu[k]), min=MU_RANGE[0], max=MU_RANGE[1], step=0.001,
                                                     readout_format=".2f", description=f"μ_{k + 1}",
@@ -65,8 +67,8 @@ class TLSExplorer(BlitDashboard):
         self.button = W.Button(description="set μ to the batch mean", button_style="info",
                                layout=W.Layout(width="220px"))
         self.button.on_click(lambda _b: self.snap())
-        self._holding = False
-        super().__init__(controls, figsize=FIGSIZE, dpi=80)
+        controls["toward_bn"].observe(lambda change: self._slide(change["new"]), names="value")
+        super().__init__(controls, figsize=FIGSIZE, dpi=80, buttons=[self.button])
 
     # ------------------------------------------------------------------ cached per data set
     @torch.no_grad()
@@ -83,20 +85,25 @@ class TLSExplorer(BlitDashboard):
                 mean=X.mean(0).numpy())
         return self._cache[dataset]
 
+    def implied(self, values: dict) -> dict:
+        """Moving "μ → BN's μ" to ``t`` sets ``μ_k = (1 − t)·start_k + t·μ̄_k``."""
+        t = values["toward_bn"]
+        mu_bn = self.setup(values["dataset"])["mu_bn"]
+        return {**values, **{f"mu_{k + 1}": round((1 - t) * self.start[k] + t * float(mu_bn[k]), 6)
+                             for k in range(self.units)}}
+
+    def _slide(self, t: float) -> None:
+        with self.hold():
+            for name, value in self.implied(self.values).items():
+                if name.startswith("mu_"):
+                    self.controls[name].value = value
+
     def snap(self) -> None:
         """Set every ``μ_k`` slider to BN's value for the current data set (one redraw)."""
         mu_bn = self.setup(self.controls["dataset"].value)["mu_bn"]
-        self._holding = True
-        try:
+        with self.hold():
             for k in range(self.units):
                 self.controls[f"mu_{k + 1}"].value = float(mu_bn[k])
-        finally:
-            self._holding = False
-        self.update()
-
-    def update(self) -> None:
-        if not getattr(self, "_holding", False):
-            super().update()
 
     def widget(self) -> W.Widget:
         c = self.controls
@@ -105,11 +112,13 @@ class TLSExplorer(BlitDashboard):
                 control.layout = W.Layout(width="310px")
         left = W.VBox([c[f"mu_{k + 1}"] for k in range(self.units)])      # the offsets
         right = W.VBox([c["sigma_scale"], c["gamma"], c["beta"]])         # the other BN parameters
-        rows = [W.HBox([c["dataset"], self.button]), W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))]
-        return W.VBox(rows + [self.readout, self.image])
+        rows = [W.HBox([c["dataset"], c["toward_bn"], self.button]),
+                W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))]
+        return W.VBox(rows + [self.note, self._picture()])
 
     # ------------------------------------------------------------------ one frame
-    def state(self, dataset: str, sigma_scale: float, gamma: float, beta: float, **mus) -> dict:
+    def state(self, dataset: str, sigma_scale: float, gamma: float, beta: float, toward_bn: float = 0.0,
+              **mus) -> dict:
         """The drawn hyperplanes' offsets ``b = μ − σβ/γ`` and their TLS values, for given control values."""
         if not (np.isfinite(sigma_scale) and sigma_scale > 0):
             raise ValueError(f"sigma_scale must be positive (σ → 0 leaves eq. (2) undefined), got {sigma_scale!r}")
@@ -126,6 +135,14 @@ class TLSExplorer(BlitDashboard):
 
     def scene(self, dataset, **_):
         return dataset                                     # one static picture per data set
+
+    def alt(self, dataset, sigma_scale, gamma, beta, toward_bn=0.0, **mus):
+        s = self.state(dataset, sigma_scale, gamma, beta, **mus)
+        return (f"Left: the {dataset} data with {self.units} hyperplanes of one BN layer at offsets "
+                + ", ".join(f"{b:.2f}" for b in s["b"].tolist())
+                + " (solid) and BN's hyperplanes through the data mean (dashed). Right: each unit's total "
+                f"least squares distance L_k against its offset, minimal at BN's μ_k (stars); now "
+                f"L = {s['tls'].sum().item():.3f}, minimum {s['data']['tls_min'].sum().item():.3f}.")
 
     def build(self, fig, dataset, **_) -> list:
         """Axes, data, BN's hyperplanes (dashed) and the TLS curves; returns the artists that move."""
@@ -151,7 +168,7 @@ class TLSExplorer(BlitDashboard):
         for artist, seg in zip(artists, segments):
             artist.set_data(([], []) if seg is None else (seg[:, 0], seg[:, 1]))
 
-    def move(self, fig, artists, dataset, sigma_scale, gamma, beta, **mus):
+    def move(self, fig, artists, dataset, sigma_scale, gamma, beta, toward_bn=0.0, **mus):
         s = self.state(dataset, sigma_scale, gamma, beta, **mus)
         d, K = s["data"], self.units
         band, lines, title, dots = artists[:2 * K], artists[2 * K:3 * K], artists[3 * K + 2], artists[3 * K + 3:]

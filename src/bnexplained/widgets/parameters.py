@@ -11,13 +11,13 @@ from ..networks import ACTIVATIONS, activate, code_slope
 from ..parameters import gamma_identity
 from ..partition import data_extent, make_grid
 from ..plotting import BLUE, GREY, RED, draw_data, style_axes
-from .blitting import BlitDashboard
-from .one_layer import one_layer_network
+from ..recipes.one_layer import one_layer_network
+from .dashboard import Dashboard
 
 __all__ = ["GammaBetaExplorer"]
 
 
-class GammaBetaExplorer(BlitDashboard):
+class GammaBetaExplorer(Dashboard):
     """One BN unit on the shifted star: its activation, the sign and size of ``γ``, and ``β``.
 
     Left: both sides of the identity behind eq. (28), ``a(γu + β)`` and ``c·a(u + β/γ)`` (``c = γ``, or ``|γ|`` for the
@@ -25,7 +25,10 @@ class GammaBetaExplorer(BlitDashboard):
     Right: the unit's output ``a(h)`` over the plane (colour), its zero set
     ``⟨w, z⟩ = μ − σβ/γ`` (solid) and BN's hyperplane through the data mean (dashed).
     ``|γ|`` runs on a log scale and its sign on a toggle, so ``γ = 0`` cannot be reached.
+    On the website the sign of ``γ`` and the activation work (6 precomputed pictures).
     """
+
+    website = ("activation", "sign")
 
     def __init__(self, *, activation: str = "leaky_relu", seed: int = 0, resolution: int = 64):
         if activation not in ACTIVATIONS:
@@ -63,6 +66,16 @@ class GammaBetaExplorer(BlitDashboard):
         offset = self.mu - self.sigma * beta / gamma
         return dict(gamma=gamma, lhs=lhs, rhs=rhs, gap=(lhs - rhs).abs().max().item(),
                     output=out.reshape(self.resolution, self.resolution), offset=offset)
+
+    def scene(self, **_):
+        return None                                    # one static picture: axes, data, BN's line
+
+    def alt(self, activation, sign, gamma_size, beta):
+        s = self.state(activation, sign, gamma_size, beta)
+        same = "coincide" if s["gap"] < 1e-12 else f"differ by up to {s['gap']:.2f}"
+        return (f"One {activation} BN unit with γ = {s['gamma']:.2f} and β = {beta:.2f}. Left: the curves "
+                f"a(γu + β) and c·a(u + β/γ) against u, which {same}. Right: the unit's output over the plane "
+                f"(shades of blue), its switching line (red) and BN's hyperplane through the data mean (dashed).")
 
     def build(self, fig, **_) -> list:
         ax = fig.add_axes([0.07, 0.15, 0.40, 0.72])

@@ -11,23 +11,16 @@ from matplotlib.figure import Figure
 
 from ..decision_boundary import decision_grid, decision_values, one_sided_batches
 from ..partition import zero_set_lines
-from ..networks import SplineMLP
-from ..device import single_thread
 from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting.core import GREY, draw_lines, style_axes
 from ..plotting.smart_init import INIT_COLOURS, INIT_LABELS, draw_classes, draw_initialization
+from ..networks import SplineMLP
+from ..recipes.smart_init import proposition_3_network
 from .dashboard import Dashboard
 
-__all__ = ["Proposition3Explorer", "proposition_3_network", "TrainingExplorer"]
+__all__ = ["Proposition3Explorer", "TrainingExplorer"]
 
 POSITIVE, NEGATIVE = "#d6e6f5", "#f7dcd6"      # light shading of the two sides of the decision boundary
-
-
-def proposition_3_network(width: int, seed: int = 0, hidden=(8, 8), alpha: float = 0.1) -> SplineMLP:
-    """Proposition 3's classifier on a 2-D input: BN leaky-ReLU layers ``[2, *hidden, width]``, a one-unit
-    read-out with zero bias (the same family :func:`~bnexplained.decision_boundary.one_sided_rates` searches)."""
-    return SplineMLP([2, *hidden, width], "leaky_relu", "bn", alpha=alpha, out_features=1, seed=seed,
-                     dtype=torch.float64)
 
 
 def _batch_indices(n_points: int, batch_size: int, draw: int) -> torch.Tensor:
@@ -42,9 +35,10 @@ class Proposition3Explorer(Dashboard):
     mini-batch, the network's seed, and the read-out (``c_L = 0`` as in the proposition, or
     centred on the batch). The batch's points are coloured by the side they fall on; the readout
     line says whether both sides are met, and the share of one-sided batches over 200 draws.
+    On the website the mini-batch and the read-out work (20 precomputed pictures).
     """
 
-    savefig_kwargs = {"pil_kwargs": {"compress_level": 1}}
+    website = ("readout", "batch")
 
     def __init__(self, data, *, resolution: int = 110, rate_batches: int = 200):
         self.data = torch.as_tensor(data, dtype=torch.float64)
@@ -55,10 +49,10 @@ class Proposition3Explorer(Dashboard):
         controls = {
             "width": W.IntSlider(value=4, min=1, max=8, description="D_(L−1)"),
             "batch_size": W.IntSlider(value=4, min=2, max=32, description="batch size"),
-            "batch": W.IntSlider(value=0, min=0, max=19, description="batch"),
+            "batch": W.SelectionSlider(options=list(range(10)), value=0, description="batch"),
             "seed": W.IntSlider(value=0, min=0, max=9, description="network"),
             "readout": W.ToggleButtons(options=[("c_L = 0", "zero_bias"), ("centred", "centred")],
-                                       value="zero_bias"),
+                                       value="zero_bias", description="read-out"),
         }
         super().__init__(controls, figsize=(4.6, 4.6), dpi=80)
 
@@ -90,9 +84,18 @@ class Proposition3Explorer(Dashboard):
                 net.readout.bias -= decision_values(net, xb, statistics="stored").mean()
         return net, xb
 
-    def draw(self, fig, width, batch_size, batch, seed, readout):
-        with single_thread():                       # tiny tensors: a second thread only adds contention
-            return self._draw(fig, width, batch_size, batch, seed, readout)
+    def build(self, fig, width, batch_size, batch, seed, readout) -> list:
+        fig._readout = self._draw(fig, width, batch_size, batch, seed, readout)
+        return []
+
+    def move(self, fig, artists, **_):
+        return fig._readout
+
+    def alt(self, width, batch_size, batch, seed, readout):
+        return (f"Network {seed}'s decision boundary (black line; the two sides shaded blue and red) under the "
+                f"BN statistics of mini-batch {batch} of {batch_size} points, last hidden width {width}, read-out "
+                f"{'c_L = 0' if readout == 'zero_bias' else 'centred'}; the batch's points coloured by their side, "
+                f"the other data in grey.")
 
     def _draw(self, fig, width, batch_size, batch, seed, readout):
         ax = fig.add_axes([0.02, 0.02, 0.96, 0.88])
@@ -134,10 +137,13 @@ def _two_colours():
 class TrainingExplorer(Dashboard):
     """Training from three starts on a 2-D task, epoch by epoch: partition, decision boundary, accuracy.
 
-    ``trajectories`` is :func:`bnexplained.smart_init.trajectories`'s output, ``{init: (snapshots,
+    ``trajectories`` is :func:`bnexplained.recipes.smart_init.trajectories`'s output, ``{init: (snapshots,
     test_acc)}`` (epoch 0 = initialization, then one network per epoch). The pictures of every
-    epoch are rendered up front, so moving the epoch slider only shows a stored image.
+    epoch are rendered up front, so moving the epoch slider only shows a stored image; on the
+    website that slider works too.
     """
+
+    website = ("epoch",)
 
     def __init__(self, trajectories: dict, X, y, *, resolution: int = 120, dpi: int = 72):
         self.snapshots = {init: snaps for init, (snaps, _) in trajectories.items()}
@@ -153,22 +159,20 @@ class TrainingExplorer(Dashboard):
         self.resolution, self.dpi, self.figsize = resolution, dpi, (9.6, 3.8)
         for epoch in range(self.epochs + 1):
             self.picture(epoch)
-        controls = {"epoch": W.IntSlider(value=0, min=0, max=self.epochs, description="epoch")}
+        controls = {"epoch": W.SelectionSlider(options=list(range(self.epochs + 1)), value=0, description="epoch")}
         super().__init__(controls, figsize=self.figsize, dpi=dpi)
-
-    savefig_kwargs = {"pil_kwargs": {"compress_level": 1}}    # a large, busy picture: encode it fast
 
     def picture(self, epoch: int) -> np.ndarray:
         """The whole picture of one epoch, rendered once to an RGBA array of the figure's size."""
         if epoch not in self._pictures:
             fig = Figure(figsize=self.figsize, dpi=self.dpi)
             canvas = FigureCanvasAgg(fig)
-            self.render(fig, epoch)
+            self.render_epoch(fig, epoch)
             canvas.draw()
             self._pictures[epoch] = np.asarray(canvas.buffer_rgba()).copy()
         return self._pictures[epoch]
 
-    def render(self, fig, epoch: int) -> None:
+    def render_epoch(self, fig, epoch: int) -> None:
         """Draw one epoch from scratch: per start, its partition, decision boundary, data and accuracy."""
         axes = fig.subplots(1, len(self.snapshots))
         for ax, init in zip(np.atleast_1d(axes), self.snapshots):
@@ -183,6 +187,14 @@ class TrainingExplorer(Dashboard):
         fig.suptitle(f"epoch {epoch}", fontsize=13, y=0.99)
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.84, wspace=0.04)
 
-    def draw(self, fig, epoch):
+    def build(self, fig, epoch) -> list:
         fig.figimage(self.picture(epoch), resize=True)
+        return []
+
+    def move(self, fig, artists, epoch):
         return f"epoch {epoch} ({'initialization' if epoch == 0 else 'after SGD'}); test accuracy in the titles"
+
+    def alt(self, epoch):
+        accuracy = ", ".join(f"{INIT_LABELS[i]} {self.accuracy[i][epoch]:.0%}" for i in self.snapshots)
+        return (f"Epoch {epoch}: for each start, the network's folded hyperplanes and decision boundary over the "
+                f"two classes of the training data; test accuracy {accuracy}.")

@@ -3,26 +3,22 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from ..networks import SplineMLP
+from ..recipes.splines import figure1_network
 from ..partition import data_extent, folded_hyperplane_lines
 from ..plotting import draw_data, draw_layer, style_axes
 from .dashboard import Dashboard
 
-__all__ = ["Figure1Explorer", "figure1_network"]
-
-
-def figure1_network(units: int, bn: bool, seed: int, layers: int = 4) -> SplineMLP:
-    """Figure 1's network: 2-D input, ``layers`` leaky-ReLU layers of ``units`` units, random weights.
-
-    The same seed gives the same weights with and without BN, so the two rows of the figure
-    differ only by the normalization. (BN statistics are left for the caller to fit.)
-    """
-    mode = "bn" if bn else "random_bias"
-    return SplineMLP([2] + [units] * layers, "leaky_relu", mode, seed=seed)
+__all__ = ["Figure1Explorer"]
 
 
 class Figure1Explorer(Dashboard):
-    """Figure 1, live: pick a layer, switch BN on or off, draw new random weights, change the width."""
+    """Figure 1, live: pick a layer, switch BN on or off, draw new random weights, change the width.
+
+    On the website the layer and the BN switch work (8 precomputed pictures); new weights and
+    another width need a kernel.
+    """
+
+    website = ("bn", "layer")
 
     def __init__(self, data, *, layers: int = 4, resolution: int = 160):
         self.data = data
@@ -31,20 +27,15 @@ class Figure1Explorer(Dashboard):
         self.resolution = resolution
         self._lines = {}
         controls = {
-            "layer": W.IntSlider(value=layers, min=1, max=layers, description="layer"),
-            "bn": W.ToggleButtons(options=[("without BN", False), ("with BN", True)], value=True),
+            "layer": W.SelectionSlider(options=list(range(1, layers + 1)), value=layers, description="layer"),
+            "bn": W.ToggleButtons(options=[("without BN", False), ("with BN", True)], value=True,
+                                 description="BN"),
             "units": W.IntSlider(value=6, min=1, max=16, description="units"),
             "seed": W.BoundedIntText(value=0, min=0, max=10_000, description="seed", layout=W.Layout(width="150px")),
         }
-        new = W.Button(description="new random weights")
-        new.on_click(lambda _b: setattr(controls["seed"], "value", controls["seed"].value + 1))
-        super().__init__(controls, figsize=(4.2, 4.2), dpi=100)
-        self.button = new
-
-    def widget(self) -> W.Widget:
-        box = super().widget()
-        box.children = (box.children[0], self.button) + box.children[1:]
-        return box
+        self.button = W.Button(description="new random weights")
+        self.button.on_click(lambda _b: setattr(controls["seed"], "value", controls["seed"].value + 1))
+        super().__init__(controls, figsize=(4.2, 4.2), dpi=100, buttons=[self.button])
 
     def lines(self, units: int, bn: bool, seed: int) -> list:
         """Folded-hyperplane polylines for one network, computed once per (units, bn, seed)."""
@@ -56,9 +47,15 @@ class Figure1Explorer(Dashboard):
             self._lines[key] = folded_hyperplane_lines(net, self.extent, self.resolution)
         return self._lines[key]
 
-    def draw(self, fig, layer, bn, units, seed):
+    def build(self, fig, layer, bn, units, seed):
         ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
         draw_layer(ax, self.lines(units, bn, seed), layer)
         draw_data(ax, self.data)
         style_axes(ax, self.extent)
         ax.set_title(f"layer {layer} {'with' if bn else 'without'} BN, seed {seed}", fontsize=10)
+        return []
+
+    def alt(self, layer, bn, units, seed):
+        return (f"Input space of a random {units}-unit leaky-ReLU network {'with' if bn else 'without'} BN "
+                f"(seed {seed}): the folded hyperplanes of layer {layer} in blue over the earlier layers' in grey, "
+                f"and the star-shaped data as dots.")

@@ -1,4 +1,7 @@
-"""Does BN need its learned ``γ, β``? The paper's Table 1 experiment at a small, offline scale (Appendix C).
+"""Chapter 2's recipes: the paper's Table 1 experiment at a small, offline scale (Appendix C), and the
+two-layer network of the chapter's exercise on absorbing ``γ``.
+
+Does BN need its learned ``γ, β``?
 
 Two otherwise identical BN networks are trained by SGD on the same split of scikit-learn's
 digits: one with ``γ = 1, β = 0`` fixed (the setting of the paper's theory), one with ``γ, β``
@@ -14,21 +17,27 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import data, training
-from .convnets import ResNet9
-from .device import device as default_device
-from .device import single_thread
-from .networks import SplineMLP
+from .. import data, training
+from ..convnets import ResNet9
+from ..device import device as default_device
+from ..device import single_thread
+from ..networks import SplineMLP
+from .scales import scale_name
 
-__all__ = ["SCALES", "AffineComparison", "compare_learnable_affine", "SETTINGS"]
+__all__ = ["SCALES", "TINY", "AffineComparison", "compare_learnable_affine", "SETTINGS", "gamma_beta_network"]
 
 #: the two settings compared, as in Table 1 ("No" / "Yes")
 SETTINGS = {"fixed γ = 1, β = 0": False, "learned γ, β": True}
 
-#: the experiment's size on each kind of device
+#: the experiment's size on each kind of device ("gpu": the paper scale, chosen on a CUDA device)
 SCALES = {
     "cpu": dict(model="mlp", widths=[64, 128, 128, 128], seeds=[0, 1, 2, 3, 4], epochs=10, lrs=[0.03, 0.1, 0.3]),
     "gpu": dict(model="resnet9", width=64, seeds=list(range(8)), epochs=20, lrs=[0.01, 0.03, 0.1]),
+}
+#: toy sizes that keep each scale's model and protocol (``tiny=True``): one seed, one epoch, two rates
+TINY = {
+    "cpu": dict(widths=[64, 8], seeds=[0], epochs=1, lrs=[0.1, 0.3]),
+    "gpu": dict(width=4, seeds=[0], epochs=1, lrs=[0.03, 0.1]),
 }
 
 
@@ -53,6 +62,8 @@ class AffineComparison:
     def difference(self) -> tuple:
         """Learned minus fixed final test accuracy: ``(mean difference, its standard error)``."""
         (_, _, m0, s0, a0), (_, _, m1, s1, a1) = self.summary()
+        if min(len(a0), len(a1)) < 2:                     # one seed: no spread to estimate
+            return m1 - m0, float("nan")
         return m1 - m0, float(np.sqrt(a0.var(ddof=1) / len(a0) + a1.var(ddof=1) / len(a1)))
 
     def __str__(self) -> str:
@@ -104,23 +115,24 @@ def _make(cfg: dict, learnable: bool, device):
 
 
 def compare_learnable_affine(scale: str | None = None, *, progress: bool = True, keep_models: bool = True,
-                             device=None, **overrides) -> AffineComparison:
+                             device=None, tiny: bool = False, **overrides) -> AffineComparison:
     """Train both settings of :data:`SETTINGS` on the digits and return an :class:`AffineComparison`.
 
     ``scale`` is ``"cpu"`` or ``"gpu"`` (default: ``"gpu"`` when CUDA is available); ``overrides``
-    replace entries of :data:`SCALES` (``seeds``, ``epochs``, ``lrs``, ...). The split (60/20/20,
+    replace entries of :data:`SCALES` (``seeds``, ``epochs``, ``lrs``, ...); ``tiny=True`` runs the scale's
+    branch at the toy sizes of :data:`TINY` first (for tests and ``make gpu-check``). The split (60/20/20,
     stratified, seed 0) is the same for every run; a run's seed sets its initial weights and its
     mini-batch order. Results are cached (:func:`bnexplained.cache.cached`) per setting.
     """
     device = default_device() if device is None else torch.device(device)
     if scale is None:
-        scale = "gpu" if device.type == "cuda" else "cpu"
+        scale = "gpu" if scale_name(device) == "paper" else "cpu"
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
     unknown = set(overrides) - set(SCALES[scale])
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; the {scale!r} scale has {sorted(SCALES[scale])}")
-    cfg = {**SCALES[scale], **overrides}
+    cfg = {**SCALES[scale], **(TINY[scale] if tiny else {}), **overrides}
     X, y = data.digits(flatten=cfg["model"] == "mlp")
     split = training.split(X, y, val=0.2, test=0.2, seed=0)
     sweeps, cached_all = {}, True
@@ -133,3 +145,14 @@ def compare_learnable_affine(scale: str | None = None, *, progress: bool = True,
             cached_all &= sw.from_cache
             sweeps[name] = sw
     return AffineComparison(scale, cfg, sweeps, split.sizes(), from_cache=cached_all)
+
+
+def gamma_beta_network() -> SplineMLP:
+    """Exercise 2 of chapter 2: a ``[2, 3, 2]`` leaky-ReLU BN classifier (seed 4, float64) with learned
+    ``γ_1 = (0.5, 2, 1.5)``, ``β_1 = (0.3, −0.2, 0.1)`` and statistics fitted on 50 points of two moons."""
+    net = SplineMLP([2, 3, 2], "leaky_relu", "bn", learnable_affine=True, out_features=2, seed=4,
+                    dtype=torch.float64)
+    with torch.no_grad():
+        net.layers[0].norm.gamma.copy_(torch.tensor([0.5, 2.0, 1.5], dtype=torch.float64))
+        net.layers[0].norm.beta.copy_(torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64))
+    return net.fit_statistics(data.moons(50, dtype=torch.float64))

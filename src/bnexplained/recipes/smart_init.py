@@ -1,4 +1,6 @@
-"""Section 4's experiment (Figures 5 and 10): three initializations of the same weights, trained by SGD.
+"""Chapter 7's recipes: Section 4's experiment (Figures 5 and 10), Proposition 3's classifier, the exercise network.
+
+Section 4's experiment: three initializations of the same weights, trained by SGD.
 
 For every seed one set of random weights is drawn; it starts SGD three ways
 (:mod:`bnexplained.initialization`: zero bias, random bias, or BN statistics of the whole
@@ -11,7 +13,8 @@ seeds — the protocol of Figure 10. The same code runs at two scales:
   (10 to 20 s on a shared 2-core CPU);
 * :data:`PAPER`: the ResNet9 of Figure 10 (width 64) on CIFAR-100 with a GPU (no data augmentation).
 
-:func:`choose_scale` picks one from the device (and whether CIFAR-100 is on disk);
+:func:`choose_scale` picks one from the device (and whether CIFAR-100 is on disk); ``scale.shrink()``
+keeps a scale's branch at toy sizes (the tests run :data:`PAPER` that way on CIFAR-format files they write);
 :data:`RESNET9_CPU` runs a narrow ResNet9 on the digits (a minute or two on a 2-core CPU). A small 2-D task
 (:func:`trajectories`) keeps a snapshot of the model after every epoch, to watch the
 partition and the decision boundary move.
@@ -24,17 +27,18 @@ from dataclasses import dataclass
 
 import torch
 
-from . import data as datasets
-from .cache import cached
-from .convnets import ResNet9
-from .device import device as default_device
-from .device import single_thread
-from .initialization import INITIALIZATIONS, initialize
-from .networks import SplineMLP
-from .training import Split, split as make_split, sweep, train
+from .. import data as datasets
+from ..cache import cached
+from ..convnets import ResNet9
+from ..device import device as default_device
+from ..device import single_thread
+from ..initialization import INITIALIZATIONS, initialize
+from ..networks import SplineMLP
+from ..training import Split, split as make_split, sweep, train
+from .scales import scale_name
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
-           "final_accuracies", "accuracy_table", "trajectories"]
+           "final_accuracies", "accuracy_table", "trajectories", "proposition_3_network", "fold_exercise_network"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,14 @@ class Scale:
 
     def config(self) -> dict:
         return dataclasses.asdict(self)
+
+    def shrink(self, **sizes) -> "Scale":
+        """The same branch (data set, model, protocol) at toy sizes: width 4 (an MLP of at most two
+        layers), the first two learning rates, one seed, one epoch, batches of 32; ``sizes`` override."""
+        tiny = dict(width=4, lrs=self.lrs[:2], seeds=self.seeds[:1], epochs=1, batch_size=32)
+        if self.model == "mlp":
+            tiny["depth"] = min(self.depth, 2)
+        return dataclasses.replace(self, **{**tiny, **sizes})
 
     def __str__(self) -> str:
         model = (f"ResNet9 (width {self.width})" if self.model == "resnet9"
@@ -83,12 +95,9 @@ def choose_scale(device=None, *, root="~/data", scale: str | None = None) -> tup
     ``scale="cpu"`` or ``"paper"`` forces one (paper scale without CIFAR-100 raises
     ``FileNotFoundError`` later, in :func:`load_split`, with instructions).
     """
-    device = torch.device(device) if device is not None else default_device()
     if scale is not None:
-        if scale not in ("cpu", "paper"):
-            raise ValueError(f"scale must be None, 'cpu' or 'paper', got {scale!r}")
-        return (PAPER if scale == "paper" else CPU), "chosen by hand"
-    if device.type != "cuda":
+        return (PAPER if scale_name(scale=scale) == "paper" else CPU), "chosen by hand"
+    if scale_name(device) != "paper":
         return CPU, "no GPU: the CPU scale runs"
     if not _cifar_present(root):
         return CPU, (f"a GPU is present but CIFAR-100 is not under {root!r}: the CPU scale runs "
@@ -129,7 +138,7 @@ def run(scale: Scale, split: Split | None = None, *, root="~/data", device=None,
     On the CPU the sweeps run on one thread (:func:`bnexplained.device.single_thread`).
     """
     if not isinstance(scale, Scale):
-        raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
+        raise TypeError(f"scale must be a bnx.recipes.smart_init.Scale, got {type(scale).__name__}")
     device = torch.device(device) if device is not None else default_device()
     split = load_split(scale, root=root) if split is None else split
     Xtr, ytr = split.train
@@ -217,3 +226,15 @@ def trajectories(X, y, widths, *, lr: float, epochs: int, seed: int = 0, batch_s
             snaps.append(model.eval())
         result[init] = (snaps, acc)
     return result
+
+
+def proposition_3_network(width: int, seed: int = 0, hidden=(8, 8), alpha: float = 0.1) -> SplineMLP:
+    """Proposition 3's classifier on a 2-D input: BN leaky-ReLU layers ``[2, *hidden, width]``, a one-unit
+    read-out with zero bias (the same family :func:`~bnexplained.decision_boundary.one_sided_rates` searches)."""
+    return SplineMLP([2, *hidden, width], "leaky_relu", "bn", alpha=alpha, out_features=1, seed=seed,
+                     dtype=torch.float64)
+
+
+def fold_exercise_network() -> SplineMLP:
+    """Exercise 1's template (fold BN by hand): random weights, BN mode (float64 for an exact comparison)."""
+    return SplineMLP([2, 5, 4], "leaky_relu", "bn", out_features=2, seed=7, dtype=torch.float64)
