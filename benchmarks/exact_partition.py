@@ -112,7 +112,7 @@ def _peak_child(name, before_dir, queue):
     if before_dir:
         sys.path.insert(0, before_dir)
     lib = importlib.import_module("bnexplained_before" if before_dir else "bnexplained")
-    net, extent = NETS[name]()
+    net, extent = NETS[name](lib)
     torch.set_num_threads(1)
     lib.exact_partition(net, 0.01)                                      # warm the imports and the allocator
     base = _hwm_mib()
@@ -130,13 +130,14 @@ def peak_mib(name, before_dir=None) -> float:
     return out
 
 
-def _fig1():
-    X = bnx.data.star(50)
-    net = bnx.recipes.figure1_network(6, True, seed=0).fit_statistics(X)
-    return net, bnx.data_extent(X)
+def _fig1(lib=bnx):
+    X = lib.data.star(50)
+    recipes = getattr(lib, "recipes", None) or lib.widgets              # an older library kept it in widgets
+    net = recipes.figure1_network(6, True, seed=0).fit_statistics(X)
+    return net, lib.data_extent(X)
 
 
-NETS = {"fig1": _fig1, "relu64x4": lambda: (relu_64x4(0), 3.0)}
+NETS = {"fig1": _fig1, "relu64x4": lambda lib=bnx: (relu_64x4(0), 3.0)}
 
 
 def report(name, title, repeats, before=None, before_dir=None):
@@ -144,7 +145,8 @@ def report(name, title, repeats, before=None, before_dir=None):
     grid_model = as_sequential(net) if isinstance(net, bnx.SplineMLP) else net
     part = bnx.exact_partition(net, extent)
     new = lambda: bnx.exact_partition(net, extent)                      # noqa: E731
-    old = (lambda: before.exact_partition(net, extent)) if before else None    # noqa: E731
+    net_before = NETS[name](before)[0] if before else None              # the same weights, built by that library
+    old = (lambda: before.exact_partition(net_before, extent)) if before else None    # noqa: E731
     grid = lambda: grid_codes(grid_model, extent)                       # noqa: E731
     for fn in (new, old, grid):
         if fn:
@@ -168,7 +170,7 @@ def report(name, title, repeats, before=None, before_dir=None):
     print(f"regions per layer          {part.num_regions}")
     print(f"facets per layer           {[len(part.facets(l)) for l in range(1, part.depth + 1)]}")
     if before:
-        bp = before.exact_partition(net, extent)
+        bp = before.exact_partition(net_before, extent)
         print(f"before: regions per layer  {bp.num_regions}")
     print(f"1024x1024 grid codes       median {med['grid']:8.1f} ms, least CPU {cpu['grid']:.1f} ms")
     rows = [("exact_partition", "exact")] + ([(f"before ({args_before})", "before")] if before else [])
