@@ -68,9 +68,12 @@ browser-deps:
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core fonts-liberation >/dev/null; }
 
-# A fresh Colab start, simulated: a new venv with only torch + Jupyter + pytest, the library from a
-# plain `pip install` of this repository, chapters under nbval outside the repo. Not part of `make
-# test` (it installs the latest numpy, matplotlib, ... from PyPI). NB=book/03-one-layer.ipynb picks others.
+# Colab as it ships, simulated (tests/colab_smoke.sh): a new venv with Colab's versions
+# (tests/colab_runtime.txt; torch and Python substituted, see README), the library installed by
+# the chapters' own first cell, then: pip changed none of Colab's packages, every dashboard sends
+# ipywidgets-7 models, every notebook passes nbval from outside the repo. Several minutes; not
+# part of `make test` (whose tests/test_colab.py checks the declared ranges against the same pins).
+# NB="book/03-one-layer.ipynb ..." runs only those notebooks.
 colab-smoke:
 	bash tests/colab_smoke.sh $(NB)
 

@@ -74,3 +74,12 @@ def test_colab_button_is_configured_without_a_path_prefix():
 def test_readme_shows_the_two_commands():
     text = (ROOT / "README.md").read_text()
     assert "make test" in text and "make book" in text
+
+
+def test_every_question_of_the_bank_has_an_answer_the_students_edition_can_drop():
+    text = (ROOT / "book" / "question-bank.md").read_text()
+    questions = re.findall(r"```\{exercise\}\n:label: (qb-[\w-]+)", text)
+    answers = re.findall(r"```\{solution\} (qb-[\w-]+)\n:class: dropdown", text)
+    assert len(questions) >= 40 and questions == answers
+    for n in range(1, 9):
+        assert sum(q.startswith(f"qb-{n}-") for q in questions) >= 5, f"chapter {n} has fewer than five questions"

@@ -90,8 +90,6 @@ def test_page_reads_cleanly_offline(browser, page):
                         f"{dom['figure_reprs']}")
     if dom["widget_views"] and not dom["widgets_rendered"]:
         problems.append(f"{dom['widget_views']} saved widget(s) not drawn")
-    if dom["widget_views"] and not dom["animations"]:
-        problems.append("a live widget without a kernel-free fallback (bnx.plotting.scrubbable) on the page")
     if from_notebook(page):
         if colab_url(page) not in dom["colab_links"]:
             problems.append(f"Colab link should be {colab_url(page)}, found {dom['colab_links']}")

@@ -62,6 +62,8 @@ def test_every_checked_key_is_registered_for_its_own_chapter(md):
 def test_every_registered_exercise_is_used_by_its_chapter():
     text = {chapter_number(md): md.read_text() for md in CHAPTERS}
     for key in bnx.exercises.keys():
+        if key.startswith("lab"):
+            continue                      # the labs' keys: test_every_lab_check_is_used_by_its_lab
         chapter = int(re.match(r"ch(\d+)-", key).group(1))
         if STUB in text.get(chapter, ""):
             continue                      # the library may register a chapter's exercises before it is written
@@ -95,3 +97,13 @@ Think.
     assert [label for label, _ in found] == ["ch9-ex1", "ch9-ex2"]
     assert CHECK_CALL.search(found[0][1]) and not CHECK_CALL.search(found[1][1])
     assert SOLUTION.findall(sample) == ["ch9-ex1"]
+
+
+def test_every_lab_check_is_used_by_its_lab():
+    labs = {int(p.name[3]): p.read_text() for p in (ROOT / "book").glob("lab[0-9]-*.md")}
+    assert sorted(labs) == [1, 2, 3]
+    for key in bnx.exercises.keys():
+        if key.startswith("lab"):
+            assert f'"{key}"' in labs[int(key[3])], f"{key} is registered but lab {key[3]} never checks it"
+    for n, text in labs.items():
+        assert CHECK_CALL.search(text) and "## Rubric" in text, f"lab {n} needs a check and a rubric"

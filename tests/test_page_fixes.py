@@ -25,6 +25,16 @@ The secret answer is 42.
 
 .. solution-end::
 
+.. exercise::
+   :label: q1
+
+   A question from the bank.
+
+.. solution:: q1
+   :class: dropdown
+
+   The bank answer is 7.
+
 .. raw:: html
 
    <link rel="stylesheet"
@@ -67,6 +77,8 @@ def test_solutions_are_shown_or_removed_whole(tmp_path, hide):
     page = build(tmp_path, hide)
     assert "Compute the question." in page and "After the solution." in page
     assert ("The secret answer is 42." in page) is not hide
+    assert "A question from the bank." in page
+    assert ("The bank answer is 7." in page) is not hide          # the question bank's (ungated) answers too
     assert ("Solution to" in page) is not hide
 
 

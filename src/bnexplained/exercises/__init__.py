@@ -3,6 +3,11 @@
 Each chapter's computational exercises register a reference answer here (one module per
 chapter, ``ch01.py``, ``ch03.py``, ...; discovered automatically). ``check`` compares a
 student's answer with it within a tolerance and never prints the reference.
+
+Fill-in exercises ("write BN yourself") register ``inputs`` too: the student passes a *function*,
+``check`` calls it on those inputs and compares what it returns with a reference computed by an
+independent route (``torch.nn.BatchNorm1d``, autograd). A stub that raises ``NotImplementedError``
+is reported as "not written yet", so a notebook with unanswered cells still runs top to bottom.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["exercise", "check", "keys", "reference", "Exercise"]
+__all__ = ["exercise", "check", "inputs", "keys", "reference", "Exercise"]
 
 
 @dataclass
@@ -23,24 +28,30 @@ class Exercise:
     rtol: float = 1e-3
     atol: float = 1e-6
     hint: str = ""
+    inputs: Callable[[], tuple] | None = None
 
 
 _REGISTRY: dict = {}
 
 
-def exercise(key: str, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = ""):
-    """Register ``solve()`` (computes the reference answer) under ``key``, e.g. ``"ch1-ex2"``."""
+def exercise(key: str, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = "", inputs=None):
+    """Register ``solve()`` (computes the reference answer) under ``key``, e.g. ``"ch1-ex2"``.
+
+    With ``inputs`` (a function returning a tuple of arguments) the exercise expects a function
+    from the student, called as ``answer(*inputs())``.
+    """
     def register(solve):
         if key in _REGISTRY:
             raise ValueError(f"exercise {key!r} is registered twice")
-        _REGISTRY[key] = Exercise(key, solve, rtol, atol, hint)
+        _REGISTRY[key] = Exercise(key, solve, rtol, atol, hint, inputs)
         return solve
     return register
 
 
-def keys() -> list:
-    """Every registered exercise key, sorted."""
-    return sorted(_REGISTRY)
+def keys(fill_in: bool | None = None) -> list:
+    """Every registered exercise key, sorted; ``fill_in=True`` (``False``) only the exercises that
+    take (do not take) the student's function."""
+    return sorted(k for k, ex in _REGISTRY.items() if fill_in is None or (ex.inputs is not None) == fill_in)
 
 
 def reference(key: str):
@@ -70,12 +81,45 @@ def _close(answer, ref, rtol, atol) -> tuple:
     return bool(np.allclose(a, r, rtol=rtol, atol=atol)), ""
 
 
+def inputs(key: str) -> tuple:
+    """The arguments a fill-in exercise calls the student's function with (to try it by hand)."""
+    if key not in _REGISTRY or _REGISTRY[key].inputs is None:
+        raise ValueError(f"{key!r} is not a fill-in exercise; those are: "
+                         f"{', '.join(keys(fill_in=True))}")
+    return _REGISTRY[key].inputs()
+
+
+def _call(ex: Exercise, answer) -> tuple:
+    """A fill-in exercise's answer: the student's function applied to the exercise's inputs."""
+    if not callable(answer):
+        return None, f"pass your function itself (e.g. check({ex.key!r}, my_function)), not its result"
+    try:
+        out = answer(*ex.inputs())
+    except NotImplementedError:
+        return None, "not written yet: replace the `raise NotImplementedError` line with your code"
+    if out is None:
+        return None, "your function returned None; did you forget `return`?"
+    if isinstance(out, (tuple, list)):                  # several results: compared as one flat vector
+        try:
+            out = np.concatenate([np.ravel(np.asarray(o.detach().cpu() if hasattr(o, "detach") else o, dtype=float))
+                                  for o in out])
+        except (TypeError, ValueError):
+            return None, "return numbers or tensors"
+    return out, ""
+
+
 def check(key: str, answer, *, quiet: bool = False) -> bool:
-    """Compare ``answer`` with the reference of exercise ``key``; print a verdict, return it."""
+    """Compare ``answer`` with the reference of exercise ``key``; print a verdict, return it.
+
+    For a fill-in exercise ``answer`` is the student's function (see :func:`inputs`).
+    """
     if key not in _REGISTRY:
         raise ValueError(f"no exercise {key!r}; known: {', '.join(keys())}")
     ex = _REGISTRY[key]
-    ok, why = _close(answer, ex.solve(), ex.rtol, ex.atol)
+    why = ""
+    if ex.inputs is not None:
+        answer, why = _call(ex, answer)
+    ok, why = (False, why) if why else _close(answer, ex.solve(), ex.rtol, ex.atol)
     if not quiet:
         if ok:
             print(f"✅ {key}: correct.")

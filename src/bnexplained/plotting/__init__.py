@@ -26,6 +26,7 @@ from .one_layer import (
     draw_arrangement_regions, draw_hyperplanes, draw_tls_curves, plot_arrangements, plot_gamma_identity, unit_colors,
 )
 from .parameters import plot_affine_comparison
+from .power import plot_power_diagram
 from .smart_init import (
     CLASS_COLOURS, INIT_COLOURS, INIT_LABELS, draw_classes, draw_initialization, plot_initializations,
     plot_learning_curves, plot_one_sided_rates,
@@ -51,6 +52,8 @@ __all__ = [
     "plot_gamma_identity",
     # parameters
     "plot_affine_comparison",
+    # power
+    "plot_power_diagram",
     # smart_init
     "INIT_COLOURS", "INIT_LABELS", "CLASS_COLOURS", "draw_classes", "draw_initialization", "plot_initializations",
     "plot_learning_curves", "plot_one_sided_rates",

@@ -13,6 +13,7 @@ from .density import concentration_near_data, concentration_near_images
 from .jitter import batch_jitter, noise_controlled_bn, proposition_2
 from .many_layers import corollary_1, theorem_2, theorem_3
 from .one_layer import corollary_2, proposition_1, theorem_1
+from .power_diagram import power_diagram
 from .report import Check, Report
 from .smart_init import proposition_3
 from .splines import spline_identity
@@ -20,6 +21,7 @@ from .splines import spline_identity
 #: checker name → function, one per claim (the reproduction scorecard walks this)
 CHECKERS: dict = {f.__name__: f for f in (
     concentration_near_data, concentration_near_images, proposition_2, noise_controlled_bn, batch_jitter,
-    theorem_2, corollary_1, theorem_3, proposition_1, theorem_1, corollary_2, proposition_3, spline_identity)}
+    theorem_2, corollary_1, theorem_3, proposition_1, theorem_1, corollary_2, proposition_3, spline_identity,
+    power_diagram)}
 
 __all__ = ["Check", "Report", "CHECKERS"] + list(CHECKERS)
