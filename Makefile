@@ -61,11 +61,23 @@ build: env
 	env -u MPLBACKEND $(JB) build . -W --keep-going
 
 # Every built page in headless Chromium: no JS errors, no outside requests, math typeset, images
-# loaded, Colab links right. Screenshots land in _build/screenshots/: look at them.
+# loaded, Colab links right; WCAG 2.1 A/AA (axe-core), Tab reaches every control, every figure has
+# alt text. Screenshots land in _build/screenshots/: look at them.
 browser: env browser-deps
 	BNX_BROWSER=1 $(PY) -m pytest tests/test_browser.py -q
 
-# Debian's chromium (no chromedriver needed: the test speaks the DevTools protocol itself).
+# Debian's chromium (no chromedriver needed: the test speaks the DevTools protocol itself), and npm's
+# axe-core for the WCAG 2.1 A/AA check, pinned, into the git-ignored _build/axe/ (the test injects
+# it into each page; the pages never fetch it).
+AXE_CORE := 4.14.1
+AXE_STAMP := _build/axe/.axe-core-$(AXE_CORE)
+browser-deps: $(AXE_STAMP)
+$(AXE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "the browser test needs npm (for axe-core): apt-get install npm"; exit 2; }
+	mkdir -p _build/axe
+	npm install --no-save --no-audit --no-fund --silent --prefix _build/axe axe-core@$(AXE_CORE)
+	grep -q '"version": "$(AXE_CORE)"' _build/axe/node_modules/axe-core/package.json
+	touch $@
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  command -v google-chrome >/dev/null 2>&1 || { \
@@ -73,9 +85,12 @@ browser-deps:
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core fonts-liberation >/dev/null; }
 
-# A fresh Colab start, simulated: a new venv with only torch + Jupyter + pytest, the library from a
-# plain `pip install` of this repository, chapters under nbval outside the repo. Not part of `make
-# test` (it installs the latest numpy, matplotlib, ... from PyPI). NB=book/03-one-layer.ipynb picks others.
+# Colab as it ships, simulated (tests/colab_smoke.sh): a new venv with Colab's versions
+# (tests/colab_runtime.txt; torch and Python substituted, see README), the library installed by
+# the chapters' own first cell, then: pip changed none of Colab's packages, every dashboard sends
+# ipywidgets-7 models, every notebook passes nbval from outside the repo. Several minutes; not
+# part of `make test` (whose tests/test_colab.py checks the declared ranges against the same pins).
+# NB="book/03-one-layer.ipynb ..." runs only those notebooks.
 colab-smoke:
 	bash tests/colab_smoke.sh $(NB)
 

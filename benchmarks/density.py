@@ -12,6 +12,7 @@ is the achieved FLOP/s as a fraction of plain matmul (target ≥ 0.7).
 """
 import argparse
 import multiprocessing as mp
+import os
 import threading
 import time
 
@@ -44,7 +45,10 @@ def _baseline(net, resolution, eps, extent):
     pad = int(eps / step + 1 - 1e-12) + 5
     side = resolution + 2 * pad
     p = net.layers[0].weight
-    layers = D._fused_layers(net)
+    try:                                                     # the library's own fused layers, this version or an older one
+        layers = D._fused_layers(bnx.as_network(net), p.dtype)
+    except AttributeError:
+        layers = D._fused_layers(net)
     rows = max(1, min(side, 2 ** 24 // (side * max(net.widths[1:]))))
     flops = 0
     z0 = torch.randn(rows * side, 2, dtype=p.dtype, device=p.device)
@@ -55,7 +59,7 @@ def _baseline(net, resolution, eps, extent):
         for start in range(0, side, rows):
             n = (min(side, start + rows) - start) * side
             z = z0[:n]
-            for wt, t in layers:
+            for wt, t, *_ in layers:
                 z = torch.addmm(t, z, wt)
                 flops += 2 * n * wt.shape[0] * wt.shape[1]
     return run, lambda: flops
@@ -104,10 +108,12 @@ def main():
     ap.add_argument("--paper", action="store_true", help="the paper's scale (11 × 1024, 400² grid)")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    scale = bnx.recipes.figure3_scale("cuda" if args.paper else "cpu")
+    recipes = getattr(bnx, "recipes", D)                     # an older library kept them in density
+    scale = recipes.figure3_scale("cuda" if args.paper else "cpu")
     width, depth, resolution, eps = scale["width"], scale["depth"], scale["resolution"], scale["eps"]
     dev = bnx.device()
-    print(f"# Figure 3 computation, {depth} x {width}, {resolution}² grid, ε = {eps}, on {dev} ({machine()})")
+    print(f"# Figure 3 computation, {depth} x {width}, {resolution}² grid, ε = {eps}, on {dev} ({machine()}; "
+          f"load average {os.getloadavg()[0]:.1f}; library at {os.path.dirname(bnx.__file__)})")
     if dev.type != "cuda":
         print("# no GPU here: CPU timings only" + (" (paper scale on a CPU)" if args.paper else ""))
     X, net, extent = _setup(width, depth, dev)

@@ -5,7 +5,9 @@ Used by ``tests/test_browser.py`` (``make browser``); also runs alone::
     python tests/browser.py [_build/html] [page.html ...]
 
 which serves ``_build/html`` on localhost, loads each page (all of them by default), prints
-what it found and saves full-page screenshots under ``_build/screenshots/``.
+what it found and saves full-page screenshots under ``_build/screenshots/``. When axe-core is
+installed (``make browser-deps`` puts npm's ``axe-core`` under ``_build/axe/``) it also prints each
+page's WCAG 2.1 A/AA violations.
 
 Only Debian's ``chromium`` is needed (no chromedriver, no new Python package): the protocol's
 websocket is spoken through tornado, which Jupyter already installs.
@@ -37,6 +39,32 @@ CHROMIUM_FLAGS = [  # what works on our machines (TOOLCHAIN.md): no sandbox as r
 ]
 WIDTH, HEIGHT = 1280, 900        # a laptop screen
 
+# Accessibility: npm's axe-core (version pinned in the Makefile, installed by `make browser-deps`
+# into the git-ignored _build/axe/), injected into each loaded page over the protocol (the pages
+# themselves never fetch it), run with every WCAG 2.0/2.1 level A and AA rule.
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+AXE_JS = pathlib.Path(__file__).resolve().parents[1] / "_build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+# axe's result, trimmed to what a failing test prints: rule, impact, help and each node's selector,
+# HTML and failure summary. `expected` is a list of {rule, within}: a node of that rule inside an
+# element matching the CSS selector `within` is marked "expected" (see tests/test_browser.py).
+AXE_RUN_JS = r"""
+(async (tags, expected) => {
+  const res = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  const el = t => { try { return document.querySelector(t); } catch (e) { return null; } };
+  return {version: axe.version, violations: res.violations.map(v => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => {
+      const target = n.target.map(t => Array.isArray(t) ? t.join(" >>> ") : t).join(" ");
+      const node = n.target.length === 1 && typeof n.target[0] === "string" ? el(n.target[0]) : null;
+      const hit = expected.find(e => e.rule === v.id && node && node.closest(e.within));
+      return {target: target, html: n.html.slice(0, 160),
+              summary: (n.failureSummary || "").replace(/\s+/g, " ").slice(0, 300),
+              expected: hit ? hit.within : null};
+    })}))};
+})
+"""
+
 # Runs in the page once it has settled; returns what the assertions look at.
 INSPECT_JS = r"""
 (() => {
@@ -56,7 +84,8 @@ INSPECT_JS = r"""
   const images = [...document.images].map(i => ({
     src: (i.currentSrc || i.src).slice(0, 120), ok: i.complete && i.naturalWidth > 0,
     natural: i.naturalWidth, shown: Math.round(i.getBoundingClientRect().width),
-    in_article: !!i.closest("article")}));
+    in_article: !!i.closest("article"), alt: i.getAttribute("alt"),
+    in_widget: !!i.closest(".jupyter-widgets, .widget-image")}));
   const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
   return {
     title: document.title,
@@ -80,6 +109,59 @@ INSPECT_JS = r"""
     height: Math.ceil(document.documentElement.scrollHeight),
     overflow_x: document.documentElement.scrollWidth > document.documentElement.clientWidth,
   };
+})()
+"""
+
+
+# Keyboard: which visible, enabled controls never receive focus while Tab walks the page, and
+# whether focus stays stuck on one element (a keyboard trap). Marks each focused element first.
+KEYBOARD_SETUP_JS = r"""
+(() => {
+  window.__bnxFocused = new Set();
+  window.__bnxFocusins = 0;
+  document.addEventListener("focusin", e => { window.__bnxFocused.add(e.target); window.__bnxFocusins++; }, true);
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  window.scrollTo(0, 0);
+  const sel = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex], ' +
+              '[role=button], [role=slider], [role=checkbox], [role=link], [role=tab], [role=switch], ' +
+              '[role=spinbutton], [role=combobox], [role=radio], [role=menuitem]';
+  const visible = el => {
+    if (!el.getClientRects().length) return false;
+    if (el.checkVisibility && !el.checkVisibility({checkOpacity: false, checkVisibilityCSS: true})) return false;
+    const closed = el.closest("details:not([open])");     // folded away: not a control until opened
+    if (closed && !(el.tagName === "SUMMARY" && el.parentElement === closed)) return false;
+    const st = getComputedStyle(el);
+    if (st.visibility !== "visible" || st.display === "none") return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  window.__bnxControls = [...document.querySelectorAll(sel)].filter(el =>
+    visible(el) && !el.disabled && el.getAttribute("aria-disabled") !== "true" &&
+    !el.closest('[aria-hidden="true"], [inert], [disabled]') &&
+    // a tabindex=-1 that is not itself a control (a scroll target, a dialog) is not a control
+    !(el.getAttribute("tabindex") === "-1" && !el.matches('a[href], button, input, select, textarea, summary, [role]')) &&
+    // a tab list takes one Tab stop, its selected tab (the arrow keys move between tabs)
+    !(el.getAttribute("role") === "tab" && el.getAttribute("aria-selected") !== "true" &&
+      el.parentElement && el.parentElement.querySelector('[role=tab][aria-selected="true"]')) &&
+    // radio groups take one Tab stop
+    !(el.type === "radio" && !el.checked && el.name &&
+      document.querySelector(`input[type=radio][name="${CSS.escape(el.name)}"]:checked`)));
+  // a control counts as reached when it, or an element inside it, had focus; one that is no longer
+  // shown (the page contents list shows the current section's subsections only) is not counted
+  window.__bnxMissed = () => window.__bnxControls.filter(el => visible(el) && !window.__bnxFocused.has(el) &&
+                                                          ![...window.__bnxFocused].some(f => el.contains(f)));
+  return window.__bnxControls.length;
+})()
+"""
+
+KEYBOARD_RESULT_JS = r"""
+(() => {
+  const name = el => (el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).slice(0, 2).join(".") : "") +
+    " " + JSON.stringify((el.getAttribute("aria-label") || el.title || el.textContent || "").trim().slice(0, 40)));
+  const missed = window.__bnxMissed();
+  return {controls: window.__bnxControls.length, focused: window.__bnxFocused.size,
+          unreachable: missed.map(name).slice(0, 20), unreachable_count: missed.length};
 })()
 """
 
@@ -184,6 +266,26 @@ class Browser:
             if "method" in msg:
                 self.events.append(msg)
 
+    async def _call_many(self, calls: list) -> list:
+        first = self._id + 1
+        for method, params in calls:                 # sent at once, answered in order
+            self._id += 1
+            await self.ws.write_message(json.dumps({"id": self._id, "method": method, "params": params}))
+        results = {}
+        while len(results) < len(calls):
+            msg = await self._read()
+            if msg.get("id", 0) >= first:
+                if "error" in msg:
+                    raise RuntimeError(f"{calls[msg['id'] - first][0]}: {msg['error']}")
+                results[msg["id"]] = msg.get("result", {})
+            elif "method" in msg:
+                self.events.append(msg)
+        return [results[i] for i in sorted(results)]
+
+    def call_many(self, calls: list, wait: float = 30.0) -> list:
+        """Several ``(method, params)`` calls in one round trip (Chromium runs them in order)."""
+        return self.loop.run_until_complete(asyncio.wait_for(self._call_many(calls), wait))
+
     def call(self, method: str, wait: float = 30.0, **params) -> dict:
         return self.loop.run_until_complete(asyncio.wait_for(self._call(method, params), wait))
 
@@ -259,6 +361,40 @@ class Browser:
             screenshot.write_bytes(base64.b64decode(shot["data"]))
             result.screenshot = str(screenshot)
         result.seconds = round(time.monotonic() - start, 2)
+        return result
+
+    def axe(self, source: str, expected: list = ()) -> dict:
+        """Run axe-core's WCAG 2.1 A/AA rules on the loaded page: ``{version, violations: [...]}``.
+
+        ``source`` is axe.min.js, evaluated once per page with ``define`` hidden (the pages load
+        require.js, which would otherwise claim axe's anonymous inner modules).
+        """
+        if not self.evaluate("typeof window.axe === 'object' && typeof axe.run === 'function'"):
+            self.evaluate("(function (define, module, exports) {\n" + source + "\n}).call(window); true")
+        return self.evaluate(f"({AXE_RUN_JS})({json.dumps(list(WCAG_TAGS))}, {json.dumps(list(expected))})",
+                             timeout=120)
+
+    def tab_through(self) -> dict:
+        """Press Tab until focus has had the chance to visit every control once: which visible,
+        enabled controls it never reached, and the element it got stuck on (a keyboard trap), if any."""
+        controls = self.evaluate(KEYBOARD_SETUP_JS)
+        key = dict(key="Tab", code="Tab", windowsVirtualKeyCode=9, nativeVirtualKeyCode=9)
+        # after each batch: focus events so far, the focused element, how many controls are still unvisited
+        where = ("(() => { const a = document.activeElement; return [window.__bnxFocusins, a ? a.outerHTML.slice(0, 120)"
+                 " : '', window.__bnxMissed().length] })()")
+        presses = [("Input.dispatchKeyEvent", dict(type=t, **key)) for t in ("rawKeyDown", "keyUp")] * 8
+        last, trap = None, None
+        for _ in range(0, 3 * controls + 40, 8):   # until every control had focus: once round the page, or more
+            self.call_many(presses)
+            now = self.evaluate(where)
+            if not now[2]:
+                break
+            if last is not None and now[0] == last[0] and now[1] and not now[1].startswith("<body"):
+                trap = now[1]                      # stuck: eight presses of Tab and focus did not move
+                break
+            last = now
+        result = self.evaluate(KEYBOARD_RESULT_JS)
+        result["trap"] = trap
         return result
 
     def close(self):
@@ -374,6 +510,7 @@ def main(argv: list) -> int:
         print("no chromium found: apt-get install chromium", file=sys.stderr)
         return 2
     shots = root.parent / "screenshots"
+    axe_source = AXE_JS.read_text() if AXE_JS.exists() else None
     server, browser = StaticServer(root), Browser(chromium)
     try:
         for page in pages:
@@ -383,6 +520,11 @@ def main(argv: list) -> int:
                                           "widgets_rendered", "animations", "figure_reprs", "shows_without_image",
                                           "height", "overflow_x")} | {
                 "broken_images": r.broken_images}))
+            if axe_source is not None:
+                for v in browser.axe(axe_source)["violations"]:
+                    print(f"  axe {v['rule']} ({v['impact']}): {v['help']}")
+                    for n in v["nodes"]:
+                        print(f"    {n['target']}  {n['html'][:100]}")
     finally:
         browser.close()
         server.close()

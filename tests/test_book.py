@@ -76,6 +76,30 @@ def test_readme_shows_the_two_commands():
     assert "make test" in text and "make book" in text
 
 
+DRAWS = re.compile(r"plt\.show\(\)|scrubbable\(|\.fallback\(|bnx\.plotting\.(plot|draw)_")
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_cell_has_alt_text(md):
+    """WCAG 2.1 AA: a cell that shows a figure or an animation says what it shows in its
+    ``mystnb: image: alt:`` metadata (the browser test checks the built pages too), in the .md and
+    the .ipynb Colab opens alike."""
+    for path in (md, md.with_suffix(".ipynb")):
+        for cell in jupytext.read(path).cells:
+            if cell.cell_type != "code" or not DRAWS.search(cell.source):
+                continue
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            assert len(alt.split()) >= 8, (f"{path.name}: the cell starting {cell.source.splitlines()[0]!r} "
+                                          f"draws a figure without alt text saying what it shows "
+                                          f"(mystnb: image: alt:)")
+
+
+def test_every_figure_directive_has_alt_text():
+    for md in sorted((ROOT / "book").glob("*.md")):
+        for block in re.findall(r"```\{figure\}[^\n]*\n(.*?)\n\n", md.read_text(), re.S):
+            assert re.search(r"^:alt: \S+( \S+){7}", block, re.M), f"{md.name}: a figure without :alt: text"
+
+
 def test_every_question_of_the_bank_has_an_answer_the_students_edition_can_drop():
     text = (ROOT / "book" / "question-bank.md").read_text()
     questions = re.findall(r"```\{exercise\}\n:label: (qb-[\w-]+)", text)

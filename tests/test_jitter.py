@@ -128,3 +128,14 @@ def test_virtual_batch_matches_a_real_one_in_layer_1_only(moons):
     layer2 = noisy[0][1].var(0) / real[0][1].var(0)
     assert abs(float(layer1.median()) - 1) < 0.15
     assert float(layer2.median()) > 5
+
+
+def test_margin_summary_is_mean_and_std_over_seeds_of_each_quantity():
+    runs = [dict(test_acc=0.9, train_acc=1.0, signed=torch.arange(11.0)),
+            dict(test_acc=0.8, train_acc=0.9, signed=torch.arange(11.0) + 2)]
+    out = bnx.recipes.margin_summary({None: runs, 4: runs[:1]})
+    assert out[None]["test_acc"] == pytest.approx((0.85, 0.05))
+    assert out[None]["median"] == pytest.approx((6.0, 1.0))          # medians 5 and 7
+    assert out[None]["p10"] == pytest.approx((2.0, 1.0))             # 10th percentiles 1 and 3
+    assert out[4]["train_acc"] == pytest.approx((1.0, 0.0))
+    assert "noisy m = 4" in bnx.recipes.margin_table({None: runs, 4: runs[:1]})

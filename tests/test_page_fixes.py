@@ -2,6 +2,7 @@
 carry no CDN stylesheet. Built with Sphinx on a two-exercise page (about a second)."""
 import io
 import pathlib
+import sys
 
 import pytest
 from sphinx.application import Sphinx
@@ -41,7 +42,9 @@ The secret answer is 42.
    href="https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css">
    <div class="animation">frames</div>
 
-After the solution.
+After the solution. A citation [Ioffe2015]_.
+
+.. [Ioffe2015] Ioffe and Szegedy, Batch normalization.
 
 .. math::
 
@@ -87,6 +90,32 @@ def test_a_tagged_equation_with_line_breaks_keeps_its_tag_outside_split(tmp_path
     assert r"\end{cases}\end{split}\tag{23}\]" in page.replace(" ", "")      # MathJax accepts this
     assert r"\tag{23}\end{split}" not in page.replace(" ", "")
     assert r"a = b \tag{24}" in page                                       # one line: left alone
+
+
+def test_bibliography_entries_are_list_items_not_a_deprecated_role(tmp_path):
+    page = build(tmp_path, False)
+    assert 'role="doc-biblioentry"' not in page
+    assert page.count('role="listitem"') == 1 and '<div role="list" class="citation-list">' in page
+
+
+def test_an_animation_gets_its_cells_alt_text_and_a_named_slider():
+    from docutils import nodes
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from page_fixes import label_animations
+
+    anim = ('<div class="animation">\n  <img id="_anim_img0a1b">\n  <div class="anim-controls">\n'
+            '    <input id="_anim_slider0a1b" type="range" class="anim-slider"\n name="points" min="0">')
+    doc = nodes.document(None, None)
+    for alt in ("Six panels: \"lines\" & points.", None):
+        meta = {"mystnb": {"image": {"alt": alt}}} if alt else {}
+        doc += nodes.container("", nodes.container("", nodes.raw(anim, anim, format="html")),
+                               nb_element="cell_code", cell_metadata=meta)
+    label_animations(None, doc, "page")
+    with_alt, without = (n.astext() for n in doc.findall(nodes.raw))
+    assert '<img id="_anim_img0a1b" alt="Six panels: &quot;lines&quot; &amp; points.">' in with_alt
+    assert '<img id="_anim_img0a1b">' in without              # no alt invented: the browser test flags it
+    for text in (with_alt, without):
+        assert 'class="anim-slider" aria-label="Animation frame"' in text
 
 
 def test_cdn_stylesheets_are_dropped_from_raw_html(tmp_path):

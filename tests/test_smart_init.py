@@ -145,3 +145,62 @@ def test_proposition_3_explorer_says_when_bn_is_undefined_on_a_batch():
     for draw in range(20):                                  # the slider offers 10; render reaches more
         messages.add(w.render(**{**w.values, "batch": draw})[1])
     assert any("undefined" in m for m in messages) and any("one-sided" in m for m in messages)
+
+
+# ---------------------------------------------------------------- the paper's protocol: W under frozen μ, σ
+def test_frozen_bn_starts_from_the_folded_function_and_steps_eta_over_sigma_squared(circles):
+    """One plain SGD step on W under frozen μ, σ equals a step of η/σ² on the folded w' = w/σ, with the
+    folded offsets c' = −μ/σ left where they were (oracle: autograd on the folded network)."""
+    X, y = circles
+    net = bnx.SplineMLP([2, 5, 4], "leaky_relu", "bn", out_features=2, seed=3, dtype=torch.float64)
+    X = X.double()
+    frozen = smart_init.frozen_bn(net, X)
+    folded = bnx.initialize(net, "bn", X)
+    assert torch.allclose(frozen(X), folded(X), atol=1e-12)
+    sigma = [s.clone() for s in frozen.net.sigma]
+    mu = [m.clone() for m in frozen.net.mu]
+    lr = 0.05
+    loss = torch.nn.functional.cross_entropy
+    loss(folded(X), y).backward()
+    grads = [w.grad.clone() for w in folded.weights]
+    biases = [layer.norm.bias.detach().clone() for layer in folded.layers]
+    opt = torch.optim.SGD([p for p in frozen.parameters() if p.requires_grad], lr=lr)
+    loss(frozen(X), y).backward()
+    opt.step()
+    for W_new, W_old_folded, g, s, m, c in zip(frozen.net.weights, folded.weights, grads, sigma, mu, biases):
+        expected = W_old_folded.detach() - lr / s[:, None] ** 2 * g
+        assert torch.allclose(W_new.detach() / s[:, None], expected, atol=1e-12)
+        assert torch.allclose(-m / s, c, atol=1e-12)                 # offsets untouched by the step
+    assert all(torch.equal(a, b) for a, b in zip(frozen.net.mu, mu))
+
+
+def test_frozen_bn_trains_no_statistics_and_refuses_a_net_without_them(circles):
+    X, _ = circles
+    net = bnx.SplineMLP([2, 6, 6], "leaky_relu", "bn", out_features=2, learnable_affine=True, seed=0)
+    frozen = smart_init.frozen_bn(net, X)
+    trainable = {n for n, p in frozen.named_parameters() if p.requires_grad}
+    assert trainable and not any("gamma" in n or "beta" in n for n in trainable)
+    with pytest.raises(ValueError, match="fit_statistics"):
+        smart_init.FrozenStatistics(bnx.SplineMLP([2, 3], "leaky_relu", "bn", seed=0))
+    with pytest.raises(ValueError, match="mode='bn'"):
+        smart_init.frozen_bn(bnx.SplineMLP([2, 3], "leaky_relu", "zero_bias", seed=0), X)
+
+
+def test_compare_protocols_runs_both_sweeps_on_the_same_seeds(cache):
+    out = smart_init.compare_protocols(TINY, progress=False)
+    assert set(out) == set(smart_init.PROTOCOLS)
+    assert out["folded"].seeds == out["frozen"].seeds == list(TINY.seeds)
+    assert out["folded"].lrs == out["frozen"].lrs
+    # same start: epoch 0 (untrained) has the same test accuracy under both protocols
+    assert out["folded"].curve("test_acc")[0][0] == pytest.approx(out["frozen"].curve("test_acc")[0][0])
+    with pytest.raises(TypeError, match="Scale"):
+        smart_init.compare_protocols("cpu")
+
+
+def test_frozen_sigmas_are_the_whole_training_set_standard_deviations():
+    split = smart_init.load_split(TINY)
+    sig = smart_init.frozen_sigmas(TINY, split, seed=1, device="cpu")
+    net = smart_init.template(TINY, 1, in_shape=(64,), classes=10)
+    u = split.train[0] @ net.weights[0].detach().T                   # layer 1 by hand (eq. 3, B = X)
+    assert torch.allclose(sig[:TINY.width], u.std(0, unbiased=False), rtol=1e-4)
+    assert sig.shape == (TINY.width * TINY.depth,) and bool((sig > 0).all())

@@ -102,3 +102,14 @@ def test_fold_curve_panel_marks_the_current_scale(setting):
     view.set_boundary(5)
     assert view.boundary == 5 and len(view.red.get_segments()) > 0
     plt.close(fig)
+
+
+def test_figure_2_dashboards_take_an_nn_sequential(setting):
+    """A SplineMLP and its nn.Sequential twin give the same readouts in both Figure 2 dashboards."""
+    from strategies import twin
+
+    net, X = setting
+    seq = twin(net)
+    for make in (bnx.widgets.Figure2Translation, bnx.widgets.Figure2Folding):
+        a, b = make(net, X), make(seq, X)
+        assert a.readout.value == b.readout.value

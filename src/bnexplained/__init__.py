@@ -36,6 +36,7 @@ The book's machinery
 * ``data``          – generated 2-D shapes and bundled digits (no downloads); a CIFAR reader
 * ``recipes``       – the book's own recipes: the figures' networks and experiments, at CPU or paper scale
 * ``cache``         – results cached on disk, keyed by configuration
+* ``colab``         – what installing the library changed (each chapter's first cell reports it)
 * ``plotting``      – drawing partitions and data; scrubbable animations for static pages (package)
 * ``widgets``       – live dashboards (package; ``Dashboard`` is the base)
 * ``verify``        – one checker per claim of the paper (package)

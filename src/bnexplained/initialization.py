@@ -27,7 +27,7 @@ import torch
 
 from .normalization import Normalization
 
-__all__ = ["INITIALIZATIONS", "initialize", "initializations", "bn_normalizations"]
+__all__ = ["INITIALIZATIONS", "initialize", "initializations", "bn_normalizations", "fit_whole_set"]
 
 INITIALIZATIONS = ("zero_bias", "random_bias", "bn")
 
@@ -51,7 +51,7 @@ def bn_normalizations(net) -> list:
     return norms
 
 
-def _fit(net, X, batch_size: int):
+def fit_whole_set(net, X, batch_size: int = 256):
     """Whole-training-set statistics (eq. 3 with B = X), streamed in batches when supported."""
     if X is None:
         raise ValueError("X (the training inputs) is required for the 'bn' initialization")
@@ -80,7 +80,7 @@ def initialize(net, init: str, X=None, *, bias_std: float = 1.0, seed: int = 0, 
     template = copy.deepcopy(net)
     norms = bn_normalizations(template)
     if init == "bn":
-        _fit(template, X, batch_size)
+        fit_whole_set(template, X, batch_size)
     else:
         gen = torch.Generator().manual_seed(int(seed))
         for m in norms:

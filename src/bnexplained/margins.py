@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from .device import check_points
-from .partition import data_extent, make_grid, zero_set_lines
+from .partition import data_extent, make_grid, segment_distance, zero_set_lines
 from .sequential import SUPPORTED, SplineNetwork, UnsupportedNetwork
 
 __all__ = ["binary_decision", "decision_function", "decision_boundary_lines", "exact_decision_boundary", "distance_to_polylines",
@@ -112,14 +112,7 @@ def distance_to_polylines(points, polylines: list, *, chunk: int = 4096) -> torc
     if not segs:
         return torch.full((len(P),), float("inf"), dtype=torch.float64)
     S = torch.as_tensor(np.concatenate(segs), dtype=torch.float64)          # (S, 2, 2)
-    a, ab = S[:, 0], S[:, 1] - S[:, 0]
-    len2 = (ab ** 2).sum(1).clamp_min(1e-300)
-    out = []
-    for start in range(0, len(P), chunk):
-        p = P[start:start + chunk, None, :]                                  # (n, 1, 2)
-        t = (((p - a) * ab).sum(-1) / len2).clamp(0, 1)                       # foot of the perpendicular
-        out.append((p - a - t[..., None] * ab).norm(dim=-1).min(1).values)
-    return torch.cat(out)
+    return segment_distance(P, S, chunk=chunk * len(S))[0]
 
 
 @dataclass

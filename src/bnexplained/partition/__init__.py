@@ -7,6 +7,7 @@
 """
 from .exact import (
     EPS, Facets, Junctions, Partition, clip_lines, exact_partition, folded_hyperplane_distance, segment_distance,
+    segments_within, working_tolerance,
 )
 from .extent import Extent, as_extent, data_extent
 from .grid import (
@@ -19,5 +20,5 @@ __all__ = [
     "EPS", "Extent", "Facets", "Grid", "GridPartition", "Junctions", "Partition", "as_extent", "clip_lines",
     "data_extent", "exact_partition", "folded_hyperplane_distance", "folded_hyperplane_lines", "grid_preactivations",
     "inscribed_radius", "make_grid", "partition_boundaries", "power_codes", "power_distances", "power_sites",
-    "segment_distance", "zero_set_lines",
+    "segment_distance", "segments_within", "working_tolerance", "zero_set_lines",
 ]

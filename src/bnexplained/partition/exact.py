@@ -30,7 +30,7 @@ from .extent import as_extent, data_extent
 from ..sequential import Activation, Add, Affine, Save, input_width, run_steps, spline_steps
 
 __all__ = ["EPS", "Facets", "Junctions", "Partition", "clip_lines", "exact_partition", "folded_hyperplane_distance",
-           "segment_distance"]
+           "segment_distance", "segments_within", "working_tolerance"]
 
 #: relative tolerance for "this vertex lies on this line": |h(v)| ≤ EPS (‖∇h‖ r + |h(0)|), r the square's size
 EPS = 1e-10
@@ -101,6 +101,17 @@ class Junctions:
         return self.first.shape[0]
 
 
+def _to_segments(x: torch.Tensor, segments: torch.Tensor) -> tuple:
+    """The one point-to-segment formula: distances ``(n, F)`` from points ``x`` ``(n, 2)`` to
+    ``segments`` ``(F, 2, 2)`` and the nearest points ``(n, F, 2)`` (a degenerate segment is its point)."""
+    p0, d = segments[:, 0], segments[:, 1] - segments[:, 0]
+    dd = (d * d).sum(-1)
+    rel = x[:, None, :] - p0[None]                                               # (n, F, 2)
+    t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
+    foot = p0[None] + t[..., None] * d[None]
+    return _norm2(x[:, None, :] - foot), foot
+
+
 def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 ** 22):
     """Distance from each point ``x`` ``(N, 2)`` to the nearest of ``segments`` ``(F, 2, 2)``.
 
@@ -114,20 +125,25 @@ def segment_distance(x: torch.Tensor, segments: torch.Tensor, *, chunk: int = 2 
     f = segments.shape[0]
     if f == 0 or n == 0:
         return dist, near, index
-    p0, d = segments[:, 0], segments[:, 1] - segments[:, 0]
-    dd = (d * d).sum(-1)
     step = max(1, chunk // f)
     for start in range(0, n, step):
-        xs = x[start:start + step]
-        rel = xs[:, None, :] - p0[None]                                          # (n, F, 2)
-        t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd))
-        foot = p0[None] + t.clamp(0, 1)[..., None] * d[None]
-        dist_all = _norm2(xs[:, None, :] - foot)
+        dist_all, foot = _to_segments(x[start:start + step], segments)
         best, idx = dist_all.min(1)
         dist[start:start + step] = best
         index[start:start + step] = idx
         near[start:start + step] = foot[torch.arange(len(idx), device=x.device), idx]
     return dist, near, index
+
+
+def segments_within(x: torch.Tensor, segments: torch.Tensor, radius: float, *, chunk: int = 2 ** 22) -> torch.Tensor:
+    """Which ``segments`` ``(F, 2, 2)`` pass within ``radius`` of each point ``x`` ``(N, 2)``: bool ``(N, F)``."""
+    hit = torch.zeros(x.shape[0], segments.shape[0], dtype=torch.bool, device=x.device)
+    if segments.shape[0] == 0:
+        return hit
+    step = max(1, chunk // segments.shape[0])
+    for start in range(0, x.shape[0], step):
+        hit[start:start + step] = _to_segments(x[start:start + step], segments)[0] <= radius
+    return hit
 
 
 # ---------------------------------------------------------------------------------- polygons
@@ -165,31 +181,46 @@ def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> 
     return V, count, E
 
 
-def _split(V, n, E, s, tol, label: torch.Tensor) -> tuple:
-    """Cut convex polygons ``V`` ``(K, M, 2)`` along lines with values ``s`` ``(K, M)`` at the vertices.
+def _clip(V, n, E, s, tol, label=None) -> tuple:
+    """The one clipping kernel: convex polygons ``V`` ``(K, M, 2)`` (counts ``n``, edge labels ``E``)
+    against lines with values ``s`` ``(K, M)`` at the vertices (vectorized Sutherland–Hodgman).
 
-    Returns the positive and the negative piece of every polygon (both padded to the same
-    width): vertices with ``|s| ≤ tol`` go to both; crossing points are inserted on edges
-    whose ends lie strictly on opposite sides; new edges along the line get ``label`` ``(K,)``.
+    A vertex with ``|s| ≤ tol`` ``(K,)`` lies on the line; a crossing point is inserted on every
+    edge whose ends lie strictly on opposite sides. Returns the chord, the line's piece inside
+    each polygon (``(K, 2, 2)`` endpoints and ``(K, 2)`` labels of the edges they lie on,
+    ``_VERTEX`` at a vertex), and, when ``label`` ``(K,)`` is given, the positive and the negative
+    piece of every polygon ``(V, n, E)`` (padded to one width; their new edge is labelled ``label``).
     """
     K, M = s.shape
-    valid = torch.arange(M, device=s.device)[None] < n[:, None]
-    pos = (s > tol[:, None]) & valid
-    neg = (s < -tol[:, None]) & valid
-    nxt = _next_index(n, M)
-    s1, V1 = _gather_rows(s, nxt), _gather_rows(V, nxt)
-    cross = (pos & _gather_rows(neg, nxt)) | (neg & _gather_rows(pos, nxt))
-    t = torch.where(cross, s / torch.where(cross, s - s1, torch.ones_like(s)), torch.zeros_like(s))
+    j = torch.arange(M, device=s.device)
+    valid = j[None] < n[:, None]
+    nxt = torch.where(j[None] + 1 < n[:, None], j[None] + 1, 0)
+    tol = tol[:, None]
+    pos = (s > tol) & valid
+    neg = (s < -tol) & valid
+    cross = (pos & neg.gather(1, nxt)) | (neg & pos.gather(1, nxt))
+    s1 = s.gather(1, nxt)
+    V1 = V.gather(1, nxt[..., None].expand(-1, -1, 2))
+    t = torch.where(cross, s / torch.where(cross, s - s1, 1.0), 0.0)
     P = V + t[..., None] * (V1 - V)
-    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2).repeat(2, 1, 1)
+    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2)
+    if label is None:
+        on = valid & ~pos & ~neg
+        slots = torch.stack([on, cross], 2).reshape(K, 2 * M)
+        first = slots.int().argmax(1)
+        last = 2 * M - 1 - slots.flip(1).int().argmax(1)
+        ends = torch.stack([first, last], 1)
+        chord = points.gather(1, ends[..., None].expand(-1, -1, 2))
+        edge = torch.where(ends % 2 == 1, E.gather(1, ends // 2), _VERTEX)
+        return chord, edge
     keep_v = torch.cat([valid & ~neg, valid & ~pos])                              # positive side, negative side
-    keep_next = _gather_rows(keep_v, nxt.repeat(2, 1))
+    keep_next = keep_v.gather(1, nxt.repeat(2, 1))
     cross2, E2, label2 = cross.repeat(2, 1), E.repeat(2, 1), label.repeat(2)[:, None]
     keep = torch.stack([keep_v, cross2], 2).reshape(2 * K, 2 * M)
     lab_v = torch.where(cross2 | keep_next, E2, label2)
     lab_p = torch.where(keep_next, E2, label2)
     labels = torch.stack([lab_v, lab_p], 2).reshape(2 * K, 2 * M)
-    Vs, ns, Es = _compact(points, keep, labels)
+    Vs, ns, Es = _compact(points.repeat(2, 1, 1), keep, labels)
     return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
 
@@ -198,72 +229,54 @@ def _norm2(v: torch.Tensor) -> torch.Tensor:
     return torch.hypot(v[..., 0], v[..., 1])
 
 
-def _tolerance(a: torch.Tensor, c: torch.Tensor, scale: float, eps: float) -> torch.Tensor:
-    return eps * (_norm2(a) * scale + c.abs())
-
-
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 21) -> tuple:
-    """Facets of one layer on the regions ``V0`` before it, and which (region, unit) pairs cross.
+def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 20) -> tuple:
+    """Facets of one layer on the regions ``V0`` before it, and the (region, unit) pairs that cross.
 
     ``Gt`` ``(R, 2, D)`` (gradients, transposed) and ``g`` ``(R, D)``: the pre-activation maps on
-    each region. Returns ``(Facets, cross (R, D) bool, tol (R, D))``, ``tol`` the on-line tolerance.
+    each region. A cheap screen (the value at the region's vertex mean against a bound over its
+    bounding box, with the tolerance added: it never drops a pair that meets the region) picks
+    the few pairs the exact vertex test then decides. Returns ``(Facets, crossing, signs)``:
+    ``crossing = (r, k, a (P, 2), c (P,), tol (P,))`` the crossing pairs sorted by region then
+    unit, with the line and its on-line tolerance; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each
+    region's vertex mean (the sign of every unit that does not cross the region).
     """
     R, M, _ = V0.shape
     D = Gt.shape[2]
-    norm = torch.hypot(Gt[:, 0], Gt[:, 1])                                       # (R, D)
-    tol_all = eps * (norm * scale + g.abs())
-    cross_all = torch.zeros(R, D, dtype=torch.bool, device=V0.device)
-    out = []
-    # a line can only meet a region if it passes within the region's bounding circle
-    valid0 = torch.arange(M, device=V0.device)[None] < n0[:, None]
+    dev = V0.device
+    valid0 = torch.arange(M, device=dev)[None] < n0[:, None]
     centre = (V0 * valid0[..., None]).sum(1) / n0[:, None]
-    radius = _norm2(V0 - centre[:, None]).amax(1)
+    half = (V0 - centre[:, None]).abs().amax(1)                                   # padding repeats vertex 0
+    # |h(x) − h(centre)| ≤ |∂₁h| half₁ + |∂₂h| half₂ on the region; tolerance ≤ eps (‖∇h‖₁ scale + |g|)
+    reach = half * (1 + 1e-9) + 2 * eps * scale
+    signs = torch.empty(R, D, dtype=torch.bool, device=dev)
+    rs, ks = [], []
     step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
         sl = slice(start, start + step)
-        h_centre = Gt[sl, 0] * centre[sl, 0, None] + Gt[sl, 1] * centre[sl, 1, None] + g[sl]
-        near = h_centre.abs() <= norm[sl] * radius[sl, None] * (1 + 1e-9) + 2 * tol_all[sl]
+        G0, G1, gg = Gt[sl, 0], Gt[sl, 1], g[sl]
+        h = torch.addcmul(torch.addcmul(gg, G0, centre[sl, 0, None]), G1, centre[sl, 1, None])
+        torch.ge(h, 0, out=signs[sl])
+        bound = torch.addcmul(G0.abs().mul_(reach[sl, 0, None]), G1.abs(), reach[sl, 1, None])
+        near = h.abs_().sub_(bound) <= 2 * eps * gg.abs()
         r, k = torch.nonzero(near, as_tuple=True)
-        if r.numel() == 0:
-            continue
-        r = r + start
-        Vp, npair, a, c, tp = V0[r], n0[r], Gt[r, :, k], g[r, k], tol_all[r, k, None]
-        s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]      # h at the vertices
-        hi, lo = s.amax(1, keepdim=True), s.amin(1, keepdim=True)                  # padding repeats vertex 0
-        cross = ((hi > tp) & (lo < -tp)).squeeze(1)
-        cross_all[r[cross], k[cross]] = True
-        touch = ~cross & (norm[r, k] > 0) & ((lo.abs() <= tp) | (hi.abs() <= tp)).squeeze(1)
-        keep = cross | touch
-        if not bool(keep.any()):
-            continue
-        r, k, s, Vp, npair, tp, a, c = r[keep], k[keep], s[keep], Vp[keep], npair[keep], tp[keep], a[keep], c[keep]
-        valid = torch.arange(M, device=V0.device)[None] < npair[:, None]
-        p_, n_ = (s > tp) & valid, (s < -tp) & valid
-        on_ = valid & ~p_ & ~n_
-        nxt = _next_index(npair, M)
-        s1, V1 = _gather_rows(s, nxt), _gather_rows(Vp, nxt)
-        crossing = (p_ & _gather_rows(n_, nxt)) | (n_ & _gather_rows(p_, nxt))
-        t = torch.where(crossing, s / torch.where(crossing, s - s1, torch.ones_like(s)), torch.zeros_like(s))
-        P = Vp + t[..., None] * (V1 - Vp)
-        slots = torch.stack([on_, crossing], 2).reshape(len(r), 2 * M)
-        points = torch.stack([Vp, P], 2).reshape(len(r), 2 * M, 2)
-        first = slots.int().argmax(1)
-        last = 2 * M - 1 - slots.flip(1).int().argmax(1)
-        rows = torch.arange(len(r), device=V0.device)
-        seg = torch.stack([points[rows, first], points[rows, last]], 1)
-        ends = torch.stack([first, last], 1)
-        edge = torch.where(ends % 2 == 1, E0[r].gather(1, ends // 2), torch.full_like(ends, _VERTEX))
-        out.append(Facets(seg, k, r, a, c, edge))
-    if not out:
-        z = torch.zeros(0, dtype=torch.long, device=V0.device)
-        return Facets(torch.zeros(0, 2, 2, dtype=V0.dtype, device=V0.device), z, z.clone(),
-                      torch.zeros(0, 2, dtype=V0.dtype, device=V0.device),
-                      torch.zeros(0, dtype=V0.dtype, device=V0.device), z.new_zeros(0, 2)), cross_all, tol_all
-    f = Facets(*(torch.cat([getattr(o, name) for o in out]) for name in
-                 ("segments", "unit", "region", "normal", "offset", "edge")))
+        rs.append(r + start)
+        ks.append(k)
+    r, k = (torch.cat(rs), torch.cat(ks)) if rs else (torch.zeros(0, dtype=torch.long, device=dev),) * 2
+    a, c = Gt[r, :, k], g[r, k]
+    tp = eps * (_norm2(a) * scale + c.abs())
+    Vp = V0[r]
+    s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]         # h at the vertices
+    hi, lo = s.amax(1), s.amin(1)                                                   # padding repeats vertex 0
+    cross = (hi > tp) & (lo < -tp)
+    touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((lo.abs() <= tp) | (hi.abs() <= tp))
+    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross])
+    keep = torch.nonzero(cross | touch).flatten()
+    r, k, a, c = r[keep], k[keep], a[keep], c[keep]
+    seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
+    f = Facets(seg, k, r, a, c, edge)
     order = _stable_argsort(f.unit * (R + 1) + f.region)
-    return f.select(order), cross_all, tol_all
+    return f.select(order), crossing, signs
 
 
 def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
@@ -340,40 +353,51 @@ class _Regions:
         return self.V[:R, :M], self.n[:R], self.E[:R, :M], self.anc[:R]
 
 
-def _cut_layer(V0, n0, E0, Gt, g, cross0, tol0, offset: int) -> tuple:
-    """Cut every region of ``V0`` by each unit of the layer that crosses it; return the new regions
-    ``(V, n, E, parent)`` sorted by parent, and their sign pattern ``(R, D)``."""
+def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
+    """Cut every region of ``V0`` by each unit of the layer that crosses it (``crossing`` from
+    :func:`_layer_facets`); return the new regions ``(V, n, E, parent)`` sorted by parent, and
+    their sign pattern ``(R, D)``: the parent's for the units that do not cross it (``signs0``),
+    evaluated at the new region's vertex mean for those that do; and those (new region, index into
+    ``crossing``) pairs."""
+    r, k, a, c, tol = crossing
+    R0 = V0.shape[0]
     regions = _Regions(V0, n0, E0)
-    R0, D = cross0.shape
     # step t cuts every region by the t-th unit crossing its ancestor (units in increasing order)
-    count = cross0.sum(1)
-    rank = torch.where(cross0, cross0.cumsum(1) - 1, D)
-    order = torch.zeros(R0, D + 1, dtype=torch.long, device=V0.device).scatter_(
-        1, rank, torch.arange(D, device=V0.device).expand(R0, D))[:, :D]
-    for t in range(int(count.max()) if count.numel() else 0):
+    count = torch.bincount(r, minlength=R0)
+    first = count.cumsum(0) - count
+    for t in range(int(count.max()) if r.numel() else 0):
         cand = torch.nonzero(count[regions.anc[:regions.R]] > t).flatten()
         anc = regions.anc[cand]
-        k = order[anc, t]
-        a, c, tol = Gt[anc, :, k], g[anc, k], tol0[anc, k]
+        p = first[anc] + t
+        ap, cp, tp = a[p], c[p], tol[p]
         V = regions.V[cand]
-        s = a[:, None, 0] * V[..., 0] + a[:, None, 1] * V[..., 1] + c[:, None]
-        split = (s.amax(1) > tol) & (s.amin(1) < -tol)                         # padding repeats vertex 0
+        s = ap[:, None, 0] * V[..., 0] + ap[:, None, 1] * V[..., 1] + cp[:, None]
+        split = (s.amax(1) > tp) & (s.amin(1) < -tp)                            # padding repeats vertex 0
         sel = torch.nonzero(split).flatten()
         if sel.numel() == 0:
             continue
         idx = cand[sel]
-        (Vp, npos, Ep), (Vn, nneg, En) = _split(V[sel], regions.n[idx], regions.E[idx], s[sel], tol[sel],
-                                                 offset + k[sel])
-        regions.put(idx, Vp, npos, Ep)
-        regions.append(Vn, nneg, En, anc[sel])
+        pos, neg = _clip(V[sel], regions.n[idx], regions.E[idx], s[sel], tp[sel], offset + k[p[sel]])
+        regions.put(idx, *pos)
+        regions.append(*neg, anc[sel])
     V, n, E, anc = regions.trimmed()
     order = _stable_argsort(anc)
     V, n, E, anc = V[order], n[order], E[order], anc[order]
-    valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
-    centroid = (V * valid[..., None]).sum(1) / n[:, None]
-    Ga = Gt[anc]
-    h = Ga[:, 0] * centroid[:, 0, None] + Ga[:, 1] * centroid[:, 1, None] + g[anc]
-    return V, n, E, anc, h >= 0
+    signs = signs0[anc]
+    child = pair = torch.zeros(0, dtype=torch.long, device=V.device)
+    if r.numel():
+        # every (new region, crossing unit of its parent): regions of one parent are contiguous
+        kids = torch.bincount(anc, minlength=R0)
+        kid0 = kids.cumsum(0) - kids
+        per = kids[r]
+        pair = torch.repeat_interleave(torch.arange(len(r), device=V.device), per)
+        child = kid0[r][pair] + torch.arange(len(pair), device=V.device) - torch.repeat_interleave(per.cumsum(0) - per, per)
+        valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
+        centroid = (V * valid[..., None]).sum(1) / n[:, None]
+        x = centroid[child]
+        h = a[pair, 0] * x[:, 0] + a[pair, 1] * x[:, 1] + c[pair]
+        signs[child, k[pair]] = h >= 0
+    return V, n, E, anc, signs, (child, pair)
 
 
 def _stable_argsort(t: torch.Tensor) -> torch.Tensor:
@@ -599,18 +623,39 @@ class Partition:
                 normal[m] = self._pre[jl - 1][0][region, ju]
         return Junctions(owner[i], owner[j], ends[i], blayer, bunit, normal)
 
+    def zero_regions(self, layer: int, unit: int) -> torch.Tensor:
+        """Regions of layers ``1..ℓ−1`` (indices into ``polygons(ℓ − 1)``) on which ``h_{ℓ,k}`` is
+        identically zero, so that the whole region belongs to the zero set ``F_{ℓ,k}``.
+
+        This happens without bias: a zero-bias ReLU unit behind a layer whose units are all
+        off on a region sees only zeros there. Facets stay line segments (such a region's
+        boundary is in its neighbours' facets); :meth:`folded_hyperplane_distance` is 0 inside.
+        """
+        layer = self._layer(layer, allow_zero=False)
+        k = self._unit(layer, unit)
+        G, g = self._pre[layer - 1]
+        return torch.nonzero((G[:, k] == 0).all(-1) & (g[:, k] == 0)).flatten()
+
     def folded_hyperplane_distance(self, x, layer: int, unit: int, *, return_nearest: bool = False):
         """Eq. (12): ``d(x, F_{ℓ,k}) = min_{x' ∈ F_{ℓ,k}} ‖x − x'‖`` for points ``x`` ``(N, 2)``.
 
         The minimum runs over the facets inside the square: it is exact for every point whose
         disc of radius ``d`` lies in the square (otherwise an upper bound; ``inf`` when the
-        folded hyperplane misses the square). ``return_nearest=True`` also returns the nearest
-        points ``(N, 2)``.
+        folded hyperplane misses the square). Inside a region where ``h_{ℓ,k}`` is identically
+        zero (:meth:`zero_regions`) the point lies on ``F_{ℓ,k}``: distance 0, nearest point itself.
+        ``return_nearest=True`` also returns the nearest points ``(N, 2)``.
         """
         x = check_points(x, 2, name="x").to(torch.float64)
         layer = self._layer(layer, allow_zero=False)
         f = self.facets(layer, unit)
-        d, near, _ = segment_distance(x.to(f.segments.device), f.segments)
+        x = x.to(f.segments.device)
+        d, near, _ = segment_distance(x, f.segments)
+        zero = self.zero_regions(layer, unit)
+        if zero.numel():
+            where = self.region_of(x, layer - 1)
+            inside = torch.isin(where, zero) & (where >= 0)
+            d = torch.where(inside, torch.zeros_like(d), d)
+            near = torch.where(inside[:, None], x, near)
         return (d, near) if return_nearest else d
 
     # ------------------------------------------------------------------ points and density
@@ -688,19 +733,7 @@ class Partition:
         layer = self._layer(layer, allow_zero=False)
         x = check_points(points, 2, name="points").to(torch.float64)
         f = self.facets(layer)
-        out = torch.zeros(x.shape[0], dtype=torch.long)
-        if len(f) == 0:
-            return out
-        x = x.to(f.segments.device)
-        p0, d = f.segments[:, 0], f.segments[:, 1] - f.segments[:, 0]
-        dd = (d * d).sum(-1)
-        step = max(1, 2 ** 22 // len(f))
-        for start in range(0, x.shape[0], step):
-            rel = x[start:start + step, None, :] - p0[None]
-            t = torch.where(dd > 0, (rel * d).sum(-1) / dd.clamp_min(1e-300), torch.zeros_like(dd)).clamp(0, 1)
-            dist = _norm2(rel - t[..., None] * d[None])
-            out[start:start + step] = (dist <= radius).sum(1).cpu()
-        return out
+        return segments_within(x.to(f.segments.device), f.segments, radius).sum(1).cpu()
 
 
 def _pack(bits: torch.Tensor) -> torch.Tensor:
@@ -745,7 +778,22 @@ def _match(parent_r, words_r, parent_p, words_p) -> torch.Tensor:
 
 # ---------------------------------------------------------------------------------- entry points
 @torch.no_grad()
-def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = EPS) -> Partition:
+def working_tolerance(net) -> float:
+    """The default on-line tolerance for ``net``: :data:`EPS` for a float64 network, the machine
+    epsilon of its least precise floating parameter or buffer otherwise (float32: 1.2e-7).
+
+    A network stored in float32 (BN statistics included) only knows its lines to float32
+    precision: six BN lines through the data mean meet within ~1e-7 of each other, not at one
+    point. Crossings that close are one crossing, so the region counts do not depend on the
+    network's dtype. (One ε, not more: a random 2-64×4 arrangement in float32 has genuine
+    crossings within 3e-7 of a line.)
+    """
+    tensors = [net] if isinstance(net, torch.Tensor) else list(net.parameters()) + list(net.buffers())
+    eps = max((torch.finfo(t.dtype).eps for t in tensors if t.is_floating_point()), default=0.0)
+    return min(max(EPS, eps), 1e-3)
+
+
+def exact_partition(net, extent, *, batch=None, device=None, tolerance: float | None = None) -> Partition:
     """Eq. (10) exactly: the square ``extent`` split into the convex polygons where ``net`` is affine.
 
     ``net``: a 2-D-input ``SplineMLP`` (BN from stored statistics) or a ``torch.nn.Sequential`` of
@@ -754,11 +802,14 @@ def exact_partition(net, extent, *, batch=None, device=None, tolerance: float = 
     mini-batch instead (eq. 3). ``extent``: a half-width ``r`` (the square ``[−r, r]²``) or
     ``(x_min, x_max, y_min, y_max)``. ``device``: where to compute (default: the network's).
     ``tolerance``: a vertex with ``|h| ≤ tolerance · (‖∇h‖ r + |h(0)|)`` lies on the unit's line
-    (``r`` the largest coordinate of the square); raise it (say to ``1e-6``) to merge the
-    crossings that float32 rounding spreads apart. Returns a :class:`Partition` (float64).
+    (``r`` the largest coordinate of the square); by default :func:`working_tolerance` of the
+    network's dtype (``1e-10`` in float64, ``1.2e-7`` in float32), so the counts do not
+    depend on the dtype. Returns a :class:`Partition` (float64).
     """
     e = as_extent(extent)
-    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
+    if tolerance is None:
+        tolerance = working_tolerance(net) if isinstance(net, torch.nn.Module) else EPS
+    if isinstance(tolerance, bool) or not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1e-2):
         raise ValueError(f"tolerance must be a number in [0, 0.01), got {tolerance!r}")
     steps = spline_steps(net, batch)
     if input_width(steps) != 2:
@@ -778,7 +829,10 @@ def _partition(steps, e, dev, tolerance) -> Partition:
     layers = [(V, n, E, None, None)]
     pre, facets, slopes, saved = [], [], [], []
     offset = 0
-    for s in steps:
+    i = 0
+    while i < len(steps):
+        s = steps[i]
+        i += 1
         if isinstance(s, Affine):
             At = At @ s.weight.T
             B = B @ s.weight.T + s.bias
@@ -792,11 +846,19 @@ def _partition(steps, e, dev, tolerance) -> Partition:
             At, B = At + As, B + Bs
         else:
             Gt, g = At, B
-            f, cross, tol = _layer_facets(V, n, E, Gt, g, scale, tolerance)
-            V, n, E, parent, signs = _cut_layer(V, n, E, Gt, g, cross, tol, offset)
-            q = torch.where(signs, torch.ones_like(s.slope), s.slope)
-            At, B = q[:, None, :] * Gt[parent], q * g[parent]
-            saved = [(As[parent], Bs[parent]) for As, Bs in saved]
+            f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance)
+            V, n, E, parent, signs, flips = _cut_layer(V, n, E, crossing, signs0, offset)
+            after = _affine_run(steps, i)
+            if after is None or saved:
+                At, B = _coded_maps(Gt, g, s.slope, parent, signs)
+                saved = [(As[parent], Bs[parent]) for As, Bs in saved]
+            elif 4 * after[0][0].shape[0] <= after[0][0].shape[1]:                 # a narrow readout
+                (W, b), i = after
+                At, B = _next_maps(Gt, g, s.slope, signs0, parent, signs, crossing, flips, W, b)
+            else:
+                (W, b), i = after
+                At, B = _coded_maps(Gt, g, s.slope, parent, signs, W, b)
+            del crossing, signs0, flips
             layers.append((V, n, E, parent, signs))
             pre.append((Gt.transpose(1, 2), g))
             facets.append(f)
@@ -804,6 +866,70 @@ def _partition(steps, e, dev, tolerance) -> Partition:
             offset += Gt.shape[2]
     A = At.transpose(1, 2).contiguous()
     return Partition(e, steps, slopes, layers, pre, facets, (A, B))
+
+
+def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 18) -> tuple:
+    """Eq. (15) on every new region, ``z = q ⊙ h`` (then the affine ``(W, b)`` if given), in chunks
+    of regions so that no ``(R, 2, D)`` temporary outlives its chunk."""
+    R, D = signs.shape
+    Dn = D if W is None else W.shape[0]
+    At = Gt.new_empty(R, 2, Dn)
+    B = g.new_empty(R, Dn)
+    step = max(1, chunk // max(1, D))
+    one = torch.ones_like(slope)
+    for start in range(0, R, step):
+        sl = slice(start, start + step)
+        q = torch.where(signs[sl], one, slope)
+        p = parent[sl]
+        a, c = Gt[p] * q[:, None, :], g[p] * q
+        if W is None:
+            At[sl], B[sl] = a, c
+        else:
+            torch.matmul(a, W.T, out=At[sl])
+            torch.addmm(b, c, W.T, out=B[sl])
+    return At, B
+
+
+def _affine_run(steps, i: int):
+    """The affine steps from ``steps[i]`` up to the next activation (or the end) composed into one
+    ``(W, b)``, and the index after them; ``None`` when a residual step comes first."""
+    W = b = None
+    while i < len(steps) and isinstance(steps[i], Affine):
+        s = steps[i]
+        W, b = (s.weight, s.bias) if W is None else (s.weight @ W, s.weight @ b + s.bias)
+        i += 1
+    if W is None or (i < len(steps) and not isinstance(steps[i], Activation)):
+        return None
+    return (W, b), i
+
+
+def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk: int = 2 ** 18) -> tuple:
+    """Eq. (15) then the affine ``(W, b)``, on every new region: ``(A (R, 2, D'), B (R, D'))``.
+
+    Once per parent region, with the codes of its vertex mean for the units that do not cut it
+    and the negative-side code for those that do; then a rank-1 correction
+    ``(1 − slope_k) (G_k, g_k) ⊗ W_{:,k}`` for each unit ``k`` that cut the parent and is active on the
+    new region. Only additions: where every term vanishes (a zero-bias ReLU unit on a region
+    where the layer is off) the map is exactly zero, as computed directly.
+    """
+    r, k = crossing[0], crossing[1]
+    inactive = torch.where(signs0, torch.ones_like(slope), slope)
+    q0 = inactive.index_put((r, k), slope[k])
+    At = ((Gt * q0[:, None, :]) @ W.T)[parent]
+    B = ((g * q0) @ W.T + b)[parent]
+    child, pair = flips
+    r, k = r[pair], k[pair]
+    on = signs[child, k]
+    child, r, k = child[on], r[on], k[on]
+    delta = 1 - slope[k]
+    step = max(1, chunk // max(1, W.shape[0]))
+    for start in range(0, len(child), step):
+        sl = slice(start, start + step)
+        d, rr, kk = delta[sl], r[sl], k[sl]
+        w = W.T[kk]                                                                   # (P, D')
+        At.index_add_(0, child[sl], (d[:, None] * Gt[rr, :, kk])[..., None] * w[:, None, :])
+        B.index_add_(0, child[sl], (d * g[rr, kk])[:, None] * w)
+    return At, B
 
 
 def _to(step, device):

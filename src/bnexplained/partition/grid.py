@@ -116,12 +116,17 @@ def zero_set_lines(grid: Grid, values) -> list:
     """The zero set of ``values`` (shape ``(H, W)`` on ``grid``) as a list of ``(M, 2)`` NumPy polylines.
 
     Marching squares (``contourpy``): exact on every grid cell where the function is affine
-    along the cell's edges, within one cell elsewhere.
+    along the cell's edges, within one cell elsewhere. The lines separate ``values ≥ 0`` from
+    ``values < 0`` (the codes' convention): where the function is identically zero on a whole
+    area (a zero-bias ReLU unit behind a layer that is off there), that area counts with the
+    positive side, and the line traced is its border with the negative side.
     """
     import contourpy
 
+    z = torch.as_tensor(values).double().cpu()
+    z = torch.where(z == 0, torch.finfo(torch.float64).tiny, z)                # h = 0 is on the h ≥ 0 side
     gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
-                                      torch.as_tensor(values).double().cpu().numpy(), line_type="Separate")
+                                      z.numpy(), line_type="Separate")
     return [seg for seg in gen.lines(0.0) if len(seg) > 1]
 
 

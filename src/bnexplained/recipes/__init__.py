@@ -23,7 +23,8 @@ from . import density, jitter, many_layers, one_layer, parameters, scales, smart
 from .density import figure3, figure3_scale, figure4, figure4_scale
 from .jitter import (
     FIGURE7_MEANS, FIGURE7_PRINTED_RANGES, FIGURE7_SPREADS, figure6_networks, figure7_distributions,
-    figure7_range_ratios, figure7_training_set, margin_experiment, margin_run_model, margin_scale, margin_table,
+    figure7_range_ratios, figure7_training_set, margin_experiment, margin_run_model, margin_scale, margin_summary,
+    margin_table,
 )
 from .many_layers import figure2_network, figure9_network
 from .one_layer import one_layer_network
@@ -43,5 +44,5 @@ __all__ = [
     # experiments
     "compare_learnable_affine", "figure3", "figure4",
     "FIGURE7_MEANS", "FIGURE7_PRINTED_RANGES", "FIGURE7_SPREADS", "figure7_distributions", "figure7_range_ratios",
-    "figure7_training_set", "margin_experiment", "margin_run_model", "margin_table",
+    "figure7_training_set", "margin_experiment", "margin_run_model", "margin_summary", "margin_table",
 ]

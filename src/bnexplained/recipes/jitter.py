@@ -15,8 +15,9 @@ from ..device import single_thread
 from ..networks import SplineMLP
 from .scales import ExperimentScale, scale_name
 
-__all__ = ["MarginScale", "MARGIN_SCALES", "margin_scale", "figure6_networks", "FIGURE7_MEANS", "FIGURE7_SPREADS", "FIGURE7_PRINTED_RANGES", "figure7_training_set",
-           "figure7_distributions", "figure7_range_ratios", "margin_experiment", "margin_run_model", "margin_table"]
+__all__ = ["MarginScale", "MARGIN_SCALES", "margin_scale", "figure6_networks", "FIGURE7_MEANS", "FIGURE7_SPREADS",
+           "FIGURE7_PRINTED_RANGES", "figure7_training_set", "figure7_distributions", "figure7_range_ratios",
+           "margin_experiment", "margin_run_model", "margin_summary", "margin_table"]
 
 
 def _at_least(n, name: str, low: int) -> int:
@@ -120,19 +121,30 @@ def margin_experiment(split, *, virtual_batch_sizes=(None, 8), seeds=range(5), w
     return cached(name, key, compute)
 
 
+def margin_summary(results: dict) -> dict:
+    """:func:`margin_experiment`'s results summarized over seeds: ``{m: {quantity: (mean, std)}}`` for
+    ``test_acc``, ``train_acc``, ``p10`` (10th percentile of the training points' signed margins) and
+    ``median`` (their median); ``m`` is ``None`` for plain BN."""
+    import numpy as np
+
+    out = {}
+    for m, runs in results.items():
+        cols = {"test_acc": [r["test_acc"] for r in runs], "train_acc": [r["train_acc"] for r in runs],
+                "p10": [float(r["signed"].quantile(0.1)) for r in runs],
+                "median": [float(r["signed"].median()) for r in runs]}
+        out[m] = {k: (float(np.mean(v)), float(np.std(v))) for k, v in cols.items()}
+    return out
+
+
 def margin_table(results: dict) -> str:
     """A text table of :func:`margin_experiment`'s results: per setting, mean ± std over seeds of the
     test accuracy, the training accuracy, and the 10th percentile and median of the training points'
-    signed margins."""
-    import numpy as np
-
+    signed margins (:func:`margin_summary`)."""
     rows = [f"{'setting':<12}{'test acc.':>15}{'train acc.':>15}{'margin, 10th pct':>17}{'median margin':>15}"]
-    for m, runs in results.items():
+    for m, summary in margin_summary(results).items():
         name = "BN" if m is None else f"noisy m = {m}"
-        cols = [np.array([r["test_acc"] for r in runs]), np.array([r["train_acc"] for r in runs]),
-                np.array([float(r["signed"].quantile(0.1)) for r in runs]),
-                np.array([float(r["signed"].median()) for r in runs])]
-        cells = [f"{c.mean():.3f} ± {c.std():.3f}" for c in cols]
+        cells = [f"{mean:.3f} ± {std:.3f}" for mean, std in
+                 (summary[k] for k in ("test_acc", "train_acc", "p10", "median"))]
         rows.append(f"{name:<12}" + "".join(f"{c:>15}" if i != 2 else f"{c:>17}" for i, c in enumerate(cells)))
     return "\n".join(rows)
 

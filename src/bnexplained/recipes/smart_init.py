@@ -18,6 +18,12 @@ keeps a scale's branch at toy sizes (the tests run :data:`PAPER` that way on CIF
 :data:`RESNET9_CPU` runs a narrow ResNet9 on the digits (a minute or two on a 2-core CPU). A small 2-D task
 (:func:`trajectories`) keeps a snapshot of the model after every epoch, to watch the
 partition and the decision boundary move.
+
+Two protocols for the BN start. The book's (``initialize(net, "bn", X)``) folds the frozen
+statistics into trainable weights and biases, ``w' = w/σ``, ``c' = −μ/σ``. The paper's trains
+``W`` *under* frozen ``μ, σ`` (:class:`FrozenStatistics`): the offsets stay where BN put them
+unless ``W`` moves them, and a step of size η on ``w`` is a step of η/σ² on ``w'``.
+:func:`compare_protocols` runs both sweeps from the same seeds.
 """
 from __future__ import annotations
 
@@ -38,7 +44,8 @@ from ..training import Split, split as make_split, sweep, train
 from .scales import scale_name
 
 __all__ = ["Scale", "CPU", "RESNET9_CPU", "PAPER", "choose_scale", "load_split", "template", "run",
-           "final_accuracies", "accuracy_table", "trajectories", "proposition_3_network", "fold_exercise_network"]
+           "final_accuracies", "accuracy_table", "trajectories", "proposition_3_network", "fold_exercise_network",
+           "FrozenStatistics", "frozen_bn", "PROTOCOLS", "compare_protocols", "frozen_sigmas"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,90 @@ def run(scale: Scale, split: Split | None = None, *, root="~/data", device=None,
                                   config=dict(scale.config(), init=init), batch_size=scale.batch_size,
                                   momentum=scale.momentum, progress=progress, refresh=refresh)
     return results
+
+
+class FrozenStatistics(torch.nn.Module):
+    """The paper's BN start: a BN network evaluated with its stored (frozen) statistics, always.
+
+    ``h_ℓ = (W_ℓ z_{ℓ−1} − μ_ℓ) / σ_ℓ`` with ``μ_ℓ, σ_ℓ`` fixed buffers: SGD trains the weights
+    ``W_ℓ`` (and the read-out), never ``μ`` or ``σ``, and no BN runs during training (the model
+    is not in mode ``"bn"``, so :func:`bnexplained.training.train` does not refit statistics).
+    """
+
+    def __init__(self, net):
+        super().__init__()
+        if not (callable(getattr(net, "statistics_set", None)) and net.statistics_set()):
+            raise ValueError("net must have stored statistics: call net.fit_statistics(X) first")
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x, statistics="stored")
+
+
+@torch.no_grad()
+def frozen_bn(net, X, *, batch_size: int = 256) -> FrozenStatistics:
+    """The paper's protocol of Section 4: a copy of the BN template ``net`` with whole-set statistics
+    of ``X`` fitted and frozen (``γ = 1, β = 0`` stay fixed), ready for :func:`~bnexplained.training.train`.
+
+    At initialization it computes the same function as ``initialize(net, "bn", X)`` (the folded start).
+    """
+    from ..initialization import bn_normalizations, fit_whole_set
+
+    template = copy.deepcopy(net)
+    for norm in bn_normalizations(template):     # validates: a BN template with γ = 1, β = 0
+        norm.gamma.requires_grad_(False)         # learnable γ, β (if any) stay at 1 and 0
+        norm.beta.requires_grad_(False)
+    fit_whole_set(template, X, batch_size)
+    return FrozenStatistics(template).train()
+
+
+PROTOCOLS = ("folded", "frozen")
+
+
+def compare_protocols(scale: Scale, split: Split | None = None, *, root="~/data", device=None,
+                      progress: bool = True, refresh: bool = False, results: dict | None = None) -> dict:
+    """The BN start under both protocols, same seeds, learning rates and mini-batch order:
+    ``{"folded": SweepResult, "frozen": SweepResult}`` (cached on disk).
+
+    ``"folded"`` trains ``w/σ`` and ``−μ/σ`` (the book's :func:`run`; pass its ``results`` to reuse
+    the ``"bn"`` sweep), ``"frozen"`` trains ``W`` under frozen ``μ, σ`` (:func:`frozen_bn`).
+    """
+    if not isinstance(scale, Scale):
+        raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
+    device = torch.device(device) if device is not None else default_device()
+    split = load_split(scale, root=root) if split is None else split
+    if results is None or "bn" not in results:
+        results = run(scale, split, root=root, device=device, progress=progress, refresh=refresh)
+    Xtr, ytr = split.train
+    classes = int(ytr.max()) + 1
+
+    def make_model(seed):
+        net = template(scale, seed, in_shape=tuple(Xtr.shape[1:]), classes=classes, device=device)
+        return frozen_bn(net, Xtr.to(device))
+
+    with single_thread(enabled=device.type == "cpu"):
+        frozen = sweep(make_model, split, lrs=list(scale.lrs), seeds=list(scale.seeds), epochs=scale.epochs,
+                       name=f"smart-init-{scale.data}-{scale.model}-frozen-bn",
+                       config=dict(scale.config(), init="bn", protocol="frozen"), batch_size=scale.batch_size,
+                       momentum=scale.momentum, progress=progress, refresh=refresh)
+    return {"folded": results["bn"], "frozen": frozen}
+
+
+@torch.no_grad()
+def frozen_sigmas(scale: Scale, split: Split | None = None, *, seed: int = 0, root="~/data",
+                  device=None) -> torch.Tensor:
+    """Every unit's whole-training-set ``σ_{ℓ,k}`` of seed ``seed``'s random network, one flat CPU tensor.
+
+    Under the paper's protocol a step η on ``w`` is a step η/σ² on the folded ``w/σ``: these are the σ.
+    """
+    if not isinstance(scale, Scale):
+        raise TypeError(f"scale must be a bnx.smart_init.Scale, got {type(scale).__name__}")
+    device = torch.device(device) if device is not None else default_device()
+    split = load_split(scale, root=root) if split is None else split
+    Xtr, ytr = split.train
+    net = template(scale, seed, in_shape=tuple(Xtr.shape[1:]), classes=int(ytr.max()) + 1, device=device)
+    frozen = frozen_bn(net, Xtr.to(device))
+    return torch.cat([s.flatten().float().cpu() for s in frozen.net.sigma])
 
 
 def final_accuracies(results: dict, epoch: int | None = None) -> dict:

@@ -161,6 +161,7 @@ def theorem_2(net, X, layer: int = 2, unit: int | None = 0, mus=None, *, extent=
         rep.add("fraction where d(x, F) < d(x, F')", 1 - n_bad / n_pairs, 1.0, 0.0, n_bad == 0,
                 note=f"{n_bad} counterexamples" if n_bad else "")
         if condition == "as_stated" and n_cross:
+            rep.details.update(crossing_pairs=int(n_cross), crossing_counterexamples=int(n_cross_bad))
             rep.add("of which the translation crosses z(x): counterexamples", n_cross_bad,
                     note=f"out of {n_cross} crossing pairs")
         if worst is not None:

@@ -57,6 +57,7 @@ class Dashboard:
     """
 
     website: tuple = ()
+    prebuilt: tuple = ()      # controls whose every option's scene is built at construction
 
     def __init__(self, controls: dict, *, figsize=(6, 3), dpi: int = 80, buttons=(), note: str | None = None):
         if len(self.website) > 2:
@@ -88,7 +89,19 @@ class Dashboard:
         for control in controls.values():
             control.observe(lambda _change: self.update(), names="value")
         self.update()
+        self._prebuild()
 
+    def _prebuild(self) -> None:
+        """Build the scene of every option of the ``prebuilt`` controls now, so no move builds one."""
+        values = self.values
+        keys = {self.scene(**self.implied({**values, name: option}))
+                for name in self.prebuilt for option in _option_values(self.controls[name])}
+        self._scene_size = max(_FIGURES, len(keys) + 2)
+        with single_thread():
+            for name in self.prebuilt:
+                for option in _option_values(self.controls[name]):
+                    self._scene_figure(self.implied({**values, name: option}))
+        self._scene_figure(values)                    # the current scene stays the newest
     def _label(self, name: str) -> str:
         return f"“{self.controls[name].description or name}”"
 
@@ -129,7 +142,7 @@ class Dashboard:
         if state is not None:
             self._scene_figs.move_to_end(key)
             return state
-        if len(self._scene_figs) >= _FIGURES:
+        if len(self._scene_figs) >= getattr(self, "_scene_size", _FIGURES):
             fig = self._scene_figs.popitem(last=False)[1]["fig"]
             fig.clear()
         else:
@@ -285,5 +298,8 @@ class Dashboard:
 
 
 def _option_values(control) -> list:
-    """The values of a selection control's options (``options`` may be values or (label, value) pairs)."""
+    """The values a control can take: a selection's options (values or (label, value) pairs), an
+    integer slider's range."""
+    if not hasattr(control, "options"):
+        return list(range(control.min, control.max + 1))
     return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
+from ..device import single_thread
 from ..jitter import boundary_draws
 from ..partition import data_extent
 from ..plotting.jitter import draw_boundary_draws
@@ -19,15 +20,17 @@ class JitterExplorer(Dashboard):
     ``networks`` maps a name to a 2-D binary BN classifier (``SplineMLP`` with stored whole-data
     statistics, the dashed reference). Each setting draws ``draws`` random mini-batches of ``X``
     and shows the boundary under each one's statistics (noise-controlled at the virtual batch
-    when one is chosen); results are cached per setting, so moving back is instant. On the website
-    the network and the batch size work (precomputed without noise control).
+    when one is chosen); results are cached per setting. With ``precompute`` (the default) every
+    setting the controls can reach is computed up front (about 50 settings, a few seconds), so no
+    move computes draws. On the website the network and the batch size work (precomputed without
+    noise control).
     """
 
     website = ("network", "batch_size")
 
     def __init__(self, networks: dict, X, y, *, batch_sizes=(8, 16, 32, 64, 128, 256),
-                 virtual_batch_sizes=(4, 8, 16, 32, 64, 128), draws: int = 10, resolution: int = 90,
-                 seed: int = 0):
+                 virtual_batch_sizes=(4, 8, 16, 32, 64, 128), draws: int = 10, resolution: int = 64,
+                 seed: int = 0, precompute: bool = True):
         if not networks:
             raise ValueError("networks must map at least one name to a BN classifier")
         self.networks, self.X, self.y = dict(networks), X, y
@@ -42,6 +45,12 @@ class JitterExplorer(Dashboard):
             "virtual": W.SelectionSlider(options=[OFF] + list(virtual_batch_sizes), value=OFF,
                                          description="virtual batch"),
         }
+        if precompute:
+            with single_thread():
+                for network in self.networks:
+                    for b in batch_sizes:
+                        for v in [OFF, *virtual_batch_sizes]:
+                            self.boundaries(network, b, self._setting(b, v)[0])
         super().__init__(controls, figsize=(4.4, 4.4), dpi=80)
 
     def boundaries(self, network: str, batch_size: int, virtual):

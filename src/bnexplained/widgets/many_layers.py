@@ -25,6 +25,7 @@ class Figure2Translation(Dashboard):
     the μ slider works (13 or 14 precomputed pictures)."""
 
     website = ("shift",)
+    prebuilt = ("unit",)                            # every unit's slice and dashed lines, built once
 
     def __init__(self, net, X, *, extent=None, unit: int = 1, point: int = 0, shift: float = 0.8,
                  reference_shift: float = 0.0):
@@ -75,6 +76,7 @@ class Figure2Folding(Dashboard):
     half-decades from 1/1000 to 100; on the website that slider works (11 precomputed pictures)."""
 
     website = ("scale",)
+    prebuilt = ("boundary",)                        # every unit's layer-1 picture and angle curves
 
     def __init__(self, net, X, *, extent=None):
         self.geometry = FoldingScene(net, X, extent=extent)

@@ -35,6 +35,7 @@ class TLSExplorer(Dashboard):
     """
 
     website = ("toward_bn",)
+    prebuilt = ("dataset",)                         # each data set's curves and picture, built once
     STEPS = (("start", 0.0), ("¼", 0.25), ("½", 0.5), ("¾", 0.75), ("BN's μ", 1.0))
 
     def __init__(self, *, units: int = 3, seed: int = 0, n: int = 60, dataset: str = "star", shift=(1.0, 0.5),
@@ -184,8 +185,9 @@ class TLSExplorer(Dashboard):
         head = "".join(f"<th style='padding:1px 10px; text-align:right'>{h}</th>"
                        for h in ("", "μ_k", "BN's μ_k", "offset of H_k", "L_k", "min L_k"))
         rows = "".join(
-            f"<tr>{cell}<span style='color:rgb{tuple(int(255 * c) for c in self.colors[k][:3])}'>unit {k + 1}"
-            f"</span></td>{cell}{s['mu'][k]:.3f}</td>{cell}{d['mu_bn'][k]:.3f}</td>{cell}{s['b'][k]:.3f}</td>"
+            f"<tr>{cell}<span style='display:inline-block; width:0.8em; height:0.8em; margin-right:0.3em; "
+            f"background:rgb{tuple(int(255 * c) for c in self.colors[k][:3])}'></span>unit {k + 1}</td>"
+            f"{cell}{s['mu'][k]:.3f}</td>{cell}{d['mu_bn'][k]:.3f}</td>{cell}{s['b'][k]:.3f}</td>"
             f"{cell}{s['tls'][k]:.4f}</td>{cell}{d['tls_min'][k]:.4f}</td></tr>" for k in range(K))
         moved = "" if beta == 0 else " With β ≠ 0 the hyperplane sits at μ − σβ/γ, so σ and γ move it too."
         return (f"<b>L(μ) = {total:.4f}</b>, minimum {best:.4f} at BN's μ (Theorem 1).{moved}"
