@@ -116,7 +116,7 @@ with open(sys.argv[2], "w", newline="") as f:
     out = csv.writer(f)
     out.writerow(["Page", "Seconds (empty cache)", "Scale"])
     for name in sorted(seconds):
-        out.writerow([name.removesuffix(".ipynb"), f"{seconds[name]:.0f}", "CPU (the paper scale needs a GPU)"])
+        out.writerow([name.removesuffix(".ipynb"), f"{seconds[name]:.0f}", "CPU"])
     out.writerow(["All pages", f"{sum(seconds.values()):.0f}", f"Colab's packages of {month}"])
 print(f"wrote {sys.argv[2]}: {len(seconds)} pages, {sum(seconds.values()):.0f} s of cells")
 PY
