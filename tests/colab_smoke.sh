@@ -113,7 +113,7 @@ for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
     seconds[case.get("classname")] += float(case.get("time"))
 month = re.search(r"as published in ([A-Za-z]+ [0-9]+)", open(sys.argv[3]).read()).group(1)
 with open(sys.argv[2], "w", newline="") as f:
-    out = csv.writer(f)
+    out = csv.writer(f, lineterminator="\n")
     out.writerow(["Page", "Seconds (empty cache)", "Scale"])
     for name in sorted(seconds):
         out.writerow([name.removesuffix(".ipynb"), f"{seconds[name]:.0f}", "CPU"])
