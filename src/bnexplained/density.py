@@ -126,15 +126,16 @@ def _fused_layers(network: SplineNetwork, dtype) -> list | None:
     return [(m.weight.T.to(dtype).contiguous(), m.bias.to(dtype), q.to(dtype)) for m, q in zip(maps, network.slopes)]
 
 
-def _activate_(h: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+def _activation(slope: torch.Tensor):
+    """The layer's activation as a function applied in place where it can be (chosen once per layer)."""
     first = float(slope[0]) if len(slope) else 0.0
     if not bool((slope == first).all()):
-        return torch.where(h >= 0, h, slope * h)
+        return lambda h: torch.where(h >= 0, h, slope * h)
     if first == 0.0:
-        return h.relu_()
+        return torch.Tensor.relu_
     if first == -1.0:
-        return h.abs_()
-    return F.leaky_relu_(h, first)
+        return torch.Tensor.abs_
+    return lambda h: F.leaky_relu_(h, first)
 
 
 @dataclass
@@ -161,7 +162,8 @@ class SignMaps:
 
     def concentration(self, eps: float, layers=None) -> "GridConcentration":
         """Per-pixel counts of the chosen layers (1-based; default all) for discs of radius ``eps``."""
-        return _concentration(self, eps, layers)
+        with single_thread(enabled=self.signs[0].device.type == "cpu"):
+            return _concentration(self, eps, layers)
 
 
 @torch.no_grad()
@@ -181,6 +183,28 @@ def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: 
         return _sign_maps(network, extent, resolution, pad, max_floats, progress)
 
 
+_CACHE_FLOATS = 2 ** 20             # CPU bands of about 4 MiB of float32: the elementwise work stays in cache
+
+
+def _band_rows(network, We: int, He: int, max_floats: int) -> int:
+    """Rows of the padded grid per band: at most ``max_floats`` pre-activations at once, and on a
+    CPU about ``_CACHE_FLOATS`` (a band's signs and activation then run in cache, not memory)."""
+    floats = max_floats if network.device.type != "cpu" else min(max_floats, _CACHE_FLOATS)
+    return max(1, min(He, floats // (We * max(network.widths[1:]))))
+
+
+def _signs_of(h: torch.Tensor) -> torch.Tensor:
+    """``h ≥ 0`` bit-packed: ``(n, D)`` → ``(n, ceil(D/64))`` int64 (on a CPU the comparison and the
+    packing are one NumPy pass each, without a torch boolean tensor in between)."""
+    if h.device.type != "cpu":
+        return _pack(h >= 0)
+    words = (h.shape[1] + 63) // 64
+    packed = np.packbits(h.numpy() >= 0, axis=1, bitorder="little")
+    if packed.shape[1] != words * 8:
+        packed = np.pad(packed, ((0, 0), (0, words * 8 - packed.shape[1])))
+    return torch.from_numpy(np.ascontiguousarray(packed)).view(torch.int64)
+
+
 def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMaps:
     dtype = network.dtype if network.dtype in (torch.float32, torch.float64) else torch.float64
     device = network.device
@@ -193,7 +217,11 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
     layers = _fused_layers(network, dtype)
     widths = network.widths[1:]
     signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
-    rows = max(1, min(He, max_floats // (We * max(widths))))
+    rows = _band_rows(network, We, He, max_floats)
+    # two pre-activation buffers used in turn: a fresh tensor per product would cost as much in page
+    # faults as a third of the product itself
+    buffers = [torch.empty(rows * We * max(widths), dtype=dtype, device=device) for _ in range(2)]
+    activations = [] if layers is None else [_activation(slope) for _, _, slope in layers]
     bands = range(0, He, rows)
     if progress:
         from tqdm.auto import tqdm
@@ -204,12 +232,12 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
         z = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
         if layers is None:                                         # residual connections: run the steps
             for i, h in enumerate(network.preactivations(z, dtype=dtype)):
-                signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
+                signs[i][start:stop] = _signs_of(h).view(stop - start, We, -1)
             continue
         for i, (wt, t, slope) in enumerate(layers):
-            h = torch.addmm(t, z, wt)
-            signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
-            z = _activate_(h, slope)
+            h = torch.addmm(t, z, wt, out=buffers[i % 2][: z.shape[0] * wt.shape[1]].view(z.shape[0], -1))
+            signs[i][start:stop] = _signs_of(h).view(stop - start, We, -1)
+            z = activations[i](h)
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
 
