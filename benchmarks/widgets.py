@@ -50,7 +50,7 @@ def moves(dashboard, control, values, forget=()):
         now = dashboard.values
         if (control not in dashboard.prebuilt and
                 dashboard.scene(**dashboard.implied({**now, control: value})) != dashboard.scene(**now)):
-            dashboard._scene_figs.clear()               # (scenes built at construction are kept)
+            getattr(dashboard, "forget_scenes", dashboard._scene_figs.clear)()   # (prebuilt scenes are kept)
         dashboard._png_cache.clear()
         for cache in forget:
             cache.clear()
