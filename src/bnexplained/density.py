@@ -184,6 +184,14 @@ def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: 
         return _sign_maps(network, extent, resolution, pad, max_floats, progress)
 
 
+def _on_cpu(net) -> bool:
+    """Whether ``net`` (a module or a ``SplineNetwork``) computes on the CPU."""
+    if isinstance(net, SplineNetwork):
+        return net.device.type == "cpu"
+    p = next(iter(net.parameters()), None) if hasattr(net, "parameters") else None
+    return p is None or p.device.type == "cpu"
+
+
 _CACHE_FLOATS = 2 ** 20             # CPU bands of about 4 MiB of float32: the elementwise work stays in cache
 
 
@@ -195,14 +203,21 @@ def _band_rows(network, We: int, He: int, max_floats: int) -> int:
 
 
 def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
-    """The codes ``h ≥ 0`` of the 0-based ``layer`` (ties settled by ``ties``) bit-packed: ``(n, D)`` →
-    ``(n, ceil(D/64))`` int64. On a CPU, without an exact 0 in ``h`` (the rule), the comparison and the
-    packing are one NumPy pass each, without a torch boolean tensor in between."""
+    """The codes ``h ≥ 0`` of the 0-based ``layer`` bit-packed: ``(n, D)`` → ``(n, ceil(D/64))`` int64.
+    Where ``h`` is exactly 0, ``ties`` (:class:`~bnexplained.partition.grid.Ties` over the same points)
+    settles the code. On a CPU the comparison and the packing are one NumPy pass each, and only the
+    points with an exact 0 go through ``Ties`` (a few per grid in float32)."""
     if h.device.type != "cpu":
         return _pack(ties.signs(layer, h))
     a = h.numpy()
-    if (a == 0).any():
-        return _pack(ties.signs(layer, h))
+    zero = a == 0
+    if zero.any():
+        rows = torch.from_numpy(np.flatnonzero(zero.any(1)))
+        s = torch.from_numpy(a >= 0)
+        few = Ties(ties.network, ties.points[rows], (0.0, 0.0), ties.dtype)
+        few.shift = ties.shift
+        s[rows] = few.signs(layer, h[rows])
+        return _pack(s)
     words = (h.shape[1] + 63) // 64
     packed = np.packbits(a >= 0, axis=1, bitorder="little")
     if packed.shape[1] != words * 8:
@@ -337,7 +352,8 @@ def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int
     earlier layers).
     """
     eps = _check_eps(eps)
-    network = as_network(net, batch, input_dim=2)
+    with single_thread(enabled=_on_cpu(net)):            # reading the network is many tiny operations
+        network = as_network(net, batch, input_dim=2)
     grid = make_grid(extent, resolution, dtype=torch.float64)
     step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
     pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
