@@ -258,7 +258,7 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
         for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt, out=buffers[i % 2][: z.shape[0] * wt.shape[1]].view(z.shape[0], -1))
             signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
-            z = activations[i](h)
+            z = activations[i](h) if i + 1 < len(layers) else None      # the last layer's output is not used
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
 
