@@ -105,7 +105,9 @@ class Dashboard:
         with single_thread():
             for name in self.prebuilt:
                 for option in _option_values(self.controls[name]):
-                    self._scene_figure(self.implied({**values, name: option}))
+                    state = self._scene_figure(self.implied({**values, name: option}))
+                    if state["background"] is None:   # its static pixels too: a move only pastes them
+                        state["background"] = self.blit(state["fig"], [], None)
         self._scene_figure(values)                    # the current scene stays the newest
     def _label(self, name: str) -> str:
         return f"“{self.controls[name].description or name}”"
