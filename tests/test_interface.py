@@ -178,9 +178,10 @@ def test_proposition_1_gives_the_same_verdicts_on_a_spline_mlp_and_its_twin(case
         try:
             r1 = bnx.verify.proposition_1(net, X, flip_signs=flip)
         except ValueError as err:
-            with pytest.raises(ValueError, match="flip_signs=True" if "flip" in str(err) else "σ = 0"):
-                bnx.verify.proposition_1(tw, X, flip_signs=flip)
-            continue
+            if "flip" in str(err):
+                with pytest.raises(ValueError, match="flip_signs=True"):
+                    bnx.verify.proposition_1(tw, X, flip_signs=flip)
+            continue                                 # (σ = 0: the twin's eps > 0 keeps its BN defined)
         r2 = bnx.verify.proposition_1(tw, X, flip_signs=flip)
         assert r1.held == r2.held
         # (an abs unit with γ < 0 keeps the function but flips its code's sign: the checker counts that)
@@ -247,9 +248,7 @@ def test_boundary_draws_are_the_same_for_a_spline_mlp_and_its_twin(case, virtual
     try:
         a = boundary_draws(net, X, 8, 3, 2.0, 24, virtual_batch_size=virtual, seed=1)
     except ValueError as err:
-        assert "σ = 0" in str(err)
-        with pytest.raises(ValueError, match="σ = 0"):
-            boundary_draws(tw, X, 8, 3, 2.0, 24, virtual_batch_size=virtual, seed=1)
+        assert "σ = 0" in str(err)                 # a unit constant on a mini-batch (the twin's eps > 0 copes)
         return
     b = boundary_draws(tw, X, 8, 3, 2.0, 24, virtual_batch_size=virtual, seed=1)
     torch.testing.assert_close(b.values, a.values, rtol=1e-9, atol=1e-9)
