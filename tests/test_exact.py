@@ -711,3 +711,51 @@ def test_drawing_helpers_draw_every_region_and_facet():
     axes = bnx.plotting.plot_exact_partition(part, X, highlight=(1, 0))
     assert len(axes) == 2 and "regions" in axes[1].get_title()
     plt.close("all")
+
+
+# ------------------------------------------------------------------ degenerate zero sets
+# Where h_2,1 is 0 along the line h_1,1 = 0 of a zero-bias net, it changes code there or not (found by
+# HYPOTHESIS_PROFILE=thorough on abs [2, 1, 1]): the line is in F_2,1 (eq. 12), and it is on the partition
+# boundary, counted by the concentration, exactly when the code h ≥ 0 differs on its two sides.
+@pytest.mark.parametrize("activation, seed", [("abs", 0), ("abs", 1), ("leaky_relu", 0), ("leaky_relu", 1),
+                                              ("relu", 0), ("relu", 1)])
+def test_a_facet_is_on_the_boundary_where_the_units_code_changes_across_it(activation, seed):
+    from bnexplained import density as D
+
+    net = bnx.SplineMLP([2, 1, 1], activation, "zero_bias", seed=seed, dtype=torch.float64)
+    part = bnx.exact_partition(net, 2.0)
+    f = part.facets(2, 0)
+    # independent: the code on either side of the line ⟨w_1, x⟩ = 0, from forward passes
+    w = net.weights[0][0].detach()
+    n = w / w.norm()
+    on = torch.linspace(-1.5, 1.5, 31, dtype=torch.float64)[:, None] * torch.stack([-n[1], n[0]])
+    h = lambda x: net.preactivations(x, "stored")[1][:, 0]                                  # noqa: E731
+    flips = (h(on + 1e-3 * n) >= 0) != (h(on - 1e-3 * n) >= 0)
+    assert flips.all() or not flips.any()
+    assert len(f) >= 1 and (f.lengths > 1).all()
+    assert f.boundary.tolist() == [bool(flips[0])] * len(f)
+    assert part.folded_hyperplane_distance(on, 2, 0).max() < 1e-12                     # on F either way
+    units, facets = D.exact_concentration(part, on, 0.05)
+    assert (units[:, 1] == int(flips[0])).all()
+    assert (part.facet_counts(on, 0.05, 2) == facets[:, 1]).all()
+
+
+def test_a_zero_set_that_is_one_point_is_no_boundary():
+    """Abs, zero bias, w_2 < 0: h_2,1 < 0 except at the origin, where every region of layer 1 has a
+    one-point facet; none is on the boundary, and no grid count sees one (the grid's pixel at the
+    origin, where every h is exactly 0, takes the code of the region next to it)."""
+    net = bnx.SplineMLP([2, 2, 1], "abs", "zero_bias", seed=0, dtype=torch.float64)
+    assert (net.weights[1] < 0).all()
+    part = bnx.exact_partition(net, 1.0)
+    f = part.facets(2, 0)
+    assert len(f) == 4 and (f.lengths == 0).all() and not f.boundary.any()
+    grid = bnx.partition_boundaries(net, 1.0, 5)
+    assert (grid.grid.points == 0).all(1).any()                                      # a pixel at the origin
+    assert not grid.boundaries[1].any()
+    conc = bnx.facet_concentration(net, 1.0, 0.2, resolution=21)
+    assert conc.counts[1].sum() == 0
+    # and where the same unit has w_2 > 0 somewhere, the lines through the origin are counted
+    other = bnx.SplineMLP.from_weights([net.weights[0].detach(), torch.tensor([[1.0, -1.0]], dtype=torch.float64)],
+                                       "abs", "zero_bias", dtype=torch.float64)
+    assert bnx.exact_partition(other, 1.0).facets(2, 0).boundary.any()
+    assert bnx.facet_concentration(other, 1.0, 0.2, resolution=21).counts[1].sum() > 0

@@ -51,6 +51,11 @@ class Facets:
     ``h_{ℓ,k}(x) = ⟨normal, x⟩ + offset`` (so ``normal`` is the facet's normal, eq. (24)'s
     ``w_{2,k}ᵀ Q_1(ω) W_1`` for layer 2); ``edge`` ``(F, 2)``: the label of the edge of ω each
     endpoint lies on (as :meth:`Partition.edge_labels`; ``−10`` when the endpoint is a vertex of ω).
+    ``boundary`` ``(F,)`` bool: the unit's code ``h_{ℓ,k} ≥ 0`` changes across the facet, so it is part
+    of the partition boundary (eq. 10) and of the concentration (Section 3.3). ``False`` marks a
+    piece of the zero set where ``h_{ℓ,k}`` only touches 0 along an edge or at a vertex of ω without
+    changing code (``|h|`` of a zero-bias unit, the border of a region where a zero-bias ReLU unit is
+    identically 0 on the side where ``h > 0``): it is in ``F_{ℓ,k}`` (distances, eq. 12), not a boundary.
     """
 
     segments: torch.Tensor
@@ -59,6 +64,7 @@ class Facets:
     normal: torch.Tensor
     offset: torch.Tensor
     edge: torch.Tensor
+    boundary: torch.Tensor
 
     def __len__(self) -> int:
         return self.segments.shape[0]
@@ -66,7 +72,7 @@ class Facets:
     def select(self, mask) -> "Facets":
         """The facets where ``mask`` (bool ``(F,)`` or an index tensor) holds."""
         return Facets(self.segments[mask], self.unit[mask], self.region[mask], self.normal[mask], self.offset[mask],
-                      self.edge[mask])
+                      self.edge[mask], self.boundary[mask])
 
     @property
     def lengths(self) -> torch.Tensor:
@@ -274,7 +280,7 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 20) -> t
     keep = torch.nonzero(cross | touch).flatten()
     r, k, a, c = r[keep], k[keep], a[keep], c[keep]
     seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
-    f = Facets(seg, k, r, a, c, edge)
+    f = Facets(seg, k, r, a, c, edge, cross[keep])          # touching pieces: see _touching_boundaries
     order = _stable_argsort(f.unit * (R + 1) + f.region)
     return f.select(order), crossing, signs
 
@@ -286,71 +292,71 @@ def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
     (``Partition.vertices`` / ``edge_labels``); ``G`` ``(R, K, 2)``, ``g`` ``(R, K)``: ``K`` affine functions
     per region. This is eq. (11) for functions the partition was not computed with (a moved ``μ``, a
     rescaled ``σ``): the regions stay, only the functions change. Returns a :class:`Facets` of
-    positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's.
+    positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's
+    (``boundary`` all ``True``: without the network the other side of a touching line is unknown).
     """
     V, G, g = V.to(torch.float64), G.to(torch.float64), g.to(torch.float64)
     scale = float(V.abs().max()) if V.numel() else 1.0
     f, _, _ = _layer_facets(V, n, E, G.transpose(1, 2), g, scale, eps)
-    return f.select(f.lengths > 0)
+    f = f.select(f.lengths > 0)
+    f.boundary = torch.ones_like(f.boundary)
+    return f
 
 
-class _Regions:
-    """Growable padded polygon storage: vertices ``(C, M, 2)``, counts, edge labels, ancestor index."""
+def _touching_boundaries(f: Facets, V0, n0, steps, layer: int, scale: float, eps: float) -> None:
+    """Decide ``f.boundary`` (in place) for the facets along which ``h_{ℓ,k}`` only touches 0 in its region.
 
-    def __init__(self, V, n, E):
-        R, M, _ = V.shape
-        cap = max(64, 2 * R)
-        self.V = torch.zeros(cap, M, 2, dtype=V.dtype, device=V.device)
-        self.n = torch.zeros(cap, dtype=torch.long, device=V.device)
-        self.E = torch.full((cap, M), _PAD, dtype=torch.long, device=V.device)
-        self.anc = torch.zeros(cap, dtype=torch.long, device=V.device)
-        self.V[:R], self.n[:R], self.E[:R] = V, n, E
-        self.anc[:R] = torch.arange(R, device=V.device)
-        self.R = R
+    Such a facet lies on an edge of ω (or is one vertex): ``h`` has one strict sign inside ω. It is
+    a boundary where the code ``h ≥ 0`` is different just outside ω: probed with the network at
+    the facet's midpoint, ``1000 × tolerance × scale`` outward (``1e-7 × scale`` in float64). A
+    region thinner than that beyond the facet's midpoint would be skipped; zero-bias networks,
+    where touching happens, have conical regions, one neighbour along each edge and no such
+    case. A one-point facet is a boundary where a boundary facet of the same unit ends at it.
+    """
+    touch = torch.nonzero(~f.boundary).flatten()
+    if len(touch) == 0:
+        return
+    dev = f.segments.device
+    r, k = f.region[touch], f.unit[touch]
+    M = V0.shape[1]
+    valid = torch.arange(M, device=dev)[None] < n0[r][:, None]
+    centre = (V0[r] * valid[..., None]).sum(1) / n0[r][:, None]
+    a, c = f.normal[touch], f.offset[touch]
+    inside = (a * centre).sum(-1) + c >= 0                                   # the code inside ω
+    seg = f.segments[touch]
+    step = 1e3 * max(eps, EPS) * scale
+    long = _norm2(seg[:, 1] - seg[:, 0]) > 0
+    out = (seg[:, 0] + seg[:, 1]) / 2 - torch.where(inside, 1.0, -1.0)[:, None] * a / _norm2(a)[:, None] * step
+    pre, _ = run_steps(steps, out)
+    across = pre[layer][torch.arange(len(touch), device=dev), k] >= 0
+    f.boundary[touch[long]] = (across != inside)[long]
+    ends = f.segments[f.boundary].reshape(-1, 2)
+    owner = f.unit[f.boundary].repeat_interleave(2)
+    tol = 10 * max(eps, EPS) * scale
+    for i in touch[~long].tolist():
+        mine = ends[owner == f.unit[i]]
+        f.boundary[i] = bool(len(mine)) and bool((_norm2(mine - f.segments[i, 0]) <= tol).any())
 
-    @property
-    def M(self) -> int:
-        return self.V.shape[1]
 
-    def widen(self, M: int) -> None:
-        extra = M - self.M
-        if extra <= 0:
-            return
-        self.V = torch.cat([self.V, self.V[:, :1].expand(-1, extra, -1)], 1)
-        self.E = torch.cat([self.E, torch.full((self.E.shape[0], extra), _PAD, dtype=torch.long,
-                                               device=self.E.device)], 1)
+def _pad(t: torch.Tensor, M: int) -> torch.Tensor:
+    """Padded polygon vertices ``(R, m, 2)`` (padding repeats vertex 0) or edge labels ``(R, m)``
+    (padding ``_PAD``) at width ``M`` (every polygon has at most ``M`` vertices)."""
+    m = t.shape[1]
+    if m >= M:
+        return t[:, :M]
+    if t.ndim == 3:
+        return torch.cat([t, t[:, :1].expand(-1, M - m, -1)], 1)
+    return torch.cat([t, t.new_full((t.shape[0], M - m), _PAD)], 1)
 
-    def reserve(self, extra: int) -> None:
-        need = self.R + extra
-        if need <= self.V.shape[0]:
-            return
-        cap = max(need, 2 * self.V.shape[0])
-        grow = cap - self.V.shape[0]
-        self.V = torch.cat([self.V, torch.zeros(grow, self.M, 2, dtype=self.V.dtype, device=self.V.device)])
-        self.n = torch.cat([self.n, torch.zeros(grow, dtype=torch.long, device=self.n.device)])
-        self.E = torch.cat([self.E, torch.full((grow, self.M), _PAD, dtype=torch.long, device=self.E.device)])
-        self.anc = torch.cat([self.anc, torch.zeros(grow, dtype=torch.long, device=self.anc.device)])
 
-    def put(self, idx, V, n, E) -> None:
-        self.widen(V.shape[1])
-        if V.shape[1] < self.M:
-            pad = self.M - V.shape[1]
-            V = torch.cat([V, V[:, :1].expand(-1, pad, -1)], 1)
-            E = torch.cat([E, torch.full((E.shape[0], pad), _PAD, dtype=torch.long, device=E.device)], 1)
-        self.V[idx], self.n[idx], self.E[idx] = V, n, E
-
-    def append(self, V, n, E, anc) -> None:
-        k = V.shape[0]
-        self.reserve(k)
-        idx = torch.arange(self.R, self.R + k, device=V.device)
-        self.put(idx, V, n, E)
-        self.anc[idx] = anc
-        self.R += k
-
-    def trimmed(self) -> tuple:
-        R = self.R
-        M = int(self.n[:R].max())
-        return self.V[:R, :M], self.n[:R], self.E[:R, :M], self.anc[:R]
+def _lexsort(keys: list) -> torch.Tensor:
+    """Indices that sort by the last of ``keys`` (1-D integer tensors), then the one before, …"""
+    if keys[0].device.type == "cpu":
+        return torch.from_numpy(np.lexsort([k.numpy() for k in keys]))
+    order = torch.arange(keys[0].shape[0], device=keys[0].device)
+    for key in keys:
+        order = order[torch.sort(key[order], stable=True).indices]
+    return order
 
 
 def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
@@ -358,30 +364,62 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     :func:`_layer_facets`); return the new regions ``(V, n, E, parent)`` sorted by parent, and
     their sign pattern ``(R, D)``: the parent's for the units that do not cross it (``signs0``),
     evaluated at the new region's vertex mean for those that do; and those (new region, index into
-    ``crossing``) pairs."""
+    ``crossing``) pairs.
+
+    Each region is cut by its crossing units in increasing order, one unit per piece and round;
+    a piece only tests the units that split the piece it was cut from (a unit that misses a
+    polygon misses its parts), so a round cuts every piece that some unit still splits and the
+    rounds number the depth of the cutting tree, not the units. Within a parent the pieces keep
+    the order of cutting all pieces by unit 1, then unit 2, … (a cut keeps the positive piece in
+    place and appends the negative one): the chain of units that created a piece, as a bit set,
+    sorts them so.
+    """
     r, k, a, c, tol = crossing
-    R0 = V0.shape[0]
-    regions = _Regions(V0, n0, E0)
-    # step t cuts every region by the t-th unit crossing its ancestor (units in increasing order)
+    R0, dev = V0.shape[0], V0.device
     count = torch.bincount(r, minlength=R0)
     first = count.cumsum(0) - count
-    for t in range(int(count.max()) if r.numel() else 0):
-        cand = torch.nonzero(count[regions.anc[:regions.R]] > t).flatten()
-        anc = regions.anc[cand]
-        p = first[anc] + t
-        ap, cp, tp = a[p], c[p], tol[p]
-        V = regions.V[cand]
-        s = ap[:, None, 0] * V[..., 0] + ap[:, None, 1] * V[..., 1] + cp[:, None]
-        split = (s.amax(1) > tp) & (s.amin(1) < -tp)                            # padding repeats vertex 0
-        sel = torch.nonzero(split).flatten()
-        if sel.numel() == 0:
-            continue
-        idx = cand[sel]
-        pos, neg = _clip(V[sel], regions.n[idx], regions.E[idx], s[sel], tp[sel], offset + k[p[sel]])
-        regions.put(idx, *pos)
-        regions.append(*neg, anc[sel])
-    V, n, E, anc = regions.trimmed()
-    order = _stable_argsort(anc)
+    words = max(1, -(-int(count.max()) // 62)) if r.numel() else 1
+    active, idle = torch.nonzero(count > 0).flatten(), torch.nonzero(count == 0).flatten()
+    done = [(V0[idle], n0[idle], E0[idle], idle, torch.zeros(len(idle), words, dtype=torch.long, device=dev))]
+    V, n, E, anc = V0[active], n0[active], E0[active], active
+    mask = torch.zeros(len(active), words, dtype=torch.long, device=dev)
+    # pending (piece, crossing pair) tests, sorted by piece then unit
+    qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
+    qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
+    a0, a1 = a[:, 0], a[:, 1]
+    while qi.numel():
+        Vq = V[qi]
+        s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
+        tq = tol[qp]
+        split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
+        qi, qp, s, tq = qi[split], qp[split], s[split], tq[split]
+        lead = torch.ones_like(qi, dtype=torch.bool)
+        lead[1:] = qi[1:] != qi[:-1]
+        cut = qi[lead]
+        keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
+        keep[cut] = False
+        done.append((V[keep], n[keep], E[keep], anc[keep], mask[keep]))
+        if cut.numel() == 0:
+            break
+        p = qp[lead]
+        pos, neg = _clip(V[cut], n[cut], E[cut], s[lead], tq[lead], offset + k[p])
+        J = cut.numel()
+        t = p - first[anc[cut]]
+        bit = torch.zeros(J, words, dtype=torch.long, device=dev)
+        bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
+        V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
+        anc = anc[cut].repeat(2)
+        mask = torch.cat([mask[cut], mask[cut] | bit])
+        rest = ~lead
+        j = (torch.cumsum(lead, 0) - 1)[rest]
+        qi, qp = torch.cat([j, j + J]), qp[rest].repeat(2)
+    else:
+        done.append((V, n, E, anc, mask))
+    M = max(int(d[1].max()) for d in done if d[1].numel())
+    V = torch.cat([_pad(d[0], M) for d in done])
+    E = torch.cat([_pad(d[2], M) for d in done])
+    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
+    order = _lexsort([*mask.T, anc])
     V, n, E, anc = V[order], n[order], E[order], anc[order]
     signs = signs0[anc]
     child = pair = torch.zeros(0, dtype=torch.long, device=V.device)
@@ -584,7 +622,11 @@ class Partition:
 
     # ------------------------------------------------------------------ facets
     def facets(self, layer: int, unit=None) -> Facets:
-        """Facets ``F_{ℓ,k,ω}`` of layer ℓ's folded hyperplanes (eq. 11), or of one unit ``k``."""
+        """Facets ``F_{ℓ,k,ω}`` of layer ℓ's folded hyperplanes (eq. 11), or of one unit ``k``.
+
+        Every piece of the zero set ``{h_{ℓ,k} = 0}`` in a region ω, including pieces where
+        ``h_{ℓ,k}`` touches 0 without changing code; ``.boundary`` marks those on the partition
+        boundary (``f.select(f.boundary)``: what the concentration counts)."""
         layer = self._layer(layer, allow_zero=False)
         f = self._facets[layer - 1]
         if unit is None:
@@ -629,7 +671,8 @@ class Partition:
 
         This happens without bias: a zero-bias ReLU unit behind a layer whose units are all
         off on a region sees only zeros there. Facets stay line segments (such a region's
-        boundary is in its neighbours' facets); :meth:`folded_hyperplane_distance` is 0 inside.
+        boundary is in its neighbours' facets, a partition boundary where the code flips, i.e.
+        where ``h < 0`` beyond it); :meth:`folded_hyperplane_distance` is 0 inside.
         """
         layer = self._layer(layer, allow_zero=False)
         k = self._unit(layer, unit)
@@ -727,12 +770,14 @@ class Partition:
 
     def facet_counts(self, points, radius: float, layer: int) -> torch.Tensor:
         """Concentration (Section 3.3): the number of facets ``F_{ℓ,k,ω}`` of layer ℓ within
-        distance ``radius`` of each point, i.e. passing through its ε-ball. Shape ``(N,)``."""
+        distance ``radius`` of each point, i.e. passing through its ε-ball. Shape ``(N,)``.
+        Only facets on the partition boundary count (``Facets.boundary``)."""
         if not (isinstance(radius, (int, float)) and radius > 0 and np.isfinite(radius)):
             raise ValueError(f"radius must be a positive number, got {radius!r}")
         layer = self._layer(layer, allow_zero=False)
         x = check_points(points, 2, name="points").to(torch.float64)
         f = self.facets(layer)
+        f = f.select(f.boundary)
         return segments_within(x.to(f.segments.device), f.segments, radius).sum(1).cpu()
 
 
@@ -847,6 +892,7 @@ def _partition(steps, e, dev, tolerance) -> Partition:
         else:
             Gt, g = At, B
             f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance)
+            _touching_boundaries(f, V, n, steps, len(facets), scale, tolerance)
             V, n, E, parent, signs, flips = _cut_layer(V, n, E, crossing, signs0, offset)
             after = _affine_run(steps, i)
             if after is None or saved:
