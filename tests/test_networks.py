@@ -258,3 +258,16 @@ def test_edited_or_loaded_statistics_fall_back_to_the_buffers():
     assert net.layers[0].norm.exact_statistics()[0][0].item() == 0.1
     cast = copy.deepcopy(net).to(torch.float64)                           # a cast keeps the float64 values
     assert cast.layers[0].norm.exact_statistics()[0][0].item() == 0.1
+
+
+def test_a_cast_keeps_the_float64_statistics_and_a_round_trip_changes_nothing():
+    X = bnx.data.star(50)
+    net = bnx.SplineMLP([2, 6, 6], "abs", "bn", seed=1).fit_statistics(X)
+    exact = [layer.norm.exact_statistics() for layer in net.layers]
+    wide = copy.deepcopy(net).to(torch.float64)                    # buffers take the float64 values
+    for layer, (mu, sigma) in zip(wide.layers, exact):
+        assert torch.equal(layer.norm.mu, mu) and torch.equal(layer.norm.sigma, sigma)
+    back = copy.deepcopy(wide).to(torch.float32)                   # and the float32 ones come back
+    for a, b in zip(back.layers, net.layers):
+        assert torch.equal(a.norm.mu, b.norm.mu) and torch.equal(a.norm.sigma, b.norm.sigma)
+    assert bnx.verify.spline_identity(net, X).checks[0].measured < 1e-13   # the float64 copy's forward is the fold

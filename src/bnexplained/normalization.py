@@ -131,6 +131,30 @@ class Normalization(nn.Module):
             self.__dict__["_exact_statistics"] = {}
         return self.__dict__["_exact_statistics"]
 
+    def _apply(self, fn, *args, **kwargs):
+        """``.to(...)``, ``.double()``, ``.float()``, ``.cuda()``: the float64 statistics survive a cast; a
+        cast to float64 gives the buffers those values (so a float64 copy's forward pass is the fold
+        the exact tools use), and a cast back to the dtype they were set in restores the values set."""
+        valid = [name for name in ("mu", "sigma") if self._kept(name)] if self.mode == "bn" else []
+        out = super()._apply(fn, *args, **kwargs)
+        for name in valid:
+            buf = getattr(self, name)
+            exact, original = self._exact[name]
+            if buf.dtype == torch.float64:
+                buf.copy_(exact.to(buf.device))
+            elif buf.dtype == original.dtype:
+                buf.copy_(original.to(buf.device))
+        return out
+
+    def _kept(self, name: str) -> bool:
+        """Whether buffer ``name`` still holds what was set (or, in float64, its exact value)."""
+        if name not in self._exact:
+            return False
+        buf = getattr(self, name)
+        exact, original = self._exact[name]
+        return (torch.equal(original.to(device=buf.device, dtype=buf.dtype), buf)
+                or (buf.dtype == torch.float64 and torch.equal(exact.to(buf.device), buf)))
+
     def exact_statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The stored ``(μ, σ)`` in float64, on the layer's device: the values as they were set, not
         their rounding to the layer's dtype (a float32 network's BN lines then meet in one point, as
@@ -139,13 +163,7 @@ class Normalization(nn.Module):
         out = []
         for name in ("mu", "sigma"):
             buf = getattr(self, name)
-            kept = self._exact.get(name)
-            if kept is not None:
-                value, stored = kept
-                if torch.equal(stored.to(device=buf.device, dtype=buf.dtype), buf):
-                    out.append(value.to(buf.device))
-                    continue
-            out.append(buf.detach().to(torch.float64))
+            out.append(self._exact[name][0].to(buf.device) if self._kept(name) else buf.detach().to(torch.float64))
         return out[0], out[1]
 
     # ------------------------------------------------------------------ the affine step
