@@ -36,6 +36,11 @@ class Normalization(nn.Module):
     ``mode="zero_bias"`` / ``"random_bias"`` keep a learnable ``bias`` (zeros, or
     ``N(0, bias_std²)`` draws from ``generator``).
 
+    The stored statistics are also kept in float64 as they were set (:meth:`exact_statistics`),
+    whatever the layer's dtype: the forward pass uses the buffers, the exact tools (through
+    :func:`~bnexplained.sequential.as_network`) the float64 values, so a float32 network's BN lines
+    still meet in one point and its partitions are those of a float64 network.
+
     ``batch_noise``: an optional callable ``(u, mu, sigma) → (mu, sigma)`` applied to batch
     statistics in training mode (noise-controlled BN, :func:`bnexplained.noisy_bn.noise_controlled`).
     """
