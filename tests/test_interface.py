@@ -280,3 +280,23 @@ def test_figure_6_tools_take_a_trained_sequential(trained):
         bnx.jitter.boundary_draws(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)), X, 8, 2, 2.0)
     with pytest.raises(bnx.UnsupportedNetwork, match="nn.BatchNorm1d"):
         bnx.widgets.JitterExplorer({"bad": nn.Sequential(nn.Linear(2, 4), nn.GELU(), nn.Linear(4, 1))}, X, y)
+
+
+def test_jitter_tools_refuse_a_bn_inside_a_residual_shortcut_by_name():
+    """A shortcut is read as one fixed affine map: its BN's statistics could not be redrawn with the others."""
+    X = bnx.data.star(40)
+    torch.manual_seed(0)
+    block = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.ReLU())
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(),
+                          bnx.Residual(block, nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))),
+                          nn.Linear(3, 1))
+    model.train()
+    model(X)                                                             # running statistics from X
+    model.eval()
+    assert len(bnx.exact_partition(model, 1.5)) > 1                      # other tools read it
+    with pytest.raises(bnx.UnsupportedNetwork, match=r"net\.3\.shortcut holds a BatchNorm1d"):
+        bnx.jitter.boundary_draws(model, X, 16, 2, 1.5, resolution=8)
+    with pytest.raises(bnx.UnsupportedNetwork, match="main path only"):
+        bnx.jitter.minibatch_statistics(model, X, 16, 2)
+    model[3].shortcut = nn.Linear(3, 3)                                  # a Linear shortcut is fine
+    assert len(bnx.jitter.minibatch_statistics(model, X, 16, 2)[0]) == 2
