@@ -55,10 +55,16 @@ def draw_layer(ax, lines: list, layer: int, *, color: str = BLUE, past_color: st
 
     ``lines`` is the output of :func:`bnexplained.partition.folded_hyperplane_lines`.
     """
-    past = [seg for lay in lines[: layer - 1] for unit in lay for seg in unit]
+    past, current = layer_segments(lines, layer)
     if past:
         draw_lines(ax, past, color=past_color, lw=0.9)
-    draw_lines(ax, [seg for unit in lines[layer - 1] for seg in unit], color=color, lw=1.5)
+    draw_lines(ax, current, color=color, lw=1.5)
+
+
+def layer_segments(lines: list, layer: int) -> tuple:
+    """``(past, current)``: the polylines of layers ``1..layer−1`` and of layer ``layer`` (see :func:`draw_layer`)."""
+    return ([seg for lay in lines[: layer - 1] for unit in lay for seg in unit],
+            [seg for unit in lines[layer - 1] for seg in unit])
 
 
 def plot_partition(net, data=None, *, layers: Sequence[int] | None = None, extent=None, axes=None,

@@ -5,7 +5,8 @@ import ipywidgets as W
 
 from ..recipes.splines import figure1_network
 from ..partition import data_extent, folded_hyperplane_lines
-from ..plotting import draw_data, draw_layer, style_axes
+from ..plotting import BLUE, GREY, draw_data, draw_lines, style_axes
+from ..plotting.core import layer_segments
 from .dashboard import Dashboard
 
 __all__ = ["Figure1Explorer"]
@@ -48,13 +49,23 @@ class Figure1Explorer(Dashboard):
             self._lines[key] = folded_hyperplane_lines(net, self.extent, self.resolution)
         return self._lines[key]
 
+    def scene(self, **_):
+        return "frame"          # the empty axes; every value moves the lines, the frame, the title and the data
+
     def build(self, fig, layer, bn, units, seed):
         ax = self.axes(fig, [0.02, 0.02, 0.96, 0.9])
-        draw_layer(ax, self.lines(units, bn, seed), layer)
-        draw_data(ax, self.data)
+        past, current = draw_lines(ax, [], color=GREY, lw=0.9), draw_lines(ax, [], color=BLUE, lw=1.5)
+        data = draw_data(ax, self.data)
         style_axes(ax, self.extent)
-        ax.set_title(f"layer {layer} {'with' if bn else 'without'} BN, seed {seed}", fontsize=10)
-        return []
+        ax.set_title("", fontsize=10)
+        # in the order a whole draw takes them (z-order): lines, frame, title, data on top
+        return [past, current, *ax.spines.values(), ax.title, data]
+
+    def move(self, fig, artists, layer, bn, units, seed):
+        past, current = layer_segments(self.lines(units, bn, seed), layer)
+        artists[0].set_segments(past)
+        artists[1].set_segments(current)
+        fig.axes[0].title.set_text(f"layer {layer} {'with' if bn else 'without'} BN, seed {seed}")
 
     def alt(self, layer, bn, units, seed):
         return (f"Input space of a random {units}-unit leaky-ReLU network {'with' if bn else 'without'} BN "
