@@ -34,6 +34,7 @@ import io
 from collections import OrderedDict
 
 import ipywidgets as W
+import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -162,8 +163,12 @@ class Dashboard:
                 artist.remove()
             if ax.legend_ is not None:
                 ax.legend_.remove()
+            colour = mpl.rcParams["axes.titlecolor"]         # a new axes' title colour
+            colour = mpl.rcParams["text.color"] if colour == "auto" else colour
             for loc in ("left", "center", "right"):
-                ax.set_title("", loc=loc)
+                ax.set_title("", loc=loc, color=colour)
+            for artist in ax.get_children():             # the frame and titles a scene may have moved
+                artist.set_animated(False)
         for artist in list(fig.texts) + list(fig.images) + list(fig.legends):
             artist.remove()
 

@@ -46,7 +46,7 @@ class Proposition3Explorer(Dashboard):
         self.extent = data_extent(self.data)
         self.resolution = resolution
         self.rate_batches = rate_batches
-        self._nets, self._rates = {}, {}
+        self._nets, self._rates, self._batches = {}, {}, {}
         controls = {
             "width": W.IntSlider(value=4, min=1, max=8, description="D_(L−1)"),
             "batch_size": W.IntSlider(value=4, min=2, max=32, description="batch size"),
@@ -85,12 +85,53 @@ class Proposition3Explorer(Dashboard):
                 net.readout.bias -= decision_values(net, xb, statistics="stored").mean()
         return net, xb
 
-    def build(self, fig, width, batch_size, batch, seed, readout) -> list:
-        fig._readout = self._draw(fig, width, batch_size, batch, seed, readout)
-        return []
+    def _batch(self, width, batch_size, batch, seed, readout) -> tuple:
+        """:meth:`batch_network` of these values, kept for the few moves that ask for it again."""
+        key = (width, seed, batch_size, batch, readout)
+        if key not in self._batches:
+            self._batches[key] = self.batch_network(width, seed, batch_size, batch, readout)
+            while len(self._batches) > 8:
+                self._batches.pop(next(iter(self._batches)))
+        return self._batches[key]
 
-    def move(self, fig, artists, **_):
-        return fig._readout
+    def scene(self, **values):
+        """One scene (the empty axes; a move draws everything on them), another where BN is undefined."""
+        return "frame" if self._batch(**values)[0] is not None else "undefined"
+
+    def build(self, fig, width, batch_size, batch, seed, readout) -> list:
+        ax = self.axes(fig, [0.02, 0.02, 0.96, 0.88])
+        style_axes(ax, self.extent)
+        grey = _dots(ax, self.data, GREY, 2.5)
+        if self._batch(width, batch_size, batch, seed, readout)[0] is None:
+            ax.set_title("σ = 0 on this batch: BN undefined", fontsize=12)
+            return []
+        image = ax.imshow(np.zeros((1, 1), dtype=bool), origin="lower", extent=self.extent, aspect="auto",
+                          interpolation="nearest", cmap=_two_colours(), vmin=0, vmax=1, zorder=0)
+        boundary = draw_lines(ax, [], color="black", lw=2.0)
+        none = self.data[:0]
+        sides = [_dots(ax, none, "#1f5fbf", 8, mec="white"), _dots(ax, none, "#c0392b", 8, mec="white")]
+        ax.set_title("", fontsize=12)
+        # in the order a whole draw takes them (z-order): shading, boundary, frame, title, points on top
+        return [image, boundary, *ax.spines.values(), ax.title, grey, *sides]
+
+    def move(self, fig, artists, width, batch_size, batch, seed, readout):
+        net, xb = self._batch(width, batch_size, batch, seed, readout)
+        if net is None:
+            return "BN is undefined on this batch (two identical points)."
+        image, boundary, *_, title, _grey, positive, negative = artists
+        grid, f = decision_grid(net, self.extent, self.resolution)
+        image.set_data((f > 0).cpu().numpy())
+        boundary.set_segments(zero_set_lines(grid, f))
+        fb = decision_values(net, xb, statistics="stored")
+        for line, side in ((positive, xb[fb > 0]), (negative, xb[fb <= 0])):
+            line.set_data(*side.detach().cpu().numpy().T)
+        both = bool((fb > 0).any() and (fb < 0).any())
+        title.set_text(f"{'both sides ✓' if both else 'one side only ✗'}   "
+                       f"({int((fb > 0).sum())} on +, {int((fb < 0).sum())} on −)")
+        title.set_color("#1e7b34" if both else "#b03a2e")
+        rate = self.rate(width, seed, batch_size, readout)
+        return (f"Network {seed}, D<sub>L−1</sub> = {width}, batches of {batch_size}: "
+                f"<b>{rate:.1%}</b> of {self.rate_batches} random mini-batches are one-sided.")
 
     def alt(self, width, batch_size, batch, seed, readout):
         return (f"Network {seed}'s decision boundary (black line; the two sides shaded blue and red) under the "
@@ -98,35 +139,12 @@ class Proposition3Explorer(Dashboard):
                 f"{'c_L = 0' if readout == 'zero_bias' else 'centred'}; the batch's points coloured by their side, "
                 f"the other data in grey.")
 
-    def _draw(self, fig, width, batch_size, batch, seed, readout):
-        ax = self.axes(fig, [0.02, 0.02, 0.96, 0.88])
-        style_axes(ax, self.extent)
-        net, xb = self.batch_network(width, seed, batch_size, batch, readout)
-        _dots(ax, self.data, GREY, 2.5)
-        if net is None:
-            ax.set_title("σ = 0 on this batch: BN undefined", fontsize=12)
-            return "BN is undefined on this batch (two identical points)."
-        grid, f = decision_grid(net, self.extent, self.resolution)
-        ax.imshow((f > 0).cpu().numpy(), origin="lower", extent=self.extent, aspect="auto",
-                  interpolation="nearest", cmap=_two_colours(), vmin=0, vmax=1, zorder=0)
-        draw_lines(ax, zero_set_lines(grid, f), color="black", lw=2.0)
-        fb = decision_values(net, xb, statistics="stored")
-        _dots(ax, xb[fb > 0], "#1f5fbf", 8, mec="white")
-        _dots(ax, xb[fb <= 0], "#c0392b", 8, mec="white")
-        both = bool((fb > 0).any() and (fb < 0).any())
-        ax.set_title(f"{'both sides ✓' if both else 'one side only ✗'}   "
-                     f"({int((fb > 0).sum())} on +, {int((fb < 0).sum())} on −)", fontsize=12,
-                     color="#1e7b34" if both else "#b03a2e")
-        rate = self.rate(width, seed, batch_size, readout)
-        return (f"Network {seed}, D<sub>L−1</sub> = {width}, batches of {batch_size}: "
-                f"<b>{rate:.1%}</b> of {self.rate_batches} random mini-batches are one-sided.")
-
 
 def _dots(ax, X, colour, size, **kwargs):
     """Points as one ``Line2D`` of markers: much cheaper to redraw than a scatter."""
     X = X.detach().cpu().numpy()
-    ax.plot(X[:, 0], X[:, 1], ls="", marker="o", ms=size, mfc=colour, mec=kwargs.pop("mec", colour),
-            zorder=5, scalex=False, scaley=False, **kwargs)
+    return ax.plot(X[:, 0], X[:, 1], ls="", marker="o", ms=size, mfc=colour, mec=kwargs.pop("mec", colour),
+                   zorder=5, scalex=False, scaley=False, **kwargs)[0]
 
 
 def _two_colours():
