@@ -168,16 +168,20 @@ def _gather_rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 
 def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> tuple:
-    """Keep the flagged slots of ``points`` ``(K, S, 2)`` in order: polygons padded to the widest."""
-    K, S = keep.shape
+    """Keep the flagged slots ``keep`` ``(K', S)`` of ``points`` ``(K, S, 2)`` in order (row ``i`` of
+    ``keep`` and ``labels`` reads row ``i mod K`` of ``points``): polygons padded to the widest,
+    the padding repeating vertex 0."""
+    K2, S = keep.shape
     count = keep.sum(1)
     width = int(count.max())
     target = torch.where(keep, keep.cumsum(1) - 1, S)                         # dropped slots go to column S
-    V = points.new_zeros(K, S + 1, 2).scatter_(1, target[..., None].expand(-1, -1, 2), points)[:, :width]
-    E = labels.new_full((K, S + 1), _PAD).scatter_(1, target, labels)[:, :width]
-    valid = torch.arange(width, device=points.device)[None] < count[:, None]
-    V = torch.where(valid[..., None], V, V[:, :1])                              # pad with vertex 0
-    E = torch.where(valid, E, _PAD)
+    slot = torch.arange(S, device=keep.device).expand(K2, S)
+    src = torch.zeros(K2, S + 1, dtype=torch.long, device=keep.device).scatter_(1, target, slot)[:, :width]
+    valid = torch.arange(width, device=keep.device)[None] < count[:, None]
+    src = torch.where(valid, src, src[:, :1])                                   # pad with vertex 0
+    rows = torch.arange(K2, device=keep.device) % points.shape[0]
+    V = points.reshape(-1, 2).index_select(0, (src + (rows * S)[:, None]).view(-1)).view(K2, width, 2)
+    E = torch.where(valid, labels.gather(1, src), _PAD)
     return V, count, E
 
 
@@ -220,7 +224,7 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
     lab_v = torch.where(cross2 | keep_next, E2, label2)
     lab_p = torch.where(keep_next, E2, label2)
     labels = torch.stack([lab_v, lab_p], 2).reshape(2 * K, 2 * M)
-    Vs, ns, Es = _compact(points.repeat(2, 1, 1), keep, labels)
+    Vs, ns, Es = _compact(points, keep, labels)
     return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
 
@@ -344,21 +348,22 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
     a0, a1 = a[:, 0], a[:, 1]
     while qi.numel():
-        Vq = V[qi]
+        Vq = V.index_select(0, qi)
         s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
         tq = tol[qp]
         split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
-        qi, qp, s, tq = qi[split], qp[split], s[split], tq[split]
+        qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), tq[split]
         lead = torch.ones_like(qi, dtype=torch.bool)
         lead[1:] = qi[1:] != qi[:-1]
         cut = qi[lead]
         keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
         keep[cut] = False
-        done.append((V[keep], n[keep], E[keep], anc[keep], mask[keep]))
+        keep = torch.nonzero(keep).flatten()
+        done.append(tuple(t.index_select(0, keep) for t in (V, n, E, anc, mask)))
         if cut.numel() == 0:
             break
         p = qp[lead]
-        pos, neg = _clip(V[cut], n[cut], E[cut], s[lead], tq[lead], offset + k[p])
+        pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s[lead], tq[lead], offset + k[p])
         J = cut.numel()
         t = p - first[anc[cut]]
         bit = torch.zeros(J, words, dtype=torch.long, device=dev)
@@ -376,8 +381,8 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     E = torch.cat([_pad(d[2], M) for d in done])
     n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
     order = _lexsort([*mask.T, anc])
-    V, n, E, anc = V[order], n[order], E[order], anc[order]
-    signs = signs0[anc]
+    V, n, E, anc = V.index_select(0, order), n[order], E.index_select(0, order), anc[order]
+    signs = signs0.index_select(0, anc)
     child = pair = torch.zeros(0, dtype=torch.long, device=V.device)
     if r.numel():
         # every (new region, crossing unit of its parent): regions of one parent are contiguous
@@ -875,11 +880,11 @@ def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 1
         sl = slice(start, start + step)
         q = torch.where(signs[sl], one, slope)
         p = parent[sl]
-        a, c = Gt[p] * q[:, None, :], g[p] * q
+        a, c = Gt.index_select(0, p).mul_(q[:, None, :]), g.index_select(0, p).mul_(q)
         if W is None:
             At[sl], B[sl] = a, c
         else:
-            torch.matmul(a, W.T, out=At[sl])
+            At[sl] = torch.mm(a.view(-1, D), W.T).view(-1, 2, Dn)                   # one flat product: faster
             torch.addmm(b, c, W.T, out=B[sl])
     return At, B
 
