@@ -234,7 +234,7 @@ def _norm2(v: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 20) -> tuple:
+def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> tuple:
     """Facets of one layer on the regions ``V0`` before it, and the (region, unit) pairs that cross.
 
     ``Gt`` ``(R, 2, D)`` (gradients, transposed) and ``g`` ``(R, D)``: the pre-activation maps on
