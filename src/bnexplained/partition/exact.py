@@ -217,13 +217,13 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
         chord = points.gather(1, ends[..., None].expand(-1, -1, 2))
         edge = torch.where(ends % 2 == 1, E.gather(1, ends // 2), _VERTEX)
         return chord, edge
-    keep_v = torch.cat([valid & ~neg, valid & ~pos])                              # positive side, negative side
-    keep_next = keep_v.gather(1, nxt.repeat(2, 1))
-    cross2, E2, label2 = cross.repeat(2, 1), E.repeat(2, 1), label.repeat(2)[:, None]
-    keep = torch.stack([keep_v, cross2], 2).reshape(2 * K, 2 * M)
-    lab_v = torch.where(cross2 | keep_next, E2, label2)
-    lab_p = torch.where(keep_next, E2, label2)
-    labels = torch.stack([lab_v, lab_p], 2).reshape(2 * K, 2 * M)
+    keep_v = torch.stack([valid & ~neg, valid & ~pos])                            # positive side, negative side
+    keep_next = keep_v.gather(2, nxt.expand(2, K, M))
+    cross2, label2 = cross.expand(2, K, M), label.view(1, K, 1)
+    keep = torch.stack([keep_v, cross2], 3).reshape(2 * K, 2 * M)
+    lab_v = torch.where(cross2 | keep_next, E, label2)
+    lab_p = torch.where(keep_next, E, label2)
+    labels = torch.stack([lab_v, lab_p], 3).reshape(2 * K, 2 * M)
     Vs, ns, Es = _compact(points, keep, labels)
     return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
@@ -366,8 +366,11 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s[lead], tq[lead], offset + k[p])
         J = cut.numel()
         t = p - first[anc[cut]]
-        bit = torch.zeros(J, words, dtype=torch.long, device=dev)
-        bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
+        if words == 1:
+            bit = (torch.ones_like(t) << t)[:, None]
+        else:
+            bit = torch.zeros(J, words, dtype=torch.long, device=dev)
+            bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
         V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
         anc = anc[cut].repeat(2)
         mask = torch.cat([mask[cut], mask[cut] | bit])
