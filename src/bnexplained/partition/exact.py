@@ -241,8 +241,8 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
     each region. A cheap screen (the value at the region's vertex mean against a bound over its
     bounding box, with the tolerance added: it never drops a pair that meets the region) picks
     the few pairs the exact vertex test then decides. Returns ``(Facets, crossing, signs)``:
-    ``crossing = (r, k, a (P, 2), c (P,), tol (P,))`` the crossing pairs sorted by region then
-    unit, with the line and its on-line tolerance; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each
+    ``crossing = (r, k, a (P, 2), c (P,), tol (P,), s (P, M))`` the crossing pairs sorted by
+    region then unit, with the line, its on-line tolerance and its values at the region's vertices; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each
     region's vertex mean (the sign of every unit that does not cross the region).
     """
     R, M, _ = V0.shape
@@ -274,7 +274,7 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
     hi, lo = s.amax(1), s.amin(1)                                                   # padding repeats vertex 0
     cross = (hi > tp) & (lo < -tp)
     touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((lo.abs() <= tp) | (hi.abs() <= tp))
-    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross])
+    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross], s[cross])
     keep = torch.nonzero(cross | touch).flatten()
     r, k, a, c = r[keep], k[keep], a[keep], c[keep]
     seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
@@ -334,7 +334,7 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     place and appends the negative one): the chain of units that created a piece, as a bit set,
     sorts them so.
     """
-    r, k, a, c, tol = crossing
+    r, k, a, c, tol, s = crossing
     R0, dev = V0.shape[0], V0.device
     count = torch.bincount(r, minlength=R0)
     first = count.cumsum(0) - count
@@ -347,12 +347,14 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
     qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
     a0, a1 = a[:, 0], a[:, 1]
+    tq = tol                                                                # the first round: every pair splits
     while qi.numel():
-        Vq = V.index_select(0, qi)
-        s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
-        tq = tol[qp]
-        split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
-        qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), tq[split]
+        if s is None:
+            Vq = V.index_select(0, qi)
+            s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
+            tq = tol[qp]
+            split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
+            qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), tq[split]
         lead = torch.ones_like(qi, dtype=torch.bool)
         lead[1:] = qi[1:] != qi[:-1]
         cut = qi[lead]
@@ -377,6 +379,7 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         rest = ~lead
         j = (torch.cumsum(lead, 0) - 1)[rest]
         qi, qp = torch.cat([j, j + J]), qp[rest].repeat(2)
+        s = None
     else:
         done.append((V, n, E, anc, mask))
     M = max(int(d[1].max()) for d in done if d[1].numel())
