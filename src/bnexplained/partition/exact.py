@@ -267,9 +267,11 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
         rs.append(r + start)
         ks.append(k)
     r, k = (torch.cat(rs), torch.cat(ks)) if rs else (torch.zeros(0, dtype=torch.long, device=dev),) * 2
-    a, c = Gt[r, :, k], g[r, k]
+    flat = r * (2 * D) + k                                                          # Gt[r, :, k] through a flat view
+    Gf = Gt.reshape(-1)
+    a, c = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1), g[r, k]
     tp = eps * (_norm2(a) * scale + c.abs())
-    Vp = V0[r]
+    Vp = V0.index_select(0, r)
     s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]         # h at the vertices
     hi, lo = s.amax(1), s.amin(1)                                                   # padding repeats vertex 0
     cross = (hi > tp) & (lo < -tp)
@@ -890,7 +892,7 @@ def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 1
         if W is None:
             At[sl], B[sl] = a, c
         else:
-            At[sl] = torch.mm(a.view(-1, D), W.T).view(-1, 2, Dn)                   # one flat product: faster
+            torch.mm(a.view(-1, D), W.T, out=At[sl].view(-1, Dn))                   # one flat product: faster
             torch.addmm(b, c, W.T, out=B[sl])
     return At, B
 
