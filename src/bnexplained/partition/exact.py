@@ -920,21 +920,31 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
     where the layer is off) the map is exactly zero, as computed directly.
     """
     r, k = crossing[0], crossing[1]
+    R0, D = g.shape
+    Dn = W.shape[0]
     inactive = torch.where(signs0, torch.ones_like(slope), slope)
     q0 = inactive.index_put((r, k), slope[k])
-    At = ((Gt * q0[:, None, :]) @ W.T)[parent]
-    B = ((g * q0) @ W.T + b)[parent]
+    A0, B0 = Gt.new_empty(R0, 2, Dn), g.new_empty(R0, Dn)
+    step = max(1, 2 ** 16 // D)                                                      # small temporaries
+    for start in range(0, R0, step):
+        sl = slice(start, start + step)
+        torch.mm((Gt[sl] * q0[sl, None, :]).view(-1, D), W.T, out=A0[sl].view(-1, Dn))
+        torch.addmm(b, g[sl] * q0[sl], W.T, out=B0[sl])
+    At, B = A0.index_select(0, parent), B0.index_select(0, parent)
     child, pair = flips
     r, k = r[pair], k[pair]
-    on = signs[child, k]
+    on = torch.nonzero(signs[child, k]).flatten()
     child, r, k = child[on], r[on], k[on]
     delta = 1 - slope[k]
-    step = max(1, chunk // max(1, W.shape[0]))
+    Gf, WT = Gt.reshape(-1), W.T.contiguous()
+    step = max(1, chunk // max(1, Dn))
     for start in range(0, len(child), step):
         sl = slice(start, start + step)
         d, rr, kk = delta[sl], r[sl], k[sl]
-        w = W.T[kk]                                                                   # (P, D')
-        At.index_add_(0, child[sl], (d[:, None] * Gt[rr, :, kk])[..., None] * w[:, None, :])
+        w = WT.index_select(0, kk)                                                   # (P, D')
+        flat = rr * (2 * D) + kk                                                      # Gt[rr, :, kk]
+        G = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1)
+        At.index_add_(0, child[sl], (d[:, None] * G)[..., None] * w[:, None, :])
         B.index_add_(0, child[sl], (d * g[rr, kk])[:, None] * w)
     return At, B
 
