@@ -384,10 +384,10 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         s = None
     else:
         done.append((V, n, E, anc, mask))
-    M = max(int(d[1].max()) for d in done if d[1].numel())
+    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
+    M = int(n.max())
     V = torch.cat([_pad(d[0], M) for d in done])
     E = torch.cat([_pad(d[2], M) for d in done])
-    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
     order = _lexsort([*mask.T, anc])
     V, n, E, anc = V.index_select(0, order), n[order], E.index_select(0, order), anc[order]
     signs = signs0.index_select(0, anc)
