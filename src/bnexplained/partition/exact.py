@@ -875,7 +875,7 @@ def _partition(steps, e, dev, tolerance) -> Partition:
     return Partition(e, steps, slopes, layers, pre, facets, (A, B))
 
 
-def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 18) -> tuple:
+def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 16) -> tuple:
     """Eq. (15) on every new region, ``z = q ⊙ h`` (then the affine ``(W, b)`` if given), in chunks
     of regions so that no ``(R, 2, D)`` temporary outlives its chunk."""
     R, D = signs.shape
