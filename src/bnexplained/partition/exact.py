@@ -261,8 +261,9 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
         G0, G1, gg = Gt[sl, 0], Gt[sl, 1], g[sl]
         h = torch.addcmul(torch.addcmul(gg, G0, centre[sl, 0, None]), G1, centre[sl, 1, None])
         torch.ge(h, 0, out=signs[sl])
-        bound = torch.addcmul(G0.abs().mul_(reach[sl, 0, None]), G1.abs(), reach[sl, 1, None])
-        near = h.abs_().sub_(bound) <= 2 * eps * gg.abs()
+        Ga = Gt[sl].abs()
+        bound = torch.addcmul(torch.mul(Ga[:, 0], reach[sl, 0, None]), Ga[:, 1], reach[sl, 1, None])
+        near = h.abs_() <= bound.add_(gg.abs(), alpha=2 * eps)
         r, k = torch.nonzero(near, as_tuple=True)
         rs.append(r + start)
         ks.append(k)
@@ -875,7 +876,7 @@ def _partition(steps, e, dev, tolerance) -> Partition:
     return Partition(e, steps, slopes, layers, pre, facets, (A, B))
 
 
-def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 16) -> tuple:
+def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 18) -> tuple:
     """Eq. (15) on every new region, ``z = q ⊙ h`` (then the affine ``(W, b)`` if given), in chunks
     of regions so that no ``(R, 2, D)`` temporary outlives its chunk."""
     R, D = signs.shape
