@@ -198,7 +198,7 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
     K, M = s.shape
     j = torch.arange(M, device=s.device)
     valid = j[None] < n[:, None]
-    nxt = torch.where(j[None] + 1 < n[:, None], j[None] + 1, 0)
+    nxt = torch.remainder(j[None] + 1, n[:, None])                             # padding slots: never used
     tol = tol[:, None]
     pos = (s > tol) & valid
     neg = (s < -tol) & valid
@@ -349,39 +349,43 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     # pending (piece, crossing pair) tests, sorted by piece then unit
     qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
     qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
-    a0, a1 = a[:, 0], a[:, 1]
+    line = torch.stack([a[:, 0], a[:, 1], c, tol, -tol], 1)                  # one gather per round
     tq = tol                                                                # the first round: every pair splits
     while qi.numel():
         if s is None:
-            Vq = V.index_select(0, qi)
-            s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
-            tq = tol[qp]
-            split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
-            qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), tq[split]
+            Vq, lq = V.index_select(0, qi), line.index_select(0, qp)
+            s = lq[:, 0, None] * Vq[..., 0] + lq[:, 1, None] * Vq[..., 1] + lq[:, 2, None]
+            lo, hi = torch.aminmax(s, dim=1)                                    # padding repeats vertex 0
+            split = torch.nonzero((hi > lq[:, 3]) & (lo < lq[:, 4])).flatten()
+            qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), lq[split, 3]
         lead = torch.ones_like(qi, dtype=torch.bool)
         lead[1:] = qi[1:] != qi[:-1]
-        cut = qi[lead]
+        li = torch.nonzero(lead).flatten()                                      # each piece's first split
+        cut = qi[li]
         keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
         keep[cut] = False
         keep = torch.nonzero(keep).flatten()
-        done.append(tuple(t.index_select(0, keep) for t in (V, n, E, anc, mask)))
-        if cut.numel() == 0:
-            break
-        p = qp[lead]
-        pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s[lead], tq[lead], offset + k[p])
+        if keep.numel():
+            done.append(tuple(t.index_select(0, keep) for t in (V, n, E, anc, mask)))
         J = cut.numel()
-        t = p - first[anc[cut]]
+        if J == 0:
+            break
+        p = qp[li]
+        pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s.index_select(0, li), tq[li],
+                         offset + k[p])
+        ac = anc[cut]
+        t = p - first[ac]
         if words == 1:
             bit = (torch.ones_like(t) << t)[:, None]
         else:
             bit = torch.zeros(J, words, dtype=torch.long, device=dev)
             bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
         V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
-        anc = anc[cut].repeat(2)
-        mask = torch.cat([mask[cut], mask[cut] | bit])
-        rest = ~lead
-        j = (torch.cumsum(lead, 0) - 1)[rest]
-        qi, qp = torch.cat([j, j + J]), qp[rest].repeat(2)
+        mc = mask[cut]
+        anc, mask = ac.repeat(2), torch.cat([mc, mc | bit])
+        ri = torch.nonzero(~lead).flatten()                                     # the other splits wait
+        j = (torch.cumsum(lead, 0) - 1)[ri]
+        qi, qp = torch.cat([j, j + J]), qp[ri].repeat(2)
         s = None
     else:
         done.append((V, n, E, anc, mask))
