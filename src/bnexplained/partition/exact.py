@@ -406,9 +406,9 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         child = kid0[r][pair] + torch.arange(len(pair), device=V.device) - torch.repeat_interleave(per.cumsum(0) - per, per)
         valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
         centroid = (V * valid[..., None]).sum(1) / n[:, None]
-        x = centroid[child]
-        h = a[pair, 0] * x[:, 0] + a[pair, 1] * x[:, 1] + c[pair]
-        signs[child, k[pair]] = h >= 0
+        x, lp = centroid.index_select(0, child), line.index_select(0, pair)
+        h = lp[:, 0] * x[:, 0] + lp[:, 1] * x[:, 1] + lp[:, 2]
+        signs.view(-1)[child * signs.shape[1] + k[pair]] = h >= 0
     return V, n, E, anc, signs, (child, pair)
 
 
