@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import bnexplained as bnx
@@ -62,14 +62,25 @@ def test_bands_give_the_same_maps_as_one_pass():
 
 
 # ---------------------------------------------------------------------------------------------- grid vs exact
+def _zero_bias(widths, activation, seed):
+    return bnx.SplineMLP(widths, activation, "zero_bias", seed=seed, dtype=torch.float64)
+
+
 @given(net=networks(d0=2, max_width=5, readout=None), seed=seeds)
 @settings(max_examples=15)
+# found by HYPOTHESIS_PROFILE=thorough: h_2 = w |h_1| touches 0 along h_1 = 0 without changing sign
+@example(net=_zero_bias([2, 1, 1], "abs", 0), seed=0)
+@example(net=_zero_bias([2, 2, 1], "abs", 0), seed=1)         # ... and only at the origin
+# ReLU: h_2 is identically 0 where h_1 < 0; its border is a boundary only where h_2 < 0 beyond it
+@example(net=_zero_bias([2, 1, 1], "relu", 0), seed=0)          # w_2 < 0: counted by both
+@example(net=_zero_bias([2, 1, 1], "relu", 1), seed=0)          # w_2 > 0: by neither
+@example(net=_zero_bias([2, 1, 2], "relu", 2), seed=3)
 def test_grid_counts_lie_between_exact_counts_at_eps_minus_two_and_plus_one_steps(net, seed):
     """A counted unit has a zero crossing within ε + step/2 of the pixel (upper bound); a unit whose
     zero set comes within ε − 2 steps crosses an edge of a grid cell whose corners are all within the
-    disc (lower bound, barring loops smaller than a cell). ReLU with zero bias is left out: a unit fed
-    only by dead units is identically 0 on a whole region, a zero set with interior and no sign change."""
-    assume(not (net.activation == "relu" and net.mode == "zero_bias"))
+    disc (lower bound, barring loops smaller than a cell). Both count the partition boundary, where
+    a unit's code ``h ≥ 0`` changes: a zero set that only touches 0 (``|h|`` of a zero-bias unit) or
+    the inside of a region where a zero-bias ReLU unit is identically 0 count in neither."""
     _fitted(net, seed)
     eps, R, half = 0.12, 121, 1.5
     conc = bnx.facet_concentration(net, half, eps, resolution=R)
@@ -139,10 +150,13 @@ def test_local_estimate_is_exact_where_no_earlier_boundary_enters_the_ball(net, 
 
 @given(net=networks(d0=2, max_width=6, readout=None), seed=seeds, scheme=st.sampled_from(["ball", "cross_polytope"]))
 @settings(max_examples=15)
+# found by HYPOTHESIS_PROFILE=thorough: a point at y = 4.1, outside the exact partition's square
+@example(net=bnx.SplineMLP([2, 1], "relu", "bn", seed=0, dtype=torch.float64), seed=1848, scheme="ball")
 def test_sampling_estimators_never_exceed_the_exact_counts(net, seed, scheme):
+    """Exact counts hold for points whose ε-disc lies in the partition's square: the square covers them."""
     _fitted(net, seed)
     x = points(150, 2, seed + 2)
-    units, _ = _exact(net, 3.5, x, 0.3)
+    units, _ = _exact(net, float(x.abs().max()) + 0.3 + 0.1, x, 0.3)
     sampled = D.sampled_concentration(net, x, 0.3, samples=32, scheme=scheme, seed=seed).numpy()
     assert (sampled <= units).all()
 

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from .device import as_tensor, single_thread
 from .partition.exact import segments_within
-from .partition.grid import Grid, make_grid
+from .partition.grid import Grid, Ties, make_grid
 from .sequential import SplineNetwork, as_network
 
 __all__ = ["SETTINGS", "SignMaps", "GridConcentration", "sign_maps", "facet_concentration", "gaussian_like",
@@ -139,7 +139,8 @@ def _activate_(h: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class SignMaps:
-    """Every unit's sign ``h_{j,k} ≥ 0`` on a grid padded by ``pad`` pixels, bit-packed.
+    """Every unit's sign ``h_{j,k} ≥ 0`` on a grid padded by ``pad`` pixels, bit-packed (a pixel where
+    ``h`` is exactly 0 takes the code of the region next to it, :class:`~bnexplained.partition.grid.Ties`).
 
     ``signs[j-1]`` has shape ``(H + 2 pad, W + 2 pad, ceil(D_j / 64))`` (int64 words, one bit per
     unit); ``grid`` is the unpadded grid the counts refer to, ``step = (Δy, Δx)`` its spacing.
@@ -202,13 +203,14 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
         stop = min(He, start + rows)
         yy, xx = torch.meshgrid(ys[start:stop], xs, indexing="ij")
         z = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+        ties = Ties(network, z, (dx, dy), dtype)                   # h exactly 0: the next region's code
         if layers is None:                                         # residual connections: run the steps
             for i, h in enumerate(network.preactivations(z, dtype=dtype)):
-                signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
+                signs[i][start:stop] = _pack(ties.signs(i, h)).view(stop - start, We, -1)
             continue
         for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt)
-            signs[i][start:stop] = _pack(h >= 0).view(stop - start, We, -1)
+            signs[i][start:stop] = _pack(ties.signs(i, h)).view(stop - start, We, -1)
             z = _activate_(h, slope)
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
@@ -522,6 +524,9 @@ def exact_concentration(partition, points, eps: float, *, layers=None) -> tuple:
     chosen layer, ``units``, the folded hyperplanes ``F_{j,k}`` within distance ``eps`` (eq. 12), and
     ``facets``, the facets ``F_{j,k,ω}`` (eq. 11) within it. Returns ``(units, facets)``, each
     ``(N, len(layers))`` int64. Exact for points whose ε-disc lies inside the partition's square.
+    Only facets on the partition boundary count (``Facets.boundary``: the unit's code ``h ≥ 0``
+    changes across them), as on the grid: where ``h_{j,k}`` touches 0 without changing sign, or is
+    identically 0 on a region, nothing is counted.
     """
     eps = _check_eps(eps)
     layers = _check_layers(layers, partition.depth)
@@ -531,6 +536,7 @@ def exact_concentration(partition, points, eps: float, *, layers=None) -> tuple:
     units, facets = [], []
     for j in layers:
         f = partition.facets(j)
+        f = f.select(f.boundary)
         n_units = int(f.unit.max()) + 1 if len(f) else 1
         hit = segments_within(x, f.segments.cpu(), eps)
         onehot = F.one_hot(f.unit.cpu().long(), n_units).to(torch.float64) if len(f) else torch.zeros(0, 1, dtype=torch.float64)

@@ -51,6 +51,11 @@ class Facets:
     ``h_{ℓ,k}(x) = ⟨normal, x⟩ + offset`` (so ``normal`` is the facet's normal, eq. (24)'s
     ``w_{2,k}ᵀ Q_1(ω) W_1`` for layer 2); ``edge`` ``(F, 2)``: the label of the edge of ω each
     endpoint lies on (as :meth:`Partition.edge_labels`; ``−10`` when the endpoint is a vertex of ω).
+    ``boundary`` ``(F,)`` bool: the unit's code ``h_{ℓ,k} ≥ 0`` changes across the facet, so it is part
+    of the partition boundary (eq. 10) and of the concentration (Section 3.3). ``False`` marks a
+    piece of the zero set where ``h_{ℓ,k}`` only touches 0 along an edge or at a vertex of ω without
+    changing code (``|h|`` of a zero-bias unit, the border of a region where a zero-bias ReLU unit is
+    identically 0 on the side where ``h > 0``): it is in ``F_{ℓ,k}`` (distances, eq. 12), not a boundary.
     """
 
     segments: torch.Tensor
@@ -59,6 +64,7 @@ class Facets:
     normal: torch.Tensor
     offset: torch.Tensor
     edge: torch.Tensor
+    boundary: torch.Tensor
 
     def __len__(self) -> int:
         return self.segments.shape[0]
@@ -66,7 +72,7 @@ class Facets:
     def select(self, mask) -> "Facets":
         """The facets where ``mask`` (bool ``(F,)`` or an index tensor) holds."""
         return Facets(self.segments[mask], self.unit[mask], self.region[mask], self.normal[mask], self.offset[mask],
-                      self.edge[mask])
+                      self.edge[mask], self.boundary[mask])
 
     @property
     def lengths(self) -> torch.Tensor:
@@ -281,7 +287,7 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
     keep = torch.nonzero(cross | touch).flatten()
     r, k, a, c = r[keep], k[keep], a[keep], c[keep]
     seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
-    f = Facets(seg, k, r, a, c, edge)
+    f = Facets(seg, k, r, a, c, edge, cross[keep])          # touching pieces: see _touching_boundaries
     order = _stable_argsort(f.unit * (R + 1) + f.region)
     return f.select(order), crossing, signs
 
@@ -293,12 +299,50 @@ def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
     (``Partition.vertices`` / ``edge_labels``); ``G`` ``(R, K, 2)``, ``g`` ``(R, K)``: ``K`` affine functions
     per region. This is eq. (11) for functions the partition was not computed with (a moved ``μ``, a
     rescaled ``σ``): the regions stay, only the functions change. Returns a :class:`Facets` of
-    positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's.
+    positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's
+    (``boundary`` all ``True``: without the network the other side of a touching line is unknown).
     """
     V, G, g = V.to(torch.float64), G.to(torch.float64), g.to(torch.float64)
     scale = float(V.abs().max()) if V.numel() else 1.0
     f, _, _ = _layer_facets(V, n, E, G.transpose(1, 2), g, scale, eps)
-    return f.select(f.lengths > 0)
+    f = f.select(f.lengths > 0)
+    f.boundary = torch.ones_like(f.boundary)
+    return f
+
+
+def _touching_boundaries(f: Facets, V0, n0, steps, layer: int, scale: float, eps: float) -> None:
+    """Decide ``f.boundary`` (in place) for the facets along which ``h_{ℓ,k}`` only touches 0 in its region.
+
+    Such a facet lies on an edge of ω (or is one vertex): ``h`` has one strict sign inside ω. It is
+    a boundary where the code ``h ≥ 0`` is different just outside ω: probed with the network at
+    the facet's midpoint, ``1000 × tolerance × scale`` outward (``1e-7 × scale`` in float64). A
+    region thinner than that beyond the facet's midpoint would be skipped; zero-bias networks,
+    where touching happens, have conical regions, one neighbour along each edge and no such
+    case. A one-point facet is a boundary where a boundary facet of the same unit ends at it.
+    """
+    touch = torch.nonzero(~f.boundary).flatten()
+    if len(touch) == 0:
+        return
+    dev = f.segments.device
+    r, k = f.region[touch], f.unit[touch]
+    M = V0.shape[1]
+    valid = torch.arange(M, device=dev)[None] < n0[r][:, None]
+    centre = (V0[r] * valid[..., None]).sum(1) / n0[r][:, None]
+    a, c = f.normal[touch], f.offset[touch]
+    inside = (a * centre).sum(-1) + c >= 0                                   # the code inside ω
+    seg = f.segments[touch]
+    step = 1e3 * max(eps, EPS) * scale
+    long = _norm2(seg[:, 1] - seg[:, 0]) > 0
+    out = (seg[:, 0] + seg[:, 1]) / 2 - torch.where(inside, 1.0, -1.0)[:, None] * a / _norm2(a)[:, None] * step
+    pre, _ = run_steps(steps, out)
+    across = pre[layer][torch.arange(len(touch), device=dev), k] >= 0
+    f.boundary[touch[long]] = (across != inside)[long]
+    ends = f.segments[f.boundary].reshape(-1, 2)
+    owner = f.unit[f.boundary].repeat_interleave(2)
+    tol = 10 * max(eps, EPS) * scale
+    for i in touch[~long].tolist():
+        mine = ends[owner == f.unit[i]]
+        f.boundary[i] = bool(len(mine)) and bool((_norm2(mine - f.segments[i, 0]) <= tol).any())
 
 
 def _pad(t: torch.Tensor, M: int) -> torch.Tensor:
@@ -596,7 +640,11 @@ class Partition:
 
     # ------------------------------------------------------------------ facets
     def facets(self, layer: int, unit=None) -> Facets:
-        """Facets ``F_{ℓ,k,ω}`` of layer ℓ's folded hyperplanes (eq. 11), or of one unit ``k``."""
+        """Facets ``F_{ℓ,k,ω}`` of layer ℓ's folded hyperplanes (eq. 11), or of one unit ``k``.
+
+        Every piece of the zero set ``{h_{ℓ,k} = 0}`` in a region ω, including pieces where
+        ``h_{ℓ,k}`` touches 0 without changing code; ``.boundary`` marks those on the partition
+        boundary (``f.select(f.boundary)``: what the concentration counts)."""
         layer = self._layer(layer, allow_zero=False)
         f = self._facets[layer - 1]
         if unit is None:
@@ -641,7 +689,8 @@ class Partition:
 
         This happens without bias: a zero-bias ReLU unit behind a layer whose units are all
         off on a region sees only zeros there. Facets stay line segments (such a region's
-        boundary is in its neighbours' facets); :meth:`folded_hyperplane_distance` is 0 inside.
+        boundary is in its neighbours' facets, a partition boundary where the code flips, i.e.
+        where ``h < 0`` beyond it); :meth:`folded_hyperplane_distance` is 0 inside.
         """
         layer = self._layer(layer, allow_zero=False)
         k = self._unit(layer, unit)
@@ -739,12 +788,14 @@ class Partition:
 
     def facet_counts(self, points, radius: float, layer: int) -> torch.Tensor:
         """Concentration (Section 3.3): the number of facets ``F_{ℓ,k,ω}`` of layer ℓ within
-        distance ``radius`` of each point, i.e. passing through its ε-ball. Shape ``(N,)``."""
+        distance ``radius`` of each point, i.e. passing through its ε-ball. Shape ``(N,)``.
+        Only facets on the partition boundary count (``Facets.boundary``)."""
         if not (isinstance(radius, (int, float)) and radius > 0 and np.isfinite(radius)):
             raise ValueError(f"radius must be a positive number, got {radius!r}")
         layer = self._layer(layer, allow_zero=False)
         x = check_points(points, 2, name="points").to(torch.float64)
         f = self.facets(layer)
+        f = f.select(f.boundary)
         return segments_within(x.to(f.segments.device), f.segments, radius).sum(1).cpu()
 
 
@@ -859,6 +910,7 @@ def _partition(steps, e, dev, tolerance) -> Partition:
         else:
             Gt, g = At, B
             f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance)
+            _touching_boundaries(f, V, n, steps, len(facets), scale, tolerance)
             V, n, E, parent, signs, flips = _cut_layer(V, n, E, crossing, signs0, offset)
             after = _affine_run(steps, i)
             if after is None or saved:

@@ -17,7 +17,7 @@ from ..sequential import as_network
 from .extent import as_extent
 
 __all__ = ["Grid", "GridPartition", "make_grid", "grid_preactivations", "partition_boundaries",
-           "folded_hyperplane_lines", "inscribed_radius", "zero_set_lines"]
+           "folded_hyperplane_lines", "inscribed_radius", "zero_set_lines", "Ties"]
 
 
 @dataclass
@@ -78,9 +78,36 @@ class GridPartition:
         return self.boundaries[:layer].any(0)
 
 
-def _sign_changes(h: torch.Tensor) -> torch.Tensor:
-    """``(H, W, D)`` pre-activations → ``(H, W)``: a unit's sign differs from the right/upper pixel."""
-    s = h >= 0
+class Ties:
+    """The codes ``h ≥ 0`` of sample points ``points`` (float, ``(N, 2)``), ties settled.
+
+    The partition's boundary is where the code of the regions on either side changes (a region has
+    interior). A sample landing exactly on a zero set that bounds no region would draw a boundary
+    that is not there: the origin of a zero-bias network, where every unit is 0, or a line where
+    ``|h|`` touches 0. So where ``h`` is exactly 0 the code is taken at the point moved by
+    ``shift`` (a thousandth of a pixel, in a direction no zero set takes): the code of the region
+    next to it. Where ``h`` is identically 0 on an area (a zero-bias ReLU unit behind a layer that
+    is off), the moved point is 0 too and the area keeps the code 1, as ``Facets.boundary`` has it.
+    The network runs on the moved points once, and only if some ``h`` is exactly 0.
+    """
+
+    def __init__(self, network, points, step: tuple, dtype=torch.float64):
+        self.network, self.points, self.dtype, self._moved = network, points, dtype, None
+        self.shift = torch.tensor([6e-4 * step[0], 8e-4 * step[1]], dtype=points.dtype, device=points.device)
+
+    def signs(self, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """``h ≥ 0`` for the 0-based ``layer``'s pre-activations ``h`` ``(N, D)`` at the points."""
+        s = h >= 0
+        zero = h == 0
+        if bool(zero.any()):
+            if self._moved is None:
+                self._moved = self.network.preactivations(self.points + self.shift, dtype=self.dtype)
+            s = torch.where(zero, self._moved[layer] >= 0, s)
+        return s
+
+
+def _sign_changes(s: torch.Tensor) -> torch.Tensor:
+    """``(H, W, D)`` codes → ``(H, W)``: a unit's code differs from the right/upper pixel."""
     out = torch.zeros(s.shape[:2], dtype=torch.bool, device=s.device)
     out[:, :-1] |= (s[:, 1:] != s[:, :-1]).any(-1)
     out[:-1, :] |= (s[1:, :] != s[:-1, :]).any(-1)
@@ -89,7 +116,8 @@ def _sign_changes(h: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def partition_boundaries(net, extent, resolution: int = 256, *, batch=None, max_floats: int = 2 ** 26) -> GridPartition:
-    """Eq. (10) on a grid: for each layer, the pixels its units' zero sets pass between.
+    """Eq. (10) on a grid: for each layer, the pixels its units' zero sets pass between (where a
+    unit's code changes; a sample exactly on a zero set takes its neighbour region's code, :class:`Ties`).
 
     Batched on the network's device; the grid is processed in bands of rows so at most about
     ``max_floats`` pre-activation values exist at once (width-1024 networks fit on a laptop).
@@ -99,15 +127,16 @@ def partition_boundaries(net, extent, resolution: int = 256, *, batch=None, max_
     grid = make_grid(extent, resolution, dtype=torch.float64, device=network.device)
     H, W = grid.shape
     rows = max(2, min(H, max_floats // max(1, W * sum(network.widths[1:]))))
+    step = (float(grid.xs[1] - grid.xs[0]), float(grid.ys[1] - grid.ys[0]))
     bounds = torch.zeros(network.depth, H, W, dtype=torch.bool, device=network.device)
     start = 0
     with single_thread(enabled=network.device.type == "cpu"):
         while start < H - 1:
             stop = min(H, start + rows)                       # band [start, stop) overlaps the next by one row
             pts = grid.points[start * W: stop * W]
+            ties = Ties(network, pts, step)
             for i, h in enumerate(network.preactivations(pts)):
-                b = _sign_changes(h.reshape(stop - start, W, -1))
-                bounds[i, start:stop] |= b
+                bounds[i, start:stop] |= _sign_changes(ties.signs(i, h).reshape(stop - start, W, -1))
             start = stop - 1
     return GridPartition(grid, bounds)
 

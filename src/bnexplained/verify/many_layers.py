@@ -183,8 +183,8 @@ def corollary_1(net, layer: int = 2, unit: int = 0, *, extent=None, partition=No
     Three sets of points: ``samples`` points spread over the exact facets ``F_{ℓ,k,ω}`` (from
     ``partition``, by default ``bnx.exact_partition(net, extent)``) must map onto ``H_{ℓ,k}``
     (forward pass, eq. 7); points where ``h_{ℓ,k}`` changes sign, found by bisection on random segments
-    (forward passes only), must lie on the facets (exact distance, eq. 12); random points of the
-    square must be off both or on both. Distances are relative to the square's size, tolerance ``tol``.
+    and on short segments across the facets (forward passes only), must lie on the facets (exact
+    distance, eq. 12); random points of the square must be off both or on both. Distances are relative to the square's size, tolerance ``tol``.
     """
     net = translation.check_unit(as_network(net, input_dim=2), layer, unit).cpu()
     extent = as_extent(2.0 if extent is None and partition is None else (extent or partition.extent))
@@ -212,11 +212,15 @@ def corollary_1(net, layer: int = 2, unit: int = 0, *, extent=None, partition=No
     a = extent[0] + (extent[1] - extent[0]) * torch.rand(4 * samples, 2, generator=gen, dtype=torch.float64)
     a[:, 1] = extent[2] + (extent[3] - extent[2]) * a[:, 1].sub(extent[0]).div(extent[1] - extent[0])
     b = a.flip(0)
+    # and short segments across the sampled facets, so that a small closed F_ℓ,k has crossings too
+    across = 1e-3 * size * torch.rand(samples, 1, generator=torch.Generator().manual_seed(seed + 1),
+                                      dtype=torch.float64) * f.normal[pick] / f.normal[pick].norm(dim=1, keepdim=True)
+    a, b = torch.cat([a, on_f + across]), torch.cat([b, on_f - across])
     ha = translation.projection(net, a, layer, unit).double() - mu_k
     hb = translation.projection(net, b, layer, unit).double() - mu_k
     keep = torch.sign(ha) * torch.sign(hb) < 0
-    a, b, ha = a[keep][:samples], b[keep][:samples], ha[keep][:samples]
-    for _ in range(60):
+    a, b, ha = a[keep][:2 * samples], b[keep][:2 * samples], ha[keep][:2 * samples]
+    for _ in range(60 if len(a) else 0):
         m = (a + b) / 2
         hm = translation.projection(net, m, layer, unit).double() - mu_k
         left = (torch.sign(hm) == torch.sign(ha))[:, None]
