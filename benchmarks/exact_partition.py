@@ -176,8 +176,11 @@ def report(name, title, repeats, befores=(), device=torch.device("cpu")):
         fn()
     wall = {k: [] for k in fns}
     cpu = {k: float("inf") for k in fns}
-    for _ in range(repeats):                                            # interleaved: all see the same load
-        for key, fn in fns.items():
+    keys = [k for k in fns if k != "grid"]
+    for rep in range(repeats):                                          # interleaved: all see the same load;
+        turn = keys[rep % len(keys):] + keys[:rep % len(keys)]           # the grid first, then each in turn
+        for key in ["grid"] + turn:                                     # right after it (equally often)
+            fn = fns[key]
             sync()
             t0, c0 = time.perf_counter(), time.process_time()
             fn()
