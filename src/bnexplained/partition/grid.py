@@ -165,8 +165,17 @@ def folded_hyperplane_lines(net, extent, resolution: int = 200, *, batch=None) -
     Returns ``lines[ℓ-1][k]``: a list of ``(M, 2)`` NumPy arrays for unit ``k`` of layer ℓ, traced
     by :func:`zero_set_lines` on a ``resolution × resolution`` grid over ``extent``.
     """
+    import contourpy
+
     grid, hs = grid_preactivations(net, extent, resolution, batch=batch)
-    return [[zero_set_lines(grid, h[..., k]) for k in range(h.shape[-1])] for h in hs]
+    xs, ys = grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy()
+    lines = []
+    for h in hs:                      # as zero_set_lines does per unit, converted once per layer
+        z = h.double().cpu()
+        z = torch.where(z == 0, torch.finfo(torch.float64).tiny, z).permute(2, 0, 1).contiguous().numpy()
+        lines.append([[seg for seg in contourpy.contour_generator(xs, ys, zk, line_type="Separate").lines(0.0)
+                       if len(seg) > 1] for zk in z])
+    return lines
 
 
 @torch.no_grad()
