@@ -248,8 +248,9 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
     bounding box, with the tolerance added: it never drops a pair that meets the region) picks
     the few pairs the exact vertex test then decides. Returns ``(Facets, crossing, signs)``:
     ``crossing = (r, k, a (P, 2), c (P,), tol (P,), s (P, M))`` the crossing pairs sorted by
-    region then unit, with the line, its on-line tolerance and its values at the region's vertices; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each
-    region's vertex mean (the sign of every unit that does not cross the region).
+    region then unit, with the line, its on-line tolerance and its values at the region's
+    vertices; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each region's vertex mean (the sign of
+    every unit that does not cross the region).
     """
     R, M, _ = V0.shape
     D = Gt.shape[2]
