@@ -759,3 +759,44 @@ def test_a_zero_set_that_is_one_point_is_no_boundary():
                                        "abs", "zero_bias", dtype=torch.float64)
     assert bnx.exact_partition(other, 1.0).facets(2, 0).boundary.any()
     assert bnx.facet_concentration(other, 1.0, 0.2, resolution=21).counts[1].sum() > 0
+
+
+def _sequential_cut(square, normals, offsets, tol):
+    """Reference for the order of regions: cut every piece by line 1, then every piece by line 2, …;
+    a split keeps the positive piece in its place and appends the negative one (plain NumPy)."""
+    def side(P, s, sign):
+        out = []
+        for i in range(len(P)):
+            j = (i + 1) % len(P)
+            if sign * s[i] >= -tol:
+                out.append(P[i])
+            if (s[i] > tol and s[j] < -tol) or (s[i] < -tol and s[j] > tol):
+                out.append(P[i] + s[i] / (s[i] - s[j]) * (P[j] - P[i]))
+        return np.array(out)
+    polys = [square]
+    for a, c in zip(normals, offsets):
+        new = list(polys)
+        for i, P in enumerate(polys):
+            s = P @ a + c
+            if s.max() > tol and s.min() < -tol:
+                new[i] = side(P, s, 1)
+                new.append(side(P, s, -1))
+        polys = new
+    return polys
+
+
+@pytest.mark.parametrize("D, seed", [(70, 0), (130, 1)])
+def test_many_lines_keep_the_order_of_cutting_piece_by_piece(D, seed):
+    """More units than one 62-bit word of the cutting order: the same polygons, in the same order,
+    as cutting every piece by each unit in turn (the order the plots colour regions by)."""
+    g = np.random.default_rng(seed)
+    angles = 0.3 + 0.25 * np.sort(g.uniform(0, 1, D))                     # few crossings inside the square
+    normals = np.stack([np.cos(angles), np.sin(angles)], 1)
+    offsets = g.uniform(-0.9, 0.9, D)
+    part = bnx.exact_partition(_lines(normals, offsets), 1.0)
+    square = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    ref = _sequential_cut(square, normals, offsets, 1e-9)
+    polys = part.polygons(1)
+    assert len(polys) == len(ref) > 2 * D
+    for P, Q in zip(polys, ref):
+        assert P.shape == Q.shape and np.allclose(P, Q, atol=1e-9)

@@ -174,16 +174,20 @@ def _gather_rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 
 def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> tuple:
-    """Keep the flagged slots of ``points`` ``(K, S, 2)`` in order: polygons padded to the widest."""
-    K, S = keep.shape
+    """Keep the flagged slots ``keep`` ``(K', S)`` of ``points`` ``(K, S, 2)`` in order (row ``i`` of
+    ``keep`` and ``labels`` reads row ``i mod K`` of ``points``): polygons padded to the widest,
+    the padding repeating vertex 0."""
+    K2, S = keep.shape
     count = keep.sum(1)
     width = int(count.max())
     target = torch.where(keep, keep.cumsum(1) - 1, S)                         # dropped slots go to column S
-    V = points.new_zeros(K, S + 1, 2).scatter_(1, target[..., None].expand(-1, -1, 2), points)[:, :width]
-    E = labels.new_full((K, S + 1), _PAD).scatter_(1, target, labels)[:, :width]
-    valid = torch.arange(width, device=points.device)[None] < count[:, None]
-    V = torch.where(valid[..., None], V, V[:, :1])                              # pad with vertex 0
-    E = torch.where(valid, E, _PAD)
+    slot = torch.arange(S, device=keep.device).expand(K2, S)
+    src = torch.zeros(K2, S + 1, dtype=torch.long, device=keep.device).scatter_(1, target, slot)[:, :width]
+    valid = torch.arange(width, device=keep.device)[None] < count[:, None]
+    src = torch.where(valid, src, src[:, :1])                                   # pad with vertex 0
+    rows = torch.arange(K2, device=keep.device) % points.shape[0]
+    V = points.reshape(-1, 2).index_select(0, (src + (rows * S)[:, None]).view(-1)).view(K2, width, 2)
+    E = torch.where(valid, labels.gather(1, src), _PAD)
     return V, count, E
 
 
@@ -200,7 +204,7 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
     K, M = s.shape
     j = torch.arange(M, device=s.device)
     valid = j[None] < n[:, None]
-    nxt = torch.where(j[None] + 1 < n[:, None], j[None] + 1, 0)
+    nxt = torch.remainder(j[None] + 1, n[:, None])                             # padding slots: never used
     tol = tol[:, None]
     pos = (s > tol) & valid
     neg = (s < -tol) & valid
@@ -219,14 +223,14 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
         chord = points.gather(1, ends[..., None].expand(-1, -1, 2))
         edge = torch.where(ends % 2 == 1, E.gather(1, ends // 2), _VERTEX)
         return chord, edge
-    keep_v = torch.cat([valid & ~neg, valid & ~pos])                              # positive side, negative side
-    keep_next = keep_v.gather(1, nxt.repeat(2, 1))
-    cross2, E2, label2 = cross.repeat(2, 1), E.repeat(2, 1), label.repeat(2)[:, None]
-    keep = torch.stack([keep_v, cross2], 2).reshape(2 * K, 2 * M)
-    lab_v = torch.where(cross2 | keep_next, E2, label2)
-    lab_p = torch.where(keep_next, E2, label2)
-    labels = torch.stack([lab_v, lab_p], 2).reshape(2 * K, 2 * M)
-    Vs, ns, Es = _compact(points.repeat(2, 1, 1), keep, labels)
+    keep_v = torch.stack([valid & ~neg, valid & ~pos])                            # positive side, negative side
+    keep_next = keep_v.gather(2, nxt.expand(2, K, M))
+    cross2, label2 = cross.expand(2, K, M), label.view(1, K, 1)
+    keep = torch.stack([keep_v, cross2], 3).reshape(2 * K, 2 * M)
+    lab_v = torch.where(cross2 | keep_next, E, label2)
+    lab_p = torch.where(keep_next, E, label2)
+    labels = torch.stack([lab_v, lab_p], 3).reshape(2 * K, 2 * M)
+    Vs, ns, Es = _compact(points, keep, labels)
     return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
 
@@ -236,16 +240,17 @@ def _norm2(v: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 20) -> tuple:
+def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> tuple:
     """Facets of one layer on the regions ``V0`` before it, and the (region, unit) pairs that cross.
 
     ``Gt`` ``(R, 2, D)`` (gradients, transposed) and ``g`` ``(R, D)``: the pre-activation maps on
     each region. A cheap screen (the value at the region's vertex mean against a bound over its
     bounding box, with the tolerance added: it never drops a pair that meets the region) picks
     the few pairs the exact vertex test then decides. Returns ``(Facets, crossing, signs)``:
-    ``crossing = (r, k, a (P, 2), c (P,), tol (P,))`` the crossing pairs sorted by region then
-    unit, with the line and its on-line tolerance; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each
-    region's vertex mean (the sign of every unit that does not cross the region).
+    ``crossing = (r, k, a (P, 2), c (P,), tol (P,), s (P, M))`` the crossing pairs sorted by
+    region then unit, with the line, its on-line tolerance and its values at the region's
+    vertices; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each region's vertex mean (the sign of
+    every unit that does not cross the region).
     """
     R, M, _ = V0.shape
     D = Gt.shape[2]
@@ -263,20 +268,23 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 20) -> t
         G0, G1, gg = Gt[sl, 0], Gt[sl, 1], g[sl]
         h = torch.addcmul(torch.addcmul(gg, G0, centre[sl, 0, None]), G1, centre[sl, 1, None])
         torch.ge(h, 0, out=signs[sl])
-        bound = torch.addcmul(G0.abs().mul_(reach[sl, 0, None]), G1.abs(), reach[sl, 1, None])
-        near = h.abs_().sub_(bound) <= 2 * eps * gg.abs()
+        Ga = Gt[sl].abs()
+        bound = torch.addcmul(torch.mul(Ga[:, 0], reach[sl, 0, None]), Ga[:, 1], reach[sl, 1, None])
+        near = h.abs_() <= bound.add_(gg.abs(), alpha=2 * eps)
         r, k = torch.nonzero(near, as_tuple=True)
         rs.append(r + start)
         ks.append(k)
     r, k = (torch.cat(rs), torch.cat(ks)) if rs else (torch.zeros(0, dtype=torch.long, device=dev),) * 2
-    a, c = Gt[r, :, k], g[r, k]
+    flat = r * (2 * D) + k                                                          # Gt[r, :, k] through a flat view
+    Gf = Gt.reshape(-1)
+    a, c = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1), g[r, k]
     tp = eps * (_norm2(a) * scale + c.abs())
-    Vp = V0[r]
+    Vp = V0.index_select(0, r)
     s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]         # h at the vertices
     hi, lo = s.amax(1), s.amin(1)                                                   # padding repeats vertex 0
     cross = (hi > tp) & (lo < -tp)
     touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((lo.abs() <= tp) | (hi.abs() <= tp))
-    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross])
+    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross], s[cross])
     keep = torch.nonzero(cross | touch).flatten()
     r, k, a, c = r[keep], k[keep], a[keep], c[keep]
     seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
@@ -374,7 +382,7 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     place and appends the negative one): the chain of units that created a piece, as a bit set,
     sorts them so.
     """
-    r, k, a, c, tol = crossing
+    r, k, a, c, tol, s = crossing
     R0, dev = V0.shape[0], V0.device
     count = torch.bincount(r, minlength=R0)
     first = count.cumsum(0) - count
@@ -386,42 +394,53 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     # pending (piece, crossing pair) tests, sorted by piece then unit
     qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
     qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
-    a0, a1 = a[:, 0], a[:, 1]
+    line = torch.stack([a[:, 0], a[:, 1], c, tol, -tol], 1)                  # one gather per round
+    tq = tol                                                                # the first round: every pair splits
     while qi.numel():
-        Vq = V[qi]
-        s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
-        tq = tol[qp]
-        split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
-        qi, qp, s, tq = qi[split], qp[split], s[split], tq[split]
+        if s is None:
+            Vq, lq = V.index_select(0, qi), line.index_select(0, qp)
+            s = lq[:, 0, None] * Vq[..., 0] + lq[:, 1, None] * Vq[..., 1] + lq[:, 2, None]
+            lo, hi = torch.aminmax(s, dim=1)                                    # padding repeats vertex 0
+            split = torch.nonzero((hi > lq[:, 3]) & (lo < lq[:, 4])).flatten()
+            qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), lq[split, 3]
         lead = torch.ones_like(qi, dtype=torch.bool)
         lead[1:] = qi[1:] != qi[:-1]
-        cut = qi[lead]
+        li = torch.nonzero(lead).flatten()                                      # each piece's first split
+        cut = qi[li]
         keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
         keep[cut] = False
-        done.append((V[keep], n[keep], E[keep], anc[keep], mask[keep]))
-        if cut.numel() == 0:
-            break
-        p = qp[lead]
-        pos, neg = _clip(V[cut], n[cut], E[cut], s[lead], tq[lead], offset + k[p])
+        keep = torch.nonzero(keep).flatten()
+        if keep.numel():
+            done.append(tuple(t.index_select(0, keep) for t in (V, n, E, anc, mask)))
         J = cut.numel()
-        t = p - first[anc[cut]]
-        bit = torch.zeros(J, words, dtype=torch.long, device=dev)
-        bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
+        if J == 0:
+            break
+        p = qp[li]
+        pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s.index_select(0, li), tq[li],
+                         offset + k[p])
+        ac = anc[cut]
+        t = p - first[ac]
+        if words == 1:
+            bit = (torch.ones_like(t) << t)[:, None]
+        else:
+            bit = torch.zeros(J, words, dtype=torch.long, device=dev)
+            bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
         V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
-        anc = anc[cut].repeat(2)
-        mask = torch.cat([mask[cut], mask[cut] | bit])
-        rest = ~lead
-        j = (torch.cumsum(lead, 0) - 1)[rest]
-        qi, qp = torch.cat([j, j + J]), qp[rest].repeat(2)
+        mc = mask[cut]
+        anc, mask = ac.repeat(2), torch.cat([mc, mc | bit])
+        ri = torch.nonzero(~lead).flatten()                                     # the other splits wait
+        j = (torch.cumsum(lead, 0) - 1)[ri]
+        qi, qp = torch.cat([j, j + J]), qp[ri].repeat(2)
+        s = None
     else:
         done.append((V, n, E, anc, mask))
-    M = max(int(d[1].max()) for d in done if d[1].numel())
+    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
+    M = int(n.max())
     V = torch.cat([_pad(d[0], M) for d in done])
     E = torch.cat([_pad(d[2], M) for d in done])
-    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
     order = _lexsort([*mask.T, anc])
-    V, n, E, anc = V[order], n[order], E[order], anc[order]
-    signs = signs0[anc]
+    V, n, E, anc = V.index_select(0, order), n[order], E.index_select(0, order), anc[order]
+    signs = signs0.index_select(0, anc)
     child = pair = torch.zeros(0, dtype=torch.long, device=V.device)
     if r.numel():
         # every (new region, crossing unit of its parent): regions of one parent are contiguous
@@ -432,9 +451,9 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         child = kid0[r][pair] + torch.arange(len(pair), device=V.device) - torch.repeat_interleave(per.cumsum(0) - per, per)
         valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
         centroid = (V * valid[..., None]).sum(1) / n[:, None]
-        x = centroid[child]
-        h = a[pair, 0] * x[:, 0] + a[pair, 1] * x[:, 1] + c[pair]
-        signs[child, k[pair]] = h >= 0
+        x, lp = centroid.index_select(0, child), line.index_select(0, pair)
+        h = lp[:, 0] * x[:, 0] + lp[:, 1] * x[:, 1] + lp[:, 2]
+        signs.view(-1)[child * signs.shape[1] + k[pair]] = h >= 0
     return V, n, E, anc, signs, (child, pair)
 
 
@@ -927,11 +946,11 @@ def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 1
         sl = slice(start, start + step)
         q = torch.where(signs[sl], one, slope)
         p = parent[sl]
-        a, c = Gt[p] * q[:, None, :], g[p] * q
+        a, c = Gt.index_select(0, p).mul_(q[:, None, :]), g.index_select(0, p).mul_(q)
         if W is None:
             At[sl], B[sl] = a, c
         else:
-            torch.matmul(a, W.T, out=At[sl])
+            torch.mm(a.view(-1, D), W.T, out=At[sl].view(-1, Dn))                   # one flat product: faster
             torch.addmm(b, c, W.T, out=B[sl])
     return At, B
 
@@ -959,21 +978,31 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
     where the layer is off) the map is exactly zero, as computed directly.
     """
     r, k = crossing[0], crossing[1]
+    R0, D = g.shape
+    Dn = W.shape[0]
     inactive = torch.where(signs0, torch.ones_like(slope), slope)
     q0 = inactive.index_put((r, k), slope[k])
-    At = ((Gt * q0[:, None, :]) @ W.T)[parent]
-    B = ((g * q0) @ W.T + b)[parent]
+    A0, B0 = Gt.new_empty(R0, 2, Dn), g.new_empty(R0, Dn)
+    step = max(1, 2 ** 16 // D)                                                      # small temporaries
+    for start in range(0, R0, step):
+        sl = slice(start, start + step)
+        torch.mm((Gt[sl] * q0[sl, None, :]).view(-1, D), W.T, out=A0[sl].view(-1, Dn))
+        torch.addmm(b, g[sl] * q0[sl], W.T, out=B0[sl])
+    At, B = A0.index_select(0, parent), B0.index_select(0, parent)
     child, pair = flips
     r, k = r[pair], k[pair]
-    on = signs[child, k]
+    on = torch.nonzero(signs[child, k]).flatten()
     child, r, k = child[on], r[on], k[on]
     delta = 1 - slope[k]
-    step = max(1, chunk // max(1, W.shape[0]))
+    Gf, WT = Gt.reshape(-1), W.T.contiguous()
+    step = max(1, chunk // max(1, Dn))
     for start in range(0, len(child), step):
         sl = slice(start, start + step)
         d, rr, kk = delta[sl], r[sl], k[sl]
-        w = W.T[kk]                                                                   # (P, D')
-        At.index_add_(0, child[sl], (d[:, None] * Gt[rr, :, kk])[..., None] * w[:, None, :])
+        w = WT.index_select(0, kk)                                                   # (P, D')
+        flat = rr * (2 * D) + kk                                                      # Gt[rr, :, kk]
+        G = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1)
+        At.index_add_(0, child[sl], (d[:, None] * G)[..., None] * w[:, None, :])
         B.index_add_(0, child[sl], (d * g[rr, kk])[:, None] * w)
     return At, B
 
