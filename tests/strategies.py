@@ -29,7 +29,7 @@ def points(n, d, seed, scale=1.0):
 
 def twin(net):
     """The ``nn.Sequential`` twin of a SplineMLP, built by copying its weights into torch modules
-    (``Linear`` without bias, ``BatchNorm1d(eps=0)`` holding μ, σ², γ, β as running statistics, the
+    (``Linear`` without bias, ``BatchNorm1d(eps=1e-30)`` holding μ, σ², γ, β as running statistics, the
     activation module, the read-out): an independent route to the same function, in eval mode."""
     from torch import nn
 
@@ -44,7 +44,8 @@ def twin(net):
                 lin.bias.copy_(layer.norm.bias.detach())
         mods.append(lin)
         if net.mode == "bn":
-            bn = nn.BatchNorm1d(w.shape[0], eps=0.0, dtype=w.dtype)
+            # eps > 0: torch 2.11 (Colab's) refuses eps=0 even in eval mode; 1e-30 vanishes beside σ²
+            bn = nn.BatchNorm1d(w.shape[0], eps=1e-30, dtype=w.dtype)
             with torch.no_grad():
                 bn.running_mean.copy_(layer.norm.mu)
                 bn.running_var.copy_(layer.norm.sigma ** 2)

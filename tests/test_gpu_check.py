@@ -16,6 +16,7 @@ def test_the_cpu_rehearsal_runs_every_paper_scale_step(monkeypatch, capsys, tmp_
     assert gpu_check.main(["--cpu", "--unit", "none"]) == 0
     out = capsys.readouterr().out
     steps = [line for line in out.splitlines() if line.startswith("ok ")]
-    assert len(steps) == 6 and all("paper scale" in s or "ResNet9" in s for s in steps), out
+    assert len(steps) == 7 and all("paper scale" in s or "ResNet9" in s for s in steps[1:]), out
+    assert steps[0].split()[1:3] == ["Exact", "partition"] and "regions" in steps[0], out
     assert "gpu-check passed on cpu" in out
     assert not (tmp_path / "mine").exists()            # its results went to a temporary cache, not the user's

@@ -1,13 +1,16 @@
 """One network interface: every tool takes a SplineMLP or a supported nn.Sequential, and gives the
 same answer for both (the Sequential twin is built by copying weights into torch modules)."""
+import copy
+
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import bnexplained as bnx
 from bnexplained.sequential import NonFiniteNetwork, UnsupportedNetwork, as_network
-from strategies import twins
+from strategies import seeds, twin, twins
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +124,161 @@ def test_bad_networks_get_named_errors():
         bnx.exact_partition(bnx.SplineMLP([2, 3], "relu", "random_bias"), float("inf"))
     with pytest.raises(ValueError, match="extent"):
         bnx.exact_partition(bnx.SplineMLP([2, 3], "relu", "random_bias"), 1e300)
+
+
+# ------------------------------------------------------------------ Proposition 1 and Figure 6 on a model
+@st.composite
+def twins_with_gammas(draw, readout=None, signs=True):
+    """A BN twin pair whose γ's and β's are random (negative γ's too when ``signs``)."""
+    net, _, X = draw(twins(readout=readout))
+    assume(net.mode == "bn")
+    gen = torch.Generator().manual_seed(draw(seeds))
+    with torch.no_grad():
+        for layer in net.layers:
+            g = torch.rand(layer.norm.num_units, generator=gen, dtype=torch.float64) * 1.5 + 0.25
+            if signs:
+                g = g * torch.where(torch.rand(len(g), generator=gen) < 0.3, -1.0, 1.0).double()
+            layer.norm.gamma.copy_(g)
+            layer.norm.beta.copy_(torch.randn(len(g), generator=gen, dtype=torch.float64) * 0.5)
+    return net, twin(net), X
+
+
+@settings(max_examples=15)
+@given(case=twins_with_gammas())
+def test_absorb_gamma_gives_the_twin_the_same_function_with_gamma_one(case):
+    """Independent oracle: torch's own forward of the absorbed nn.Sequential, in eval and train mode."""
+    net, tw, X = case
+    negative = any(bool((lay.norm.gamma < 0).any()) for lay in net.layers[:net.depth - (net.readout is None)])
+    if negative and net.activation != "abs":
+        with pytest.raises(ValueError, match="flip_signs=True"):
+            bnx.absorb_gamma(tw)
+    out = bnx.absorb_gamma(tw, flip_signs=True)
+    assert isinstance(out, nn.Sequential) and out is not tw and not out.training
+    with torch.no_grad():
+        torch.testing.assert_close(out(X), tw(X), rtol=1e-10, atol=1e-10)                # running statistics
+        torch.testing.assert_close(out(X), bnx.absorb_gamma(net, flip_signs=True)(X, statistics="stored"),
+                                   rtol=1e-10, atol=1e-10)
+        a, b = copy.deepcopy(tw), copy.deepcopy(out)
+        for m in [*a.modules(), *b.modules()]:
+            if isinstance(m, nn.BatchNorm1d):
+                m.eps = 1e-5                                     # torch refuses eps = 0 in training mode
+        torch.testing.assert_close(b.train()(X), a.train()(X), rtol=1e-9, atol=1e-9)     # batch statistics
+    absorbed = bnx.parameters.absorbable_layers(tw)
+    assert sorted(absorbed) == sorted(bnx.parameters.absorbable_layers(net))
+    bns = [m for m in out if isinstance(m, nn.BatchNorm1d)]
+    for ell in absorbed:
+        assert bool((bns[ell - 1].weight == 1).all())
+
+
+@settings(max_examples=15)
+@given(case=twins_with_gammas())
+def test_proposition_1_gives_the_same_verdicts_on_a_spline_mlp_and_its_twin(case):
+    net, tw, X = case
+    for flip in (False, True):
+        try:
+            r1 = bnx.verify.proposition_1(net, X, flip_signs=flip)
+        except ValueError as err:
+            with pytest.raises(ValueError, match="flip_signs=True" if "flip" in str(err) else "σ = 0"):
+                bnx.verify.proposition_1(tw, X, flip_signs=flip)
+            continue
+        r2 = bnx.verify.proposition_1(tw, X, flip_signs=flip)
+        assert r1.held == r2.held
+        # (an abs unit with γ < 0 keeps the function but flips its code's sign: the checker counts that)
+        assert r2.held or net.activation == "abs"
+        assert [c.passed for c in r1.checks] == [c.passed for c in r2.checks]
+        assert len(r2.details["layers"]) == len(r1.details["layers"])
+        assert all("(BatchNorm1d)" in name for name in r2.details["layers"])
+
+
+def test_proposition_1_on_a_model_names_its_layers_and_catches_a_broken_absorption(trained):
+    model, X, _ = trained
+    rep = bnx.verify.proposition_1(model, X)
+    assert rep.held, str(rep)
+    assert "net[0] (Linear) → net[1] (BatchNorm1d) → net[2] (ReLU)" in rep.setting
+    assert rep.details["layers"] == ["net[0] (Linear) → net[1] (BatchNorm1d) → net[2] (ReLU)",
+                                     "net[3] (Linear) → net[4] (BatchNorm1d) → net[5] (LeakyReLU)"]
+
+    def forgets_the_next_layer(m, flip_signs=False):
+        out = bnx.absorb_gamma(m, flip_signs=flip_signs)
+        with torch.no_grad():
+            out[6].weight.copy_(m[6].weight)                          # γ of layer 2 dropped
+        return out
+
+    assert not bnx.verify.proposition_1(model, X, absorb=forgets_the_next_layer).held
+    unlearned = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4, track_running_stats=False), nn.ReLU(),
+                              nn.Linear(4, 1))
+    with torch.no_grad():
+        unlearned[1].weight.uniform_(0.5, 2.0)
+    rep = bnx.verify.proposition_1(unlearned, X)
+    assert rep.held and "track_running_stats=False" in str(rep)
+
+
+def test_absorb_gamma_refuses_what_it_cannot_absorb_by_name(trained):
+    model, _, _ = trained
+    with pytest.raises(ValueError, match=r"layers must hold ints in 1..2"):
+        bnx.absorb_gamma(model, layers=[3])
+    no_next = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU()).eval()
+    assert bnx.parameters.absorbable_layers(no_next) == {}                # as a SplineMLP without read-out
+    assert torch.equal(bnx.absorb_gamma(no_next)[1].weight, no_next[1].weight)
+    with pytest.raises(ValueError, match="layers that qualify: none"):
+        bnx.absorb_gamma(no_next, layers=[1])
+    with pytest.raises(ValueError, match="needs a BN network"):
+        bnx.absorb_gamma(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)))
+    skip = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(),
+                         bnx.Residual(nn.Sequential(nn.Linear(3, 3), nn.ReLU())), nn.Linear(3, 1)).eval()
+    with pytest.raises(ValueError, match="followed by a Linear"):        # the skip also carries z_1
+        bnx.absorb_gamma(skip, layers=[1])
+    with pytest.raises(bnx.UnsupportedNetwork, match="nn.BatchNorm1d"):
+        bnx.absorb_gamma(nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Tanh(), nn.Linear(3, 1)))
+    zero = copy.deepcopy(model)
+    with torch.no_grad():
+        zero[1].weight[2] = 0.0
+    with pytest.raises(ValueError, match=r"γ = 0 in layer 1 \(net\[0\] \(Linear\) → net\[1\] \(BatchNorm1d\)\)"):
+        bnx.absorb_gamma(zero)
+
+
+@settings(max_examples=10)
+@given(case=twins_with_gammas(readout=1, signs=False), virtual=st.sampled_from([None, 4]))
+def test_boundary_draws_are_the_same_for_a_spline_mlp_and_its_twin(case, virtual):
+    """Same mini-batches, same statistics layer by layer (and the same noise), same decision values."""
+    from bnexplained.jitter import boundary_draws, minibatch_statistics
+
+    net, tw, X = case
+    try:
+        a = boundary_draws(net, X, 8, 3, 2.0, 24, virtual_batch_size=virtual, seed=1)
+    except ValueError as err:
+        assert "σ = 0" in str(err)
+        with pytest.raises(ValueError, match="σ = 0"):
+            boundary_draws(tw, X, 8, 3, 2.0, 24, virtual_batch_size=virtual, seed=1)
+        return
+    b = boundary_draws(tw, X, 8, 3, 2.0, 24, virtual_batch_size=virtual, seed=1)
+    torch.testing.assert_close(b.values, a.values, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(b.reference, a.reference, rtol=1e-9, atol=1e-9)
+    assert abs(a.mean_flip_share - b.mean_flip_share) <= 2 / 24 ** 2
+    assert len(b.layers) == net.depth and all("BatchNorm1d" in name for name in b.layers)
+    # the statistics of draw r, set by hand in the SplineMLP, are BN's own on that mini-batch
+    mus, sigmas = minibatch_statistics(tw, X, 8, 3, seed=1)
+    idx = torch.rand(3, len(X), generator=torch.Generator().manual_seed(1)).argsort(1)[:, :8]
+    tw = copy.deepcopy(tw)
+    for m in tw.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.eps = 1e-300                                       # torch refuses eps = 0 in training mode
+    with torch.no_grad():
+        torch.testing.assert_close(tw.train()(X[idx[2]]), net.set_statistics([m[2] for m in mus],
+                                   [s[2] for s in sigmas])(X[idx[2]], statistics="stored"), rtol=1e-8, atol=1e-8)
+
+
+def test_figure_6_tools_take_a_trained_sequential(trained):
+    model, X, y = trained
+    rep = bnx.verify.batch_jitter(model, X, (8, 50), draws=4, resolution=30)
+    assert "net[1] (BatchNorm1d), net[4] (BatchNorm1d)" in rep.setting
+    assert rep.details["layers"] == ["net[1] (BatchNorm1d)", "net[4] (BatchNorm1d)"]
+    r = bnx.jitter.layer_statistic_variances(model, X, 16, 200)
+    assert len(r["mu"]) == 2 and r["mu"][0].shape == (6,)
+    w = bnx.widgets.JitterExplorer({"mine": model}, X, y, batch_sizes=(8, 16), virtual_batch_sizes=(4,),
+                                   draws=2, resolution=20)
+    assert len(w._cache) == 4 and w.png[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="no BN layer"):
+        bnx.jitter.boundary_draws(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)), X, 8, 2, 2.0)
+    with pytest.raises(bnx.UnsupportedNetwork, match="nn.BatchNorm1d"):
+        bnx.widgets.JitterExplorer({"bad": nn.Sequential(nn.Linear(2, 4), nn.GELU(), nn.Linear(4, 1))}, X, y)

@@ -68,8 +68,10 @@ def test_bad_arguments_raise_clear_errors(moons):
         minibatch_statistics(net, X, 16, 2, virtual_batch_size=16)
     with pytest.raises(ValueError, match="mode='bn'"):
         minibatch_statistics(bnx.SplineMLP([2, 3], mode="zero_bias"), X, 16, 2)
-    with pytest.raises(TypeError, match="SplineMLP"):
+    with pytest.raises(ValueError, match="no BN layer"):                  # a supported model, but no BN
         minibatch_statistics(torch.nn.Linear(2, 2), X, 16, 2)
+    with pytest.raises(bnx.UnsupportedNetwork, match="nn.BatchNorm1d"):  # the one named error
+        minibatch_statistics(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()), X, 16, 2)
     with pytest.raises(ValueError, match="stored statistics"):
         boundary_draws(bnx.SplineMLP([2, 3], out_features=1), X, 16, 2, 2.0)
 

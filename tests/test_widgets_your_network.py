@@ -124,7 +124,7 @@ def test_gallery_frames_put_the_trained_value_in_the_middle():
     bn = _model()[1]
     frames = parameter_frames(bn, 3, steps=5)
     for n, values in frames.items():
-        assert values[2] == pytest.approx(float(getattr(bn, n)[3]), rel=1e-6)
+        assert values[2] == pytest.approx(float(getattr(bn, n)[3].detach()), rel=1e-6)
     assert frames["running_var"][0] == pytest.approx(float(bn.running_var[3]) / 100, rel=1e-6)
     with pytest.raises(ValueError, match="steps"):
         parameter_frames(bn, 0, steps=4)

@@ -14,95 +14,151 @@ from dataclasses import dataclass
 
 
 import torch
+from torch import nn
 
 from .device import check_points
 from .margins import binary_decision, decision_function
-from .networks import SplineMLP, activate
+from .networks import SplineMLP
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
+from .sequential import Activation, Affine, Normalize, Save, SplineNetwork, as_network
 
 __all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws"]
 
 
-def _check_bn(net) -> None:
-    if not isinstance(net, SplineMLP):
-        raise TypeError(f"net must be a bnx.SplineMLP, got {type(net).__name__}")
-    if net.mode != "bn":
+def _bn_network(net, X) -> SplineNetwork:
+    """``net`` (a BN ``SplineMLP`` or a supported ``nn.Sequential`` with ``BatchNorm1d``) read through
+    :func:`~bnexplained.sequential.as_network`, for its structure: the statistics are redrawn here
+    (a network without stored or running statistics is read with those of ``X``)."""
+    if isinstance(net, SplineMLP) and net.mode != "bn":
         raise ValueError(f"net must use BN (mode='bn') for its statistics to jitter, got mode={net.mode!r}")
+    unset = (not net.statistics_set() if isinstance(net, SplineMLP) else isinstance(net, nn.Module) and any(
+        isinstance(m, nn.BatchNorm1d) and m.running_mean is None for m in net.modules()))
+    network = as_network(net, X if unset else None, batch_name="X")
+    if not any(isinstance(s, Normalize) for s in network.steps):
+        raise ValueError(f"net has no BN layer (a BatchNorm1d, or a SplineMLP with mode='bn') whose statistics "
+                         f"could jitter: {network!r}")
+    return network
 
 
-@torch.no_grad()
-def minibatch_statistics(net: SplineMLP, X, batch_size: int, draws: int, *, virtual_batch_size: int | None = None,
-                         seed: int = 0) -> tuple[list, list]:
-    """The statistics a training step uses, for ``draws`` random mini-batches of ``X`` (shape ``(N, D_0)``).
+def _bn_names(network: SplineNetwork) -> list:
+    """Where each BN step of ``network`` sits, for reports."""
+    return [s.name for s in network.steps if isinstance(s, Normalize)]
 
-    Each mini-batch is ``batch_size`` distinct points; layer by layer its ``(μ_B, σ_B)`` (eq. 3)
-    are computed on the layer inputs it produces, exactly as in training mode. With
-    ``virtual_batch_size=m`` every layer's statistics get noise-controlled BN's noise
-    (:func:`~bnexplained.noisy_bn.statistic_noise`), as a noise-controlled training step would.
-    All draws are computed at once. Returns ``([μ_1..μ_L], [σ_1..σ_L])`` with ``μ_ℓ, σ_ℓ`` of
-    shape ``(draws, D_ℓ)``: row ``r`` of every layer, given to ``net.set_statistics``, is draw ``r``.
+
+def _walk(network: SplineNetwork, z: torch.Tensor, dtype, *, stats=None, noise=None, keep: bool = False):
+    """Run ``z`` ``(K, n, D_0)`` through the steps with every BN step normalizing by draw ``k``'s statistics.
+
+    ``stats=None``: each draw's own batch statistics (eq. 3), computed layer by layer on the inputs
+    the earlier layers produce with those same statistics (with ``noise``, noise-controlled BN's,
+    one call per BN step over all draws at once); else ``stats = (mus, sigmas)`` as returned.
+    Returns ``(output (K, n, D_out), mus, sigmas, us)`` (``us``: each BN step's inputs when ``keep``).
     """
-    _check_bn(net)
-    p = net.layers[0].weight
-    X = check_points(X, net.widths[0], name="X", min_count=2).to(dtype=p.dtype, device=p.device)
+    mus, sigmas, us, saved = [], [], [], []
+    given = None if stats is None else (iter(stats[0]), iter(stats[1]))
+    for s in network.steps:
+        if isinstance(s, Normalize):
+            u = z if s.linear is None else z @ s.linear.weight.to(dtype).T + s.linear.bias.to(dtype)
+            if given is None:
+                mu = u.mean(1)
+                sigma = (u - mu[:, None]).pow(2).mean(1).sqrt()
+                if s.eps == 0 and not bool((sigma > 0).all()):
+                    raise ValueError("σ = 0 for some unit on some mini-batch (a zero-norm weight row, or a batch "
+                                     "whose points all give the same ⟨w, z⟩): eq. (2) is undefined; use a larger "
+                                     "batch_size")
+                if noise is not None:                  # every (draw, unit) pair as one unit of one batch
+                    n = u.shape[1]
+                    flat = u.permute(1, 0, 2).reshape(n, -1)
+                    mu, sigma = (t.reshape(len(u), -1) for t in noise(flat, mu.reshape(-1), sigma.reshape(-1)))
+            else:
+                mu, sigma = next(given[0]), next(given[1])
+            mus.append(mu)
+            sigmas.append(sigma)
+            if keep:
+                us.append(u)
+            std = sigma if s.eps == 0 else (sigma.pow(2) + s.eps).sqrt()
+            z = s.gamma.to(dtype) * (u - mu[:, None]) / std[:, None] + s.beta.to(dtype)
+        elif isinstance(s, Affine):
+            z = z @ s.weight.to(dtype).T + s.bias.to(dtype)
+        elif isinstance(s, Activation):
+            z = torch.where(z >= 0, z, s.slope.to(dtype) * z)
+        elif isinstance(s, Save):
+            saved.append(z)
+        else:
+            skip = saved.pop()
+            if s.shortcut is not None:
+                skip = skip @ s.shortcut.weight.to(dtype).T + s.shortcut.bias.to(dtype)
+            z = z + skip
+    return z, mus, sigmas, us
+
+
+def _dtype(net, network: SplineNetwork):
+    return net.layers[0].weight.dtype if isinstance(net, SplineMLP) else network.dtype
+
+
+def _batches(net, network, X, batch_size, draws, seed):
+    """``(X, Z)``: the validated points and ``draws`` random mini-batches ``(draws, n, D_0)`` of them."""
+    X = check_points(X, network.widths[0], name="X", min_count=2).to(dtype=_dtype(net, network),
+                                                                      device=network.device)
     n = batch_size
     if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= len(X):
         raise ValueError(f"batch_size must be an int in 2..{len(X)} (the number of points), got {n!r}")
     if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
         raise ValueError(f"draws must be a positive int, got {draws!r}")
-    noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed + 1)
-    if noise is not None and virtual_batch_size >= n:
-        raise ValueError(f"virtual_batch_size must be smaller than batch_size ({n}), got {virtual_batch_size}")
     gen = torch.Generator().manual_seed(int(seed))
-    z = X[torch.rand(draws, len(X), generator=gen).argsort(1)[:, :n].to(X.device)]     # (draws, n, D_0)
-    mus, sigmas = [], []
-    for layer in net.layers:
-        u = z @ layer.weight.T                                                         # (draws, n, D_ℓ)
-        mu = u.mean(1)
-        sigma = (u - mu[:, None]).pow(2).mean(1).sqrt()
-        if not bool((sigma > 0).all()):
-            raise ValueError("σ = 0 for some unit on some mini-batch (a zero-norm weight row, or a batch whose "
-                             "points all give the same ⟨w, z⟩): eq. (2) is undefined; use a larger batch_size")
-        if noise is not None:                          # every (draw, unit) pair as one unit of one batch
-            flat = u.permute(1, 0, 2).reshape(n, -1)
-            mu, sigma = (t.reshape(draws, -1) for t in noise(flat, mu.reshape(-1), sigma.reshape(-1)))
-        mus.append(mu)
-        sigmas.append(sigma)
-        z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
+    return X, X[torch.rand(draws, len(X), generator=gen).argsort(1)[:, :n].to(X.device)]
+
+
+@torch.no_grad()
+def minibatch_statistics(net, X, batch_size: int, draws: int, *, virtual_batch_size: int | None = None,
+                         seed: int = 0) -> tuple[list, list]:
+    """The statistics a training step uses, for ``draws`` random mini-batches of ``X`` (shape ``(N, D_0)``).
+
+    ``net``: a BN ``SplineMLP`` or a supported ``nn.Sequential`` with ``BatchNorm1d`` layers
+    (:func:`~bnexplained.sequential.as_network`). Each mini-batch is ``batch_size`` distinct points;
+    BN layer by BN layer its ``(μ_B, σ_B)`` (eq. 3) are computed on the inputs it produces, exactly
+    as in training mode. With ``virtual_batch_size=m`` every BN layer's statistics get
+    noise-controlled BN's noise (:func:`~bnexplained.noisy_bn.statistic_noise`), as a noise-controlled
+    training step would. All draws are computed at once, in the network's dtype. Returns
+    ``([μ_1, ...], [σ_1, ...])``, one entry per BN layer in order (a ``SplineMLP``'s layers ``1..L``),
+    each of shape ``(draws, D)``: row ``r`` of every layer, given to ``net.set_statistics``, is draw ``r``.
+    """
+    network = _bn_network(net, X)
+    noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed + 1)
+    if noise is not None and virtual_batch_size >= batch_size:
+        raise ValueError(f"virtual_batch_size must be smaller than batch_size ({batch_size}), got {virtual_batch_size}")
+    X, z = _batches(net, network, X, batch_size, draws, seed)
+    _, mus, sigmas, _ = _walk(network, z, X.dtype, noise=noise)
     return mus, sigmas
 
 
 @torch.no_grad()
-def layer_statistic_variances(net: SplineMLP, X, batch_size: int, draws: int = 2000, *, seed: int = 0) -> dict:
+def layer_statistic_variances(net, X, batch_size: int, draws: int = 2000, *, seed: int = 0) -> dict:
     """Measured vs eq. (13) variances of every BN layer's ``μ, σ²`` over mini-batches of ``X``.
 
-    Measured: over ``draws`` mini-batches of ``batch_size`` distinct points, each layer's
+    Measured: over ``draws`` mini-batches of ``batch_size`` distinct points, each BN layer's
     statistics computed as in a training step (:func:`minibatch_statistics`). Predicted: eq. (13)
     for BN's biased ``σ²`` with ``s²`` and ``φ`` of the layer's values ``⟨w_{ℓ,k}, z⟩`` over all of
     ``X`` (whole-data statistics below), times the finite-population factor ``(N−n)/(N−1)``
-    for ``μ``, as if the batch's layer inputs were i.i.d. Returns ``{"mu": [ratio_ℓ], "sigma2":
-    [ratio_ℓ]}``, each ratio ``measured / predicted`` of shape ``(D_ℓ,)``.
+    for ``μ``, as if the batch's layer inputs were i.i.d. ``net`` as for :func:`minibatch_statistics`.
+    Returns ``{"mu": [ratio], "sigma2": [ratio], "layers": [names]}``, one ratio ``measured / predicted``
+    of shape ``(D,)`` per BN layer.
     """
     from .batch_noise import statistic_variances
 
-    _check_bn(net)
+    network = _bn_network(net, X)
     stats = minibatch_statistics(net, X, batch_size, draws, seed=seed)
-    p = net.layers[0].weight
-    X = X.to(dtype=p.dtype, device=p.device)
-    mus, sigmas = net.statistics_of(X)
-    z = X
-    out = {"mu": [], "sigma2": []}
+    X = _batches(net, network, X, batch_size, 1, seed)[0]
+    _, _, _, us = _walk(network, X[None], X.dtype, keep=True)     # whole-data statistics, layer by layer
+    out = {"mu": [], "sigma2": [], "layers": _bn_names(network)}
     N, n = len(X), batch_size
-    for i, layer in enumerate(net.layers):
-        u = (z @ layer.weight.T).double()
-        c = u - u.mean(0)
+    for i, u in enumerate(us):
+        c = u[0].double() - u[0].double().mean(0)
         var_mu, var_s2 = statistic_variances(c.pow(2).mean(0), c.pow(4).mean(0), n, estimator="biased")
         measured_mu = stats[0][i].double().var(0)
         measured_s2 = stats[1][i].double().pow(2).var(0)
         out["mu"].append((measured_mu / (var_mu * (N - n) / (N - 1))).cpu())
         out["sigma2"].append((measured_s2 / var_s2).cpu())
-        z = activate(layer.norm.gamma * (z @ layer.weight.T - mus[i]) / sigmas[i] + layer.norm.beta, net.slope)
     return out
 
 
@@ -115,11 +171,13 @@ class BoundaryDraws:
     (whole-data) statistics. ``flip_share``: per draw, the share of the grid's area classified
     differently from the reference; ``band``: ``(H, W)`` share of draws voting class 1; ``lines``:
     ``(per-draw boundary polylines, reference polylines)``. Derived values are computed once.
+    ``layers``: the BN layers whose statistics were drawn.
     """
 
     grid: object
     values: torch.Tensor
     reference: torch.Tensor
+    layers: tuple = ()
 
     @functools.cached_property
     def flip_share(self) -> torch.Tensor:
@@ -149,30 +207,25 @@ class BoundaryDraws:
 
 
 @torch.no_grad()
-def boundary_draws(net: SplineMLP, X, batch_size: int, draws: int, extent, resolution: int = 120, *,
+def boundary_draws(net, X, batch_size: int, draws: int, extent, resolution: int = 120, *,
                    virtual_batch_size: int | None = None, seed: int = 0) -> BoundaryDraws:
     """Figure 6: the decision function of ``net`` on a grid under ``draws`` mini-batches' statistics.
 
-    ``net`` is a 2-D binary BN classifier whose stored statistics (the reference, e.g. fitted on
-    all of ``X``) are set. The network itself is left unchanged.
+    ``net`` is a 2-D binary BN classifier: a ``SplineMLP`` whose stored statistics (the reference,
+    e.g. fitted on all of ``X``) are set, or a supported ``nn.Sequential`` with ``BatchNorm1d``
+    layers, whose running statistics are the reference. The network itself is left unchanged;
+    ``layers`` of the result names the BN layers whose statistics were drawn.
     """
-    _check_bn(net)
-    if not net.statistics_set():
+    network = _bn_network(net, X)
+    if isinstance(net, SplineMLP) and not net.statistics_set():
         raise ValueError("net has no stored statistics: call net.fit_statistics(X) first (the reference boundary)")
     stats = minibatch_statistics(net, X, batch_size, draws, virtual_batch_size=virtual_batch_size, seed=seed)
-    p = net.layers[0].weight
-    grid = make_grid(extent, resolution, dtype=p.dtype, device=p.device)
-    ref = decision_function(net, grid.points).reshape(grid.shape)
-    values = _decision_under(net, grid.points, *stats).reshape(draws, *grid.shape)
-    return BoundaryDraws(grid, values.cpu(), ref.cpu())
-
-
-def _decision_under(net: SplineMLP, points: torch.Tensor, mus: list, sigmas: list) -> torch.Tensor:
-    """Decision values ``(K, P)`` of ``points`` ``(P, D_0)`` under ``K`` sets of statistics at once."""
-    K = mus[0].shape[0]
-    z = points.expand(K, *points.shape)
-    for layer, mu, sigma in zip(net.layers, mus, sigmas):
-        u = z @ layer.weight.T
-        z = activate(layer.norm.gamma * (u - mu[:, None]) / sigma[:, None] + layer.norm.beta, net.slope)
-    out = net.readout(z) if net.readout is not None else z
-    return binary_decision(out.reshape(-1, out.shape[-1])).reshape(K, -1)
+    dtype = _dtype(net, network)
+    grid = make_grid(extent, resolution, dtype=dtype, device=network.device)
+    if isinstance(net, SplineMLP):
+        ref = decision_function(net, grid.points)
+    else:                                     # the running statistics (refused when there are none)
+        ref = binary_decision(as_network(net)(grid.points, dtype=dtype))
+    out = _walk(network, grid.points.expand(draws, *grid.points.shape), dtype, stats=stats)[0]
+    values = binary_decision(out.reshape(-1, out.shape[-1])).reshape(draws, *grid.shape)
+    return BoundaryDraws(grid, values.cpu(), ref.reshape(grid.shape).cpu(), tuple(_bn_names(network)))

@@ -31,14 +31,14 @@ what is supported, and non-finite weights or BN scales raise :class:`NonFiniteNe
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from .device import check_points
 
-__all__ = ["Abs", "Residual", "Affine", "Activation", "Save", "Add", "BNLayer", "SplineNetwork", "SUPPORTED",
+__all__ = ["Abs", "Residual", "Affine", "Normalize", "Activation", "Save", "Add", "BNLayer", "SplineNetwork", "SUPPORTED",
            "UnsupportedNetwork", "NonFiniteNetwork", "as_network", "spline_steps", "run_steps", "input_width"]
 
 #: what :func:`as_network` accepts (quoted by :class:`UnsupportedNetwork`)
@@ -81,10 +81,30 @@ class Residual(nn.Module):
 
 @dataclass
 class Affine:
-    """``z ↦ z Wᵀ + b`` with ``weight`` ``(D_out, D_in)`` and ``bias`` ``(D_out,)``."""
+    """``z ↦ z Wᵀ + b`` with ``weight`` ``(D_out, D_in)`` and ``bias`` ``(D_out,)``; ``module``: the
+    ``nn.Linear`` it was read from (``None`` otherwise)."""
 
     weight: torch.Tensor
     bias: torch.Tensor
+    module: nn.Module | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class Normalize(Affine):
+    """A BN step (eq. 2) with its statistics folded in: ``h = γ (u − μ)/√(σ² + ε) + β`` on ``u = z Vᵀ + c``.
+
+    ``weight``/``bias`` are the fold for the statistics fixed at construction; ``linear`` ``(V, c)``
+    is the linear map inside the step (``None``: the identity, a ``BatchNorm1d`` on its own; a
+    ``SplineMLP`` layer fuses ``W_ℓ``), so that a tool can redo eq. (3) on other mini-batches
+    (:mod:`bnexplained.jitter`). ``module``: the ``BatchNorm1d`` or ``Normalization``; ``name``:
+    where it sits, for reports.
+    """
+
+    gamma: torch.Tensor | None = None
+    beta: torch.Tensor | None = None
+    eps: float = 0.0
+    linear: Affine | None = None
+    name: str = ""
 
 
 @dataclass
@@ -110,7 +130,7 @@ def _affine_of_linear(m: nn.Linear) -> Affine:
     w = m.weight.detach().to(torch.float64)
     b = m.bias.detach().to(torch.float64) if m.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64,
                                                                                  device=w.device)
-    return Affine(w, b)
+    return Affine(w, b, m)
 
 
 def _batchnorm_statistics(m: nn.BatchNorm1d, z: torch.Tensor | None) -> tuple:
@@ -124,13 +144,14 @@ def _batchnorm_statistics(m: nn.BatchNorm1d, z: torch.Tensor | None) -> tuple:
                      "a mini-batch: pass batch=... to take its statistics from it")
 
 
-def _affine_of_batchnorm(m: nn.BatchNorm1d, z: torch.Tensor | None) -> Affine:
+def _affine_of_batchnorm(m: nn.BatchNorm1d, z: torch.Tensor | None) -> Normalize:
     mean, var, _ = _batchnorm_statistics(m, z)
     n = mean.shape[0]
     gamma = m.weight.detach().to(torch.float64) if m.weight is not None else torch.ones(n, dtype=torch.float64)
     beta = m.bias.detach().to(torch.float64) if m.bias is not None else torch.zeros(n, dtype=torch.float64)
-    scale = gamma.to(mean.device) / torch.sqrt(var + m.eps)
-    return Affine(torch.diag(scale), beta.to(mean.device) - scale * mean)
+    gamma, beta = gamma.to(mean.device), beta.to(mean.device)
+    scale = gamma / torch.sqrt(var + m.eps)
+    return Normalize(torch.diag(scale), beta - scale * mean, m, gamma, beta, float(m.eps))
 
 
 def _slope_of(m: nn.Module, width: int, device) -> torch.Tensor | None:
@@ -207,7 +228,9 @@ class _Builder:
         if step.weight.shape[1] != self.width:
             raise ValueError(f"net: {where} expects {step.weight.shape[1]} inputs but receives {self.width}")
         _check_finite(step, where)
-        step = Affine(step.weight.to(self.device), step.bias.to(self.device))
+        step = _cast(step, torch.float64, self.device)
+        if isinstance(step, Normalize):
+            step.name = where
         self.steps.append(step)
         self.width = step.weight.shape[0]
         if self.z is not None:
@@ -334,7 +357,10 @@ def _spline_mlp_network(net, batch) -> "SplineNetwork":
                                      where, len(steps), i + 1, module=norm))
         else:
             s, t = torch.ones(w.shape[0], dtype=torch.float64, device=w.device), norm.bias.detach().to(torch.float64)
-        step = Affine(s[:, None] * w, t)
+        if net.mode == "bn":
+            step = Normalize(s[:, None] * w, t, norm, gamma, beta, 0.0, Affine(w, torch.zeros_like(t), layer), where)
+        else:
+            step = Affine(s[:, None] * w, t, layer)
         _check_finite(step, where)
         steps.append(step)
         steps.append(Activation(torch.full((w.shape[0],), slope, dtype=torch.float64, device=w.device)))
@@ -588,8 +614,14 @@ class SplineNetwork:
 
 
 def _cast(step, dtype, device):
+    if isinstance(step, Normalize):
+        linear = None if step.linear is None else _cast(step.linear, dtype, device)
+        return Normalize(step.weight.to(dtype=dtype, device=device), step.bias.to(dtype=dtype, device=device),
+                         step.module, step.gamma.to(dtype=dtype, device=device),
+                         step.beta.to(dtype=dtype, device=device), step.eps, linear, step.name)
     if isinstance(step, Affine):
-        return Affine(step.weight.to(dtype=dtype, device=device), step.bias.to(dtype=dtype, device=device))
+        return Affine(step.weight.to(dtype=dtype, device=device), step.bias.to(dtype=dtype, device=device),
+                      step.module)
     if isinstance(step, Activation):
         return Activation(step.slope.to(dtype=dtype, device=device))
     if isinstance(step, Add) and step.shortcut is not None:

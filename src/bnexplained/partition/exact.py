@@ -338,63 +338,25 @@ def _touching_boundaries(f: Facets, V0, n0, steps, layer: int, scale: float, eps
         f.boundary[i] = bool(len(mine)) and bool((_norm2(mine - f.segments[i, 0]) <= tol).any())
 
 
-class _Regions:
-    """Growable padded polygon storage: vertices ``(C, M, 2)``, counts, edge labels, ancestor index."""
+def _pad(t: torch.Tensor, M: int) -> torch.Tensor:
+    """Padded polygon vertices ``(R, m, 2)`` (padding repeats vertex 0) or edge labels ``(R, m)``
+    (padding ``_PAD``) at width ``M`` (every polygon has at most ``M`` vertices)."""
+    m = t.shape[1]
+    if m >= M:
+        return t[:, :M]
+    if t.ndim == 3:
+        return torch.cat([t, t[:, :1].expand(-1, M - m, -1)], 1)
+    return torch.cat([t, t.new_full((t.shape[0], M - m), _PAD)], 1)
 
-    def __init__(self, V, n, E):
-        R, M, _ = V.shape
-        cap = max(64, 2 * R)
-        self.V = torch.zeros(cap, M, 2, dtype=V.dtype, device=V.device)
-        self.n = torch.zeros(cap, dtype=torch.long, device=V.device)
-        self.E = torch.full((cap, M), _PAD, dtype=torch.long, device=V.device)
-        self.anc = torch.zeros(cap, dtype=torch.long, device=V.device)
-        self.V[:R], self.n[:R], self.E[:R] = V, n, E
-        self.anc[:R] = torch.arange(R, device=V.device)
-        self.R = R
 
-    @property
-    def M(self) -> int:
-        return self.V.shape[1]
-
-    def widen(self, M: int) -> None:
-        extra = M - self.M
-        if extra <= 0:
-            return
-        self.V = torch.cat([self.V, self.V[:, :1].expand(-1, extra, -1)], 1)
-        self.E = torch.cat([self.E, torch.full((self.E.shape[0], extra), _PAD, dtype=torch.long,
-                                               device=self.E.device)], 1)
-
-    def reserve(self, extra: int) -> None:
-        need = self.R + extra
-        if need <= self.V.shape[0]:
-            return
-        cap = max(need, 2 * self.V.shape[0])
-        grow = cap - self.V.shape[0]
-        self.V = torch.cat([self.V, torch.zeros(grow, self.M, 2, dtype=self.V.dtype, device=self.V.device)])
-        self.n = torch.cat([self.n, torch.zeros(grow, dtype=torch.long, device=self.n.device)])
-        self.E = torch.cat([self.E, torch.full((grow, self.M), _PAD, dtype=torch.long, device=self.E.device)])
-        self.anc = torch.cat([self.anc, torch.zeros(grow, dtype=torch.long, device=self.anc.device)])
-
-    def put(self, idx, V, n, E) -> None:
-        self.widen(V.shape[1])
-        if V.shape[1] < self.M:
-            pad = self.M - V.shape[1]
-            V = torch.cat([V, V[:, :1].expand(-1, pad, -1)], 1)
-            E = torch.cat([E, torch.full((E.shape[0], pad), _PAD, dtype=torch.long, device=E.device)], 1)
-        self.V[idx], self.n[idx], self.E[idx] = V, n, E
-
-    def append(self, V, n, E, anc) -> None:
-        k = V.shape[0]
-        self.reserve(k)
-        idx = torch.arange(self.R, self.R + k, device=V.device)
-        self.put(idx, V, n, E)
-        self.anc[idx] = anc
-        self.R += k
-
-    def trimmed(self) -> tuple:
-        R = self.R
-        M = int(self.n[:R].max())
-        return self.V[:R, :M], self.n[:R], self.E[:R, :M], self.anc[:R]
+def _lexsort(keys: list) -> torch.Tensor:
+    """Indices that sort by the last of ``keys`` (1-D integer tensors), then the one before, …"""
+    if keys[0].device.type == "cpu":
+        return torch.from_numpy(np.lexsort([k.numpy() for k in keys]))
+    order = torch.arange(keys[0].shape[0], device=keys[0].device)
+    for key in keys:
+        order = order[torch.sort(key[order], stable=True).indices]
+    return order
 
 
 def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
@@ -402,30 +364,62 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     :func:`_layer_facets`); return the new regions ``(V, n, E, parent)`` sorted by parent, and
     their sign pattern ``(R, D)``: the parent's for the units that do not cross it (``signs0``),
     evaluated at the new region's vertex mean for those that do; and those (new region, index into
-    ``crossing``) pairs."""
+    ``crossing``) pairs.
+
+    Each region is cut by its crossing units in increasing order, one unit per piece and round;
+    a piece only tests the units that split the piece it was cut from (a unit that misses a
+    polygon misses its parts), so a round cuts every piece that some unit still splits and the
+    rounds number the depth of the cutting tree, not the units. Within a parent the pieces keep
+    the order of cutting all pieces by unit 1, then unit 2, … (a cut keeps the positive piece in
+    place and appends the negative one): the chain of units that created a piece, as a bit set,
+    sorts them so.
+    """
     r, k, a, c, tol = crossing
-    R0 = V0.shape[0]
-    regions = _Regions(V0, n0, E0)
-    # step t cuts every region by the t-th unit crossing its ancestor (units in increasing order)
+    R0, dev = V0.shape[0], V0.device
     count = torch.bincount(r, minlength=R0)
     first = count.cumsum(0) - count
-    for t in range(int(count.max()) if r.numel() else 0):
-        cand = torch.nonzero(count[regions.anc[:regions.R]] > t).flatten()
-        anc = regions.anc[cand]
-        p = first[anc] + t
-        ap, cp, tp = a[p], c[p], tol[p]
-        V = regions.V[cand]
-        s = ap[:, None, 0] * V[..., 0] + ap[:, None, 1] * V[..., 1] + cp[:, None]
-        split = (s.amax(1) > tp) & (s.amin(1) < -tp)                            # padding repeats vertex 0
-        sel = torch.nonzero(split).flatten()
-        if sel.numel() == 0:
-            continue
-        idx = cand[sel]
-        pos, neg = _clip(V[sel], regions.n[idx], regions.E[idx], s[sel], tp[sel], offset + k[p[sel]])
-        regions.put(idx, *pos)
-        regions.append(*neg, anc[sel])
-    V, n, E, anc = regions.trimmed()
-    order = _stable_argsort(anc)
+    words = max(1, -(-int(count.max()) // 62)) if r.numel() else 1
+    active, idle = torch.nonzero(count > 0).flatten(), torch.nonzero(count == 0).flatten()
+    done = [(V0[idle], n0[idle], E0[idle], idle, torch.zeros(len(idle), words, dtype=torch.long, device=dev))]
+    V, n, E, anc = V0[active], n0[active], E0[active], active
+    mask = torch.zeros(len(active), words, dtype=torch.long, device=dev)
+    # pending (piece, crossing pair) tests, sorted by piece then unit
+    qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
+    qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
+    a0, a1 = a[:, 0], a[:, 1]
+    while qi.numel():
+        Vq = V[qi]
+        s = a0[qp, None] * Vq[..., 0] + a1[qp, None] * Vq[..., 1] + c[qp, None]
+        tq = tol[qp]
+        split = torch.nonzero((s.amax(1) > tq) & (s.amin(1) < -tq)).flatten()
+        qi, qp, s, tq = qi[split], qp[split], s[split], tq[split]
+        lead = torch.ones_like(qi, dtype=torch.bool)
+        lead[1:] = qi[1:] != qi[:-1]
+        cut = qi[lead]
+        keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
+        keep[cut] = False
+        done.append((V[keep], n[keep], E[keep], anc[keep], mask[keep]))
+        if cut.numel() == 0:
+            break
+        p = qp[lead]
+        pos, neg = _clip(V[cut], n[cut], E[cut], s[lead], tq[lead], offset + k[p])
+        J = cut.numel()
+        t = p - first[anc[cut]]
+        bit = torch.zeros(J, words, dtype=torch.long, device=dev)
+        bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
+        V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
+        anc = anc[cut].repeat(2)
+        mask = torch.cat([mask[cut], mask[cut] | bit])
+        rest = ~lead
+        j = (torch.cumsum(lead, 0) - 1)[rest]
+        qi, qp = torch.cat([j, j + J]), qp[rest].repeat(2)
+    else:
+        done.append((V, n, E, anc, mask))
+    M = max(int(d[1].max()) for d in done if d[1].numel())
+    V = torch.cat([_pad(d[0], M) for d in done])
+    E = torch.cat([_pad(d[2], M) for d in done])
+    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
+    order = _lexsort([*mask.T, anc])
     V, n, E, anc = V[order], n[order], E[order], anc[order]
     signs = signs0[anc]
     child = pair = torch.zeros(0, dtype=torch.long, device=V.device)

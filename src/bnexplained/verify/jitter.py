@@ -169,20 +169,26 @@ def batch_jitter(net, X, batch_sizes=(16, 256), *, draws: int = 12, extent=None,
     their statistics (eq. 3, layer by layer); the spread is the mean share of the grid's area
     whose class flips relative to the whole-data statistics. Holds when the spread strictly
     decreases as the batch grows. ``net``'s stored statistics are the reference (fitted on ``X``
-    if unset).
+    if unset). ``net`` may also be a supported ``nn.Sequential`` with ``BatchNorm1d`` layers
+    (its running statistics are the reference); the report names the BN layers whose statistics
+    were drawn.
     """
     from ..jitter import boundary_draws
+    from ..networks import SplineMLP
     from ..partition import data_extent
 
     sizes = sorted(batch_sizes)
     if len(sizes) < 2 or len(set(sizes)) != len(sizes):
         raise ValueError(f"batch_sizes must list at least two distinct sizes, got {batch_sizes!r}")
-    if not net.statistics_set():
+    if isinstance(net, SplineMLP) and net.mode == "bn" and not net.statistics_set():
         net.fit_statistics(X)
     extent = data_extent(X) if extent is None else extent
-    spread = [boundary_draws(net, X, b, draws, extent, resolution, seed=seed).mean_flip_share for b in sizes]
+    results = [boundary_draws(net, X, b, draws, extent, resolution, seed=seed) for b in sizes]
+    spread = [d.mean_flip_share for d in results]
     rep = Report("Figure 6", "larger mini-batches give less variability in the decision boundary",
                  setting=f"{draws} mini-batches per size on a {resolution}×{resolution} grid")
+    if not isinstance(net, SplineMLP):
+        rep.setting += f"; statistics drawn in: {', '.join(results[0].layers)}"
     for b, s in zip(sizes, spread):
         rep.add(f"mean share of area flipped, batch {b}", s)
     ok = all(a > b for a, b in zip(spread[:-1], spread[1:]))
@@ -190,5 +196,6 @@ def batch_jitter(net, X, batch_sizes=(16, 256), *, draws: int = 12, extent=None,
     if spread[-1] > 0 and ok:
         rep.add(f"ratio spread(batch {sizes[0]}) / spread(batch {sizes[-1]})", spread[0] / spread[-1],
                 note=f"√({sizes[-1]}/{sizes[0]}) = {math.sqrt(sizes[-1] / sizes[0]):.2f} if the spread scaled like 1/√|B|")
+    rep.details["layers"] = list(results[0].layers)
     rep.details.update(batch_sizes=sizes, spread=spread)
     return rep

@@ -4,11 +4,13 @@ from __future__ import annotations
 import copy
 
 import torch
+from torch import nn
 
 from ..device import check_points
 from ..geometry import (check_weights, arrangement_regions, hyperplane_distance, max_regions, tls_distance,
                         tls_fitting_error)
-from ..parameters import absorb_gamma
+from ..networks import SplineMLP
+from ..parameters import absorb_gamma, absorbable_layers
 from ..sequential import as_network
 from .report import Report
 
@@ -35,7 +37,14 @@ def proposition_1(net, X, *, flip_signs: bool = False, absorb=absorb_gamma) -> R
     in float64 on the points ``X`` (shape ``(N, D_0)``, ``N ≥ 2``): outputs with batch statistics,
     outputs with stored statistics (fitted on ``X`` when none are stored), every unit's sign, and
     ``γ = 1`` afterwards. ``absorb`` is a parameter so a test can hand in a broken absorption.
+
+    ``net`` may also be a supported ``nn.Sequential`` with ``Linear → BatchNorm1d → activation →
+    Linear`` layers (:func:`~bnexplained.parameters.absorbable_layers`; the report names them): the
+    same checks, run through :func:`~bnexplained.sequential.as_network` in float64, with the
+    running statistics in place of stored ones (skipped, with a note, when a BN keeps none).
     """
+    if isinstance(net, nn.Module) and not isinstance(net, SplineMLP):
+        return _proposition_1_sequential(net, X, flip_signs, absorb)
     net = _float64_bn(net, "proposition_1")
     X = _data(net, X)
     rep = Report("Proposition 1", "γ ≠ 0 can be absorbed into the next layer's weights (and β into β/γ)")
@@ -59,6 +68,40 @@ def proposition_1(net, X, *, flip_signs: bool = False, absorb=absorb_gamma) -> R
     dev = max([(g - 1).abs().max().item() for g in g_after], default=0.0)
     rep.add("max |γ − 1| after absorption (layers with a next layer)", dev, 0.0, 0.0, dev == 0.0,
             note="" if net.readout is not None else "no read-out: the last layer keeps its γ")
+    rep.details["layers"] = list(absorbable_layers(net).values())
+    return rep
+
+
+def _proposition_1_sequential(net: nn.Module, X, flip_signs: bool, absorb) -> Report:
+    model = copy.deepcopy(net).to(torch.float64)
+    network = as_network(model, X, batch_name="X")                     # validates net and X
+    X = check_points(X, network.widths[0], name="X", min_count=2).to(torch.float64)
+    sites = absorbable_layers(model)
+    rep = Report("Proposition 1", "γ ≠ 0 can be absorbed into the next layer's weights (and β into β/γ)")
+    out = absorb(model, flip_signs=flip_signs)
+    gammas = torch.cat([network.bn_layer(ell, "Proposition 1").gamma for ell in sorted(sites)]
+                       or [torch.ones(0, dtype=torch.float64)])
+    rep.setting = (f"widths {network.widths}, absorbed layers: {'; '.join(sites.values()) or 'none'}"
+                   + (f", γ in [{gammas.min().item():.3g}, {gammas.max().item():.3g}], "
+                      f"{int((gammas < 0).sum())} negative" if len(gammas) else ""))
+    tol = 1e-12
+    running = all(m.running_mean is not None for m in model.modules() if isinstance(m, nn.BatchNorm1d))
+    for stats, batch in (("batch", X), ("running", None)):
+        if batch is None and not running:
+            rep.add("running statistics", "none kept", note="a BatchNorm1d has track_running_stats=False")
+            continue
+        f, g = as_network(model, batch, batch_name="X")(X), as_network(out, batch, batch_name="X")(X)
+        err = ((f - g).abs().max() / f.abs().max().clamp_min(1.0)).item()
+        rep.add(f"max |f(x) − f_absorbed(x)| / max(1, |f|), {stats} statistics", err, 0.0, tol, err <= tol)
+        rep.details[f"error_{stats}"] = err
+    ref = None if running else X
+    a, b = as_network(model, ref, batch_name="X"), as_network(out, ref, batch_name="X")
+    same = (a.signs(X) == b.signs(X)).all(1).float().mean().item()
+    rep.add("fraction of inputs whose codes are unchanged", same, 1.0, 0.0, same == 1.0)
+    after = [b.bn_layer(ell, "Proposition 1").gamma for ell in sorted(sites)]
+    dev = max([(g - 1).abs().max().item() for g in after], default=0.0)
+    rep.add("max |γ − 1| after absorption (layers with a next Linear)", dev, 0.0, 0.0, dev == 0.0)
+    rep.details["layers"] = list(sites.values())
     return rep
 
 

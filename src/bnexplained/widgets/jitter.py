@@ -18,7 +18,8 @@ class JitterExplorer(Dashboard):
     """Pick a network, a batch size and a virtual batch size; see the boundary jitter.
 
     ``networks`` maps a name to a 2-D binary BN classifier (``SplineMLP`` with stored whole-data
-    statistics, the dashed reference). Each setting draws ``draws`` random mini-batches of ``X``
+    statistics, or a supported ``nn.Sequential`` with ``BatchNorm1d`` layers and running
+    statistics: the dashed reference). Each setting draws ``draws`` random mini-batches of ``X``
     and shows the boundary under each one's statistics (noise-controlled at the virtual batch
     when one is chosen); results are cached per setting. With ``precompute`` (the default) every
     setting the controls can reach is computed up front (about 50 settings, a few seconds), so no
