@@ -192,6 +192,7 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
     xs, ys = grid.xs[0] + dx * idx, grid.ys[0] + dy * idx
     He = We = resolution + 2 * pad
     layers = _fused_layers(network, dtype)
+    unbiased = None if layers is None else [torch.nonzero(t == 0).flatten() for _, t, _ in layers]
     widths = network.widths[1:]
     signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
     rows = max(1, min(He, max_floats // (We * max(widths))))
@@ -210,7 +211,7 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
             continue
         for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt)
-            signs[i][start:stop] = _pack(ties.signs(i, h)).view(stop - start, We, -1)
+            signs[i][start:stop] = _pack(ties.signs(i, h, unbiased[i])).view(stop - start, We, -1)
             z = _activate_(h, slope)
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
