@@ -222,8 +222,9 @@ def _ch9_ex1():
 def _ch9_ex2():
     """A random Linear(2, 8) + BatchNorm1d (β = 0) whose statistics come from the data: its 8 lines
     ⟨w_k, x⟩ + b_k = running_mean_k counted incrementally."""
-    torch.manual_seed(0)
-    lin = torch.nn.Linear(2, 8, dtype=F64)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        lin = torch.nn.Linear(2, 8, dtype=F64)
     bn = torch.nn.BatchNorm1d(8, momentum=None, dtype=F64)
     X = bnx.data.moons(200, dtype=F64)
     with torch.no_grad():
