@@ -1,5 +1,7 @@
 """SplineMLP: layers (1)–(3), codes and affine maps (Appendix A), statistics, bad input."""
 
+import copy
+
 import pytest
 import torch
 from hypothesis import assume, example, given
@@ -231,3 +233,56 @@ def test_layer_argument_is_checked():
     net = bnx.SplineMLP([2, 3, 3], "relu", "zero_bias")
     with pytest.raises(ValueError, match="layer must be an int in 1..2"):
         net.affine_maps(torch.randn(4, 2), layer=3)
+
+
+# ------------------------------------------------------------------ BN statistics kept in float64
+def test_a_float32_network_keeps_its_fitted_statistics_in_float64_too():
+    X = bnx.data.star(50)
+    net = bnx.SplineMLP([2, 6, 6], "leaky_relu", "bn", seed=0).fit_statistics(X)
+    mus32, sigmas32 = net.statistics_of(X)
+    for layer, m, s in zip(net.layers, mus32, sigmas32):           # the forward pass is unchanged: float32 buffers
+        assert layer.norm.mu.dtype == torch.float32 and torch.equal(layer.norm.mu, m) and torch.equal(layer.norm.sigma, s)
+    # independent oracle: eq. (3) by hand in float64 with the same (float32) weights and data
+    z = X.double()
+    for layer in net.layers:
+        u = z @ layer.weight.double().T
+        mu, sigma = u.mean(0), u.std(0, unbiased=False)
+        exact_mu, exact_sigma = layer.norm.exact_statistics()
+        assert exact_mu.dtype == torch.float64
+        torch.testing.assert_close(exact_mu, mu, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(exact_sigma, sigma, rtol=1e-12, atol=1e-14)
+        z = torch.where(u - mu >= 0, (u - mu) / sigma, 0.1 * (u - mu) / sigma)
+    # Corollary 2 in float32: every layer-1 line passes through the data mean to float64 precision
+    bn = bnx.as_network(net).bn_layer(1, "test")
+    gap = (X.double().mean(0) @ bn.weight.T - bn.offsets).abs().max().item()
+    assert gap < 1e-13
+
+
+def test_edited_or_loaded_statistics_fall_back_to_the_buffers():
+    X = bnx.data.star(50)
+    net = bnx.SplineMLP([2, 4], "relu", "bn", seed=0).fit_statistics(X)
+    norm = net.layers[0].norm
+    assert not torch.equal(norm.exact_statistics()[0], norm.mu.double())    # float64 ≠ its float32 rounding
+    with torch.no_grad():
+        norm.mu[0] += 0.5                                                     # edited in place: the buffer wins
+    assert torch.equal(norm.exact_statistics()[0], norm.mu.double())
+    fresh = bnx.SplineMLP([2, 4], "relu", "bn", seed=0)
+    fresh.load_state_dict(bnx.SplineMLP([2, 4], "relu", "bn", seed=0).fit_statistics(X).state_dict())
+    assert torch.equal(fresh.layers[0].norm.exact_statistics()[1], fresh.layers[0].norm.sigma.double())
+    net.set_statistics(mu=[torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)])   # by hand: kept as given
+    assert net.layers[0].norm.exact_statistics()[0][0].item() == 0.1
+    cast = copy.deepcopy(net).to(torch.float64)                           # a cast keeps the float64 values
+    assert cast.layers[0].norm.exact_statistics()[0][0].item() == 0.1
+
+
+def test_a_cast_keeps_the_float64_statistics_and_a_round_trip_changes_nothing():
+    X = bnx.data.star(50)
+    net = bnx.SplineMLP([2, 6, 6], "abs", "bn", seed=1).fit_statistics(X)
+    exact = [layer.norm.exact_statistics() for layer in net.layers]
+    wide = copy.deepcopy(net).to(torch.float64)                    # buffers take the float64 values
+    for layer, (mu, sigma) in zip(wide.layers, exact):
+        assert torch.equal(layer.norm.mu, mu) and torch.equal(layer.norm.sigma, sigma)
+    back = copy.deepcopy(wide).to(torch.float32)                   # and the float32 ones come back
+    for a, b in zip(back.layers, net.layers):
+        assert torch.equal(a.norm.mu, b.norm.mu) and torch.equal(a.norm.sigma, b.norm.sigma)
+    assert bnx.verify.spline_identity(net, X).checks[0].measured < 1e-13   # the float64 copy's forward is the fold

@@ -61,6 +61,46 @@ def test_proposition_1_with_negative_gamma_needs_the_sign_flip():
     assert bnx.verify.proposition_1(net, X, flip_signs=True).held
 
 
+def test_proposition_1_lets_an_abs_unit_flip_its_code_but_not_its_region():
+    """|γ| absorbed for γ < 0 turns an abs unit's h into −h: the same zero set, so the same regions. A code
+    flipped on only some inputs (a moved line) is a changed region and must fail, for a ReLU flip too."""
+    X = points(40, 2, 3)
+    net = bnx.SplineMLP([2, 5, 4], "abs", "bn", out_features=2, learnable_affine=True, seed=1,
+                        dtype=torch.float64).fit_statistics(X)
+    with torch.no_grad():
+        net.layers[0].norm.gamma.copy_(torch.tensor([1.0, -2.0, 0.5, -0.3, 1.5]))
+        net.layers[1].norm.gamma.copy_(torch.tensor([-1.0, 0.7, 2.0, -0.4]))
+    rep = bnx.verify.proposition_1(net, X)
+    assert rep.held, str(rep)
+    region = next(c for c in rep.checks if "region" in c.name)
+    assert region.measured == 1.0 and "abs" in region.note
+    # the absorbed network's codes really are flipped on the negative-γ units of layer 1 (not a vacuous pass)
+    out = bnx.absorb_gamma(net)
+    flips = (net.signs(X, "stored") != out.signs(X, "stored")).float().mean(0)
+    assert flips[1] == 1.0 and flips[3] == 1.0 and flips[0] == 0.0
+
+    def moves_a_line(n, flip_signs=False):               # shifts unit 0's boundary: some codes change
+        out = bnx.absorb_gamma(n, flip_signs=flip_signs)
+        with torch.no_grad():
+            out.layers[0].norm.beta[0] += 0.5
+        return out
+
+    rep = bnx.verify.proposition_1(net, X, absorb=moves_a_line)
+    assert not next(c for c in rep.checks if "region" in c.name).passed
+
+    relu = bnx.SplineMLP([2, 5, 4], "relu", "bn", out_features=2, learnable_affine=True, seed=1)
+
+    def negates_a_relu_unit(n, flip_signs=False):        # h → −h is a different region for ReLU
+        out = bnx.absorb_gamma(n, flip_signs=flip_signs)
+        with torch.no_grad():
+            out.layers[0].weight[0] *= -1
+            out.layers[0].norm.mu[0] *= -1
+        return out
+
+    rep = bnx.verify.proposition_1(relu, X, absorb=negates_a_relu_unit)
+    assert not next(c for c in rep.checks if "region" in c.name).passed
+
+
 @settings(max_examples=10)
 @given(net=bn_nets, seed=seeds, n=st.integers(4, 40), data=st.data())
 def test_theorem_1_holds_on_random_networks_layers_and_batch_sizes(net, seed, n, data):

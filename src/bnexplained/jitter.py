@@ -21,7 +21,7 @@ from .margins import binary_decision, decision_function
 from .networks import SplineMLP
 from .noisy_bn import StatisticNoise
 from .partition import make_grid
-from .sequential import Activation, Affine, Normalize, Save, SplineNetwork, as_network
+from .sequential import Activation, Affine, Normalize, Residual, Save, SplineNetwork, UnsupportedNetwork, as_network
 
 __all__ = ["minibatch_statistics", "layer_statistic_variances", "BoundaryDraws", "boundary_draws"]
 
@@ -35,6 +35,14 @@ def _bn_network(net, X) -> SplineNetwork:
     unset = (not net.statistics_set() if isinstance(net, SplineMLP) else isinstance(net, nn.Module) and any(
         isinstance(m, nn.BatchNorm1d) and m.running_mean is None for m in net.modules()))
     network = as_network(net, X if unset else None, batch_name="X")
+    if isinstance(net, nn.Module):
+        for name, m in net.named_modules():
+            if isinstance(m, Residual) and m.shortcut is not None and any(
+                    isinstance(b, nn.BatchNorm1d) for b in m.shortcut.modules()):
+                raise UnsupportedNetwork(
+                    f"net.{name}.shortcut holds a BatchNorm1d: the shortcut is read as one fixed affine map, so "
+                    "its statistics could not be redrawn with the others; the jitter tools take BN layers on "
+                    "the main path only (a Linear shortcut is fine)")
     if not any(isinstance(s, Normalize) for s in network.steps):
         raise ValueError(f"net has no BN layer (a BatchNorm1d, or a SplineMLP with mode='bn') whose statistics "
                          f"could jitter: {network!r}")

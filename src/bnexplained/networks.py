@@ -265,28 +265,42 @@ class SplineMLP(NormalizedNetwork, nn.Module):
 
     # ------------------------------------------------------------------ BN statistics
     @torch.no_grad()
-    def statistics_of(self, X) -> tuple[list, list]:
+    def statistics_of(self, X, *, dtype: torch.dtype | None = None) -> tuple[list, list]:
         """Eq. (3) for every layer when the whole of ``X`` is one batch: ``([μ_ℓ], [σ_ℓ])``.
 
         Layer ℓ's statistics are those of the inputs produced by layers ``1..ℓ−1`` normalized
         with ``X``'s own statistics, exactly what a BN network computes in training mode.
+        Computed in the network's dtype, or in ``dtype`` (e.g. ``torch.float64``) with the same weights.
         """
         self._require_bn("statistics_of")
         z = self._prepare(X, "batch")
+        if dtype is not None:
+            z = z.to(dtype)
         mus, sigmas = [], []
         for layer in self.layers:
-            u = z @ layer.weight.T
+            w, gamma, beta = (t if dtype is None else t.to(dtype)
+                              for t in (layer.weight, layer.norm.gamma, layer.norm.beta))
+            u = z @ w.T
             mu, sigma = layer.norm.batch_statistics(u)
             mus.append(mu)
             sigmas.append(sigma)
-            s = layer.norm.gamma / sigma
-            z = activate(s * (u - mu) + layer.norm.beta, self.slope)
+            s = gamma / sigma
+            z = activate(s * (u - mu) + beta, self.slope)
         return mus, sigmas
 
     def fit_statistics(self, X) -> "SplineMLP":
-        """Freeze ``μ, σ`` of every layer to their whole-data values on ``X`` (smart initialization)."""
+        """Freeze ``μ, σ`` of every layer to their whole-data values on ``X`` (smart initialization).
+
+        The stored values are computed in the network's dtype; they are also kept as computed in
+        float64 from the same weights (:meth:`Normalization.exact_statistics`), which the exact tools
+        read, so that a float32 network's BN lines meet in one point as a float64 one's do.
+        """
         mus, sigmas = self.statistics_of(X)
         self.set_statistics(mus, sigmas)
+        if self._param().dtype != torch.float64:
+            exact = self.statistics_of(X, dtype=torch.float64)
+            for layer, mu, sigma in zip(self.layers, *exact):
+                layer.norm.set_statistics(layer.norm.mu, layer.norm.sigma, exact=(mu, sigma))
         return self
 
     def as_plain(self, statistics: str = "stored", X=None) -> "SplineMLP":

@@ -36,6 +36,11 @@ class Normalization(nn.Module):
     ``mode="zero_bias"`` / ``"random_bias"`` keep a learnable ``bias`` (zeros, or
     ``N(0, bias_std²)`` draws from ``generator``).
 
+    The stored statistics are also kept in float64 as they were set (:meth:`exact_statistics`),
+    whatever the layer's dtype: the forward pass uses the buffers, the exact tools (through
+    :func:`~bnexplained.sequential.as_network`) the float64 values, so a float32 network's BN lines
+    still meet in one point and its partitions are those of a float64 network.
+
     ``batch_noise``: an optional callable ``(u, mu, sigma) → (mu, sigma)`` applied to batch
     statistics in training mode (noise-controlled BN, :func:`bnexplained.noisy_bn.noise_controlled`).
     """
@@ -98,24 +103,73 @@ class Normalization(nn.Module):
                              "(zero-norm weight row, or a batch orthogonal to it); eq. (2) is undefined")
         return mu, sigma
 
-    def set_statistics(self, mu=None, sigma=None) -> None:
-        """Store ``μ`` and/or ``σ`` (shape ``(C,)``) by hand; ``σ`` must be positive and finite."""
+    def set_statistics(self, mu=None, sigma=None, *, exact=None) -> None:
+        """Store ``μ`` and/or ``σ`` (shape ``(C,)``) by hand; ``σ`` must be positive and finite.
+
+        The values are also kept in float64 (:meth:`exact_statistics`), whatever the layer's dtype:
+        the given ones, or ``exact = (μ, σ)`` when those are the float64 originals of roundings given
+        as ``mu``, ``sigma`` (as :meth:`~bnexplained.networks.SplineMLP.fit_statistics` does).
+        """
         if self.mode != "bn":
             raise ValueError(f"only mode='bn' layers have statistics (this one is {self.mode!r})")
-        for name, value in (("mu", mu), ("sigma", sigma)):
+        for i, (name, value) in enumerate((("mu", mu), ("sigma", sigma))):
             if value is None:
                 continue
+            v64 = torch.as_tensor(value if exact is None else exact[i], dtype=torch.float64).detach()
             v = torch.as_tensor(value, dtype=self.mu.dtype, device=self.mu.device)
-            if v.ndim == 0:
-                v = v.expand(self.num_units)
-            if v.shape != (self.num_units,):
-                raise ValueError(f"{name} must have shape ({self.num_units},), got {tuple(v.shape)}")
-            if not torch.isfinite(v).all():
-                raise ValueError(f"{name} contains NaN or infinite values")
-            if name == "sigma" and not bool((v > 0).all()):
-                raise ValueError("sigma must be strictly positive (σ → 0 makes eq. (2) undefined)")
+            for t in (v, v64):
+                if t.ndim == 0:
+                    t = t.expand(self.num_units)
+                if t.shape != (self.num_units,):
+                    raise ValueError(f"{name} must have shape ({self.num_units},), got {tuple(t.shape)}")
+                if not torch.isfinite(t).all():
+                    raise ValueError(f"{name} contains NaN or infinite values")
+                if name == "sigma" and not bool((t > 0).all()):
+                    raise ValueError("sigma must be strictly positive (σ → 0 makes eq. (2) undefined)")
             getattr(self, name).copy_(v)
+            self._exact[name] = (v64.expand(self.num_units).cpu().clone(), v.expand(self.num_units).cpu().clone())
         self.statistics_set.fill_(True)
+
+    @property
+    def _exact(self) -> dict:
+        if "_exact_statistics" not in self.__dict__:
+            self.__dict__["_exact_statistics"] = {}
+        return self.__dict__["_exact_statistics"]
+
+    def _apply(self, fn, *args, **kwargs):
+        """``.to(...)``, ``.double()``, ``.float()``, ``.cuda()``: the float64 statistics survive a cast; a
+        cast to float64 gives the buffers those values (so a float64 copy's forward pass is the fold
+        the exact tools use), and a cast back to the dtype they were set in restores the values set."""
+        valid = [name for name in ("mu", "sigma") if self._kept(name)] if self.mode == "bn" else []
+        out = super()._apply(fn, *args, **kwargs)
+        for name in valid:
+            buf = getattr(self, name)
+            exact, original = self._exact[name]
+            if buf.dtype == torch.float64:
+                buf.copy_(exact.to(buf.device))
+            elif buf.dtype == original.dtype:
+                buf.copy_(original.to(buf.device))
+        return out
+
+    def _kept(self, name: str) -> bool:
+        """Whether buffer ``name`` still holds what was set (or, in float64, its exact value)."""
+        if name not in self._exact:
+            return False
+        buf = getattr(self, name)
+        exact, original = self._exact[name]
+        return (torch.equal(original.to(device=buf.device, dtype=buf.dtype), buf)
+                or (buf.dtype == torch.float64 and torch.equal(exact.to(buf.device), buf)))
+
+    def exact_statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stored ``(μ, σ)`` in float64, on the layer's device: the values as they were set, not
+        their rounding to the layer's dtype (a float32 network's BN lines then meet in one point, as
+        eq. (3)'s do). Where a buffer no longer holds what was stored then (it was edited in place,
+        or loaded from a state dict), the buffer's own value."""
+        out = []
+        for name in ("mu", "sigma"):
+            buf = getattr(self, name)
+            out.append(self._exact[name][0].to(buf.device) if self._kept(name) else buf.detach().to(torch.float64))
+        return out[0], out[1]
 
     # ------------------------------------------------------------------ the affine step
     def scale_shift(self, u: torch.Tensor, statistics: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -88,7 +88,9 @@ def absorb_gamma(net, *, flip_signs: bool = False, layers=None):
         if bool(negative.any()):
             weight = absorbed.layers[ell - 1].weight
             weight[negative] = -weight[negative]
-            norm.mu[negative] = -norm.mu[negative]
+            mu64, sigma64 = norm.exact_statistics()               # keep the float64 statistics exact too
+            norm.set_statistics(torch.where(negative, -norm.mu, norm.mu), norm.sigma.clone(),
+                                exact=(torch.where(negative.to(mu64.device), -mu64, mu64), sigma64))
             gamma = gamma.abs()
         nxt = absorbed.readout.weight if ell == L else absorbed.layers[ell].weight
         nxt.mul_(factor[None, :].to(nxt))

@@ -349,7 +349,7 @@ def _spline_mlp_network(net, batch) -> "SplineNetwork":
                 mean, sigma = norm.batch_statistics(z @ w.T)
                 source = "batch"
             else:
-                mean, sigma = norm.mu.detach().to(torch.float64), norm.sigma.detach().to(torch.float64)
+                mean, sigma = norm.exact_statistics()          # as set, in float64 (not rounded)
                 source = "stored"
             s = gamma / sigma
             t = beta - s * mean

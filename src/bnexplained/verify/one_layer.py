@@ -29,6 +29,17 @@ def _data(net, X, name="X", min_count=2):
     return X.to(dtype=p.dtype, device=p.device)
 
 
+_EVEN_NOTE = "an abs unit may flip its code's sign (|−h| = |h|: the same zero set, the same regions)"
+
+
+def _regions_unchanged(before: torch.Tensor, after: torch.Tensor, even: torch.Tensor) -> float:
+    """Fraction of inputs whose region is unchanged: every unit's state ``h ≥ 0`` is the same, except
+    that a unit with an even activation (abs, slope −1) may flip on every input at once: absorbing a
+    negative ``γ`` as ``|γ|`` turns ``h`` into ``−h``, whose zero set (the unit's boundary) is the same."""
+    flipped = even & ((before != after).float().mean(0) > 0.5)
+    return (before == (after ^ flipped)).all(1).float().mean().item()
+
+
 @torch.no_grad()
 def proposition_1(net, X, *, flip_signs: bool = False, absorb=absorb_gamma) -> Report:
     """Proposition 1 / Appendix C: folding every ``γ`` into the next layer leaves the network's outputs equal.
@@ -61,8 +72,10 @@ def proposition_1(net, X, *, flip_signs: bool = False, absorb=absorb_gamma) -> R
         err = ((f - g).abs().max() / f.abs().max().clamp_min(1.0)).item()
         rep.add(f"max |f(x) − f_absorbed(x)| / max(1, |f|), {stats} statistics", err, 0.0, tol, err <= tol)
         rep.details[f"error_{stats}"] = err
-    same = (net.signs(X, "stored") == out.signs(X, "stored")).all(1).float().mean().item()
-    rep.add("fraction of inputs whose codes are unchanged", same, 1.0, 0.0, same == 1.0)
+    even = torch.full((sum(net.widths[1:]),), net.activation == "abs", device=X.device)
+    same = _regions_unchanged(net.signs(X, "stored"), out.signs(X, "stored"), even)
+    rep.add("fraction of inputs whose region is unchanged", same, 1.0, 0.0, same == 1.0,
+            note=_EVEN_NOTE if bool(even.any()) else "")
     has_next = net.depth if net.readout is not None else net.depth - 1
     g_after = [lay.norm.gamma for lay in out.layers[:has_next]]
     dev = max([(g - 1).abs().max().item() for g in g_after], default=0.0)
@@ -96,8 +109,10 @@ def _proposition_1_sequential(net: nn.Module, X, flip_signs: bool, absorb) -> Re
         rep.details[f"error_{stats}"] = err
     ref = None if running else X
     a, b = as_network(model, ref, batch_name="X"), as_network(out, ref, batch_name="X")
-    same = (a.signs(X) == b.signs(X)).all(1).float().mean().item()
-    rep.add("fraction of inputs whose codes are unchanged", same, 1.0, 0.0, same == 1.0)
+    even = torch.cat([q == -1 for q in network.slopes]) if network.slopes else torch.zeros(0, dtype=torch.bool)
+    same = _regions_unchanged(a.signs(X), b.signs(X), even.to(X.device))
+    rep.add("fraction of inputs whose region is unchanged", same, 1.0, 0.0, same == 1.0,
+            note=_EVEN_NOTE if bool(even.any()) else "")
     after = [b.bn_layer(ell, "Proposition 1").gamma for ell in sorted(sites)]
     dev = max([(g - 1).abs().max().item() for g in after], default=0.0)
     rep.add("max |γ − 1| after absorption (layers with a next Linear)", dev, 0.0, 0.0, dev == 0.0)
