@@ -126,15 +126,16 @@ def _fused_layers(network: SplineNetwork, dtype) -> list | None:
     return [(m.weight.T.to(dtype).contiguous(), m.bias.to(dtype), q.to(dtype)) for m, q in zip(maps, network.slopes)]
 
 
-def _activate_(h: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+def _activation(slope: torch.Tensor):
+    """The layer's activation as a function applied in place where it can be (chosen once per layer)."""
     first = float(slope[0]) if len(slope) else 0.0
     if not bool((slope == first).all()):
-        return torch.where(h >= 0, h, slope * h)
+        return lambda h: torch.where(h >= 0, h, slope * h)
     if first == 0.0:
-        return h.relu_()
+        return torch.Tensor.relu_
     if first == -1.0:
-        return h.abs_()
-    return F.leaky_relu_(h, first)
+        return torch.Tensor.abs_
+    return lambda h: F.leaky_relu_(h, first)
 
 
 @dataclass
@@ -162,7 +163,8 @@ class SignMaps:
 
     def concentration(self, eps: float, layers=None) -> "GridConcentration":
         """Per-pixel counts of the chosen layers (1-based; default all) for discs of radius ``eps``."""
-        return _concentration(self, eps, layers)
+        with single_thread(enabled=self.signs[0].device.type == "cpu"):
+            return _concentration(self, eps, layers)
 
 
 @torch.no_grad()
@@ -182,6 +184,47 @@ def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: 
         return _sign_maps(network, extent, resolution, pad, max_floats, progress)
 
 
+def _on_cpu(net) -> bool:
+    """Whether ``net`` (a module or a ``SplineNetwork``) computes on the CPU."""
+    if isinstance(net, SplineNetwork):
+        return net.device.type == "cpu"
+    p = next(iter(net.parameters()), None) if hasattr(net, "parameters") else None
+    return p is None or p.device.type == "cpu"
+
+
+_CACHE_FLOATS = 2 ** 20             # CPU bands of about 4 MiB of float32: the elementwise work stays in cache
+
+
+def _band_rows(network, We: int, He: int, max_floats: int) -> int:
+    """Rows of the padded grid per band: at most ``max_floats`` pre-activations at once, and on a
+    CPU about ``_CACHE_FLOATS`` (a band's signs and activation then run in cache, not memory)."""
+    floats = max_floats if network.device.type != "cpu" else min(max_floats, _CACHE_FLOATS)
+    return max(1, min(He, floats // (We * max(network.widths[1:]))))
+
+
+def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
+    """The codes ``h ≥ 0`` of the 0-based ``layer`` bit-packed: ``(n, D)`` → ``(n, ceil(D/64))`` int64.
+    Where ``h`` is exactly 0, ``ties`` (:class:`~bnexplained.partition.grid.Ties` over the same points)
+    settles the code. On a CPU the comparison and the packing are one NumPy pass each, and only the
+    points with an exact 0 go through ``Ties`` (a few per grid in float32)."""
+    if h.device.type != "cpu":
+        return _pack(ties.signs(layer, h))
+    a = h.numpy()
+    zero = a == 0
+    if zero.any():
+        rows = torch.from_numpy(np.flatnonzero(zero.any(1)))
+        s = torch.from_numpy(a >= 0)
+        few = Ties(ties.network, ties.points[rows], (0.0, 0.0), ties.dtype)
+        few.shift = ties.shift
+        s[rows] = few.signs(layer, h[rows])
+        return _pack(s)
+    words = (h.shape[1] + 63) // 64
+    packed = np.packbits(a >= 0, axis=1, bitorder="little")
+    if packed.shape[1] != words * 8:
+        packed = np.pad(packed, ((0, 0), (0, words * 8 - packed.shape[1])))
+    return torch.from_numpy(np.ascontiguousarray(packed)).view(torch.int64)
+
+
 def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMaps:
     dtype = network.dtype if network.dtype in (torch.float32, torch.float64) else torch.float64
     device = network.device
@@ -192,10 +235,13 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
     xs, ys = grid.xs[0] + dx * idx, grid.ys[0] + dy * idx
     He = We = resolution + 2 * pad
     layers = _fused_layers(network, dtype)
-    unbiased = None if layers is None else [torch.nonzero(t == 0).flatten() for _, t, _ in layers]
     widths = network.widths[1:]
     signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
-    rows = max(1, min(He, max_floats // (We * max(widths))))
+    rows = _band_rows(network, We, He, max_floats)
+    # two pre-activation buffers used in turn: a fresh tensor per product would cost as much in page
+    # faults as a third of the product itself
+    buffers = [torch.empty(rows * We * max(widths), dtype=dtype, device=device) for _ in range(2)]
+    activations = [] if layers is None else [_activation(slope) for _, _, slope in layers]
     bands = range(0, He, rows)
     if progress:
         from tqdm.auto import tqdm
@@ -207,12 +253,12 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
         ties = Ties(network, z, (dx, dy), dtype)                   # h exactly 0: the next region's code
         if layers is None:                                         # residual connections: run the steps
             for i, h in enumerate(network.preactivations(z, dtype=dtype)):
-                signs[i][start:stop] = _pack(ties.signs(i, h)).view(stop - start, We, -1)
+                signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
             continue
         for i, (wt, t, slope) in enumerate(layers):
-            h = torch.addmm(t, z, wt)
-            signs[i][start:stop] = _pack(ties.signs(i, h, unbiased[i])).view(stop - start, We, -1)
-            z = _activate_(h, slope)
+            h = torch.addmm(t, z, wt, out=buffers[i % 2][: z.shape[0] * wt.shape[1]].view(z.shape[0], -1))
+            signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
+            z = activations[i](h) if i + 1 < len(layers) else None      # the last layer's output is not used
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
 
@@ -306,7 +352,8 @@ def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int
     earlier layers).
     """
     eps = _check_eps(eps)
-    network = as_network(net, batch, input_dim=2)
+    with single_thread(enabled=_on_cpu(net)):            # reading the network is many tiny operations
+        network = as_network(net, batch, input_dim=2)
     grid = make_grid(extent, resolution, dtype=torch.float64)
     step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
     pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5

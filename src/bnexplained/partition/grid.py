@@ -95,24 +95,15 @@ class Ties:
         self.network, self.points, self.dtype = network, points, dtype
         self.shift = torch.tensor([6e-4 * step[0], 8e-4 * step[1]], dtype=points.dtype, device=points.device)
 
-    def signs(self, layer: int, h: torch.Tensor, units=None) -> torch.Tensor:
-        """``h ≥ 0`` for the 0-based ``layer``'s pre-activations ``h`` ``(N, D)`` at the points.
-
-        ``units`` (indices): look for ties only there, e.g. the units without bias; a unit with a
-        bias is exactly 0 only by accident, on a zero set it crosses, where either code is right.
-        """
+    def signs(self, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """``h ≥ 0`` for the 0-based ``layer``'s pre-activations ``h`` ``(N, D)`` at the points."""
         s = h >= 0
-        if units is not None and len(units) == 0:
-            return s
-        cols = slice(None) if units is None or len(units) == h.shape[1] else units
-        zero = (h if units is None else h[:, cols]) == 0
+        zero = h == 0
         if not bool(zero.any()):
             return s
         rows = torch.nonzero(zero.any(1)).flatten()
         moved = self.network.preactivations(self.points[rows] + self.shift, dtype=self.dtype)[layer]
-        fixed = s[rows]
-        fixed[:, cols] = torch.where(zero[rows], moved[:, cols] >= 0, fixed[:, cols])
-        s[rows] = fixed
+        s[rows] = torch.where(zero[rows], moved >= 0, s[rows])
         return s
 
 
@@ -175,8 +166,17 @@ def folded_hyperplane_lines(net, extent, resolution: int = 200, *, batch=None) -
     Returns ``lines[ℓ-1][k]``: a list of ``(M, 2)`` NumPy arrays for unit ``k`` of layer ℓ, traced
     by :func:`zero_set_lines` on a ``resolution × resolution`` grid over ``extent``.
     """
+    import contourpy
+
     grid, hs = grid_preactivations(net, extent, resolution, batch=batch)
-    return [[zero_set_lines(grid, h[..., k]) for k in range(h.shape[-1])] for h in hs]
+    xs, ys = grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy()
+    lines = []
+    for h in hs:                      # as zero_set_lines does per unit, converted once per layer
+        z = h.double().cpu()
+        z = torch.where(z == 0, torch.finfo(torch.float64).tiny, z).permute(2, 0, 1).contiguous().numpy()
+        lines.append([[seg for seg in contourpy.contour_generator(xs, ys, zk, line_type="Separate").lines(0.0)
+                       if len(seg) > 1] for zk in z])
+    return lines
 
 
 @torch.no_grad()

@@ -28,6 +28,7 @@ class JitterExplorer(Dashboard):
     """
 
     website = ("network", "batch_size")
+    scenes, keep_axes = 1, True         # every value is the scene: one figure, its axes reused
 
     def __init__(self, networks: dict, X, y, *, batch_sizes=(8, 16, 32, 64, 128, 256),
                  virtual_batch_sizes=(4, 8, 16, 32, 64, 128), draws: int = 10, resolution: int = 64,
@@ -76,7 +77,7 @@ class JitterExplorer(Dashboard):
     def build(self, fig, network, batch_size, virtual) -> list:
         virtual = self._setting(batch_size, virtual)[0]
         d = self.boundaries(network, batch_size, virtual)
-        ax = fig.add_axes([0.02, 0.02, 0.96, 0.88])
+        ax = self.axes(fig, [0.02, 0.02, 0.96, 0.88])
         noise = "plain BN" if virtual == OFF else f"noise-controlled, virtual batch {virtual}"
         draw_boundary_draws(ax, d, self.X, self.y, title=f"{network}: batch {batch_size}, {noise}")
         return []

@@ -39,6 +39,7 @@ class Proposition3Explorer(Dashboard):
     """
 
     website = ("readout", "batch")
+    scenes, keep_axes = 1, True         # every value is the scene: one figure, its axes reused
 
     def __init__(self, data, *, resolution: int = 110, rate_batches: int = 200):
         self.data = torch.as_tensor(data, dtype=torch.float64)
@@ -98,7 +99,7 @@ class Proposition3Explorer(Dashboard):
                 f"the other data in grey.")
 
     def _draw(self, fig, width, batch_size, batch, seed, readout):
-        ax = fig.add_axes([0.02, 0.02, 0.96, 0.88])
+        ax = self.axes(fig, [0.02, 0.02, 0.96, 0.88])
         style_axes(ax, self.extent)
         net, xb = self.batch_network(width, seed, batch_size, batch, readout)
         _dots(ax, self.data, GREY, 2.5)

@@ -19,6 +19,7 @@ class Figure1Explorer(Dashboard):
     """
 
     website = ("bn", "layer")
+    scenes, keep_axes = 1, True         # every value is the scene: one figure, its axes reused
 
     def __init__(self, data, *, layers: int = 4, resolution: int = 160):
         self.data = data
@@ -48,7 +49,7 @@ class Figure1Explorer(Dashboard):
         return self._lines[key]
 
     def build(self, fig, layer, bn, units, seed):
-        ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
+        ax = self.axes(fig, [0.02, 0.02, 0.96, 0.9])
         draw_layer(ax, self.lines(units, bn, seed), layer)
         draw_data(ax, self.data)
         style_axes(ax, self.extent)
