@@ -222,7 +222,9 @@ def test_facets_lie_on_the_zero_set_of_their_unit_inside_their_region(net, seed)
 
 def _zero_set_samples(net, layer, unit, extent, resolution):
     """Points on {h_{ℓ,k} = 0} found without the partition: sign changes between neighbours of a fine
-    grid, located by bisection on the network along the grid edge."""
+    grid, located by bisection on the network along the grid edge; and places where h touches 0
+    without changing sign (|h| of a zero-bias unit): local minima of |h| along grid rows and columns,
+    located by ternary search, kept where |h| is 0 to rounding."""
     grid = bnx.make_grid(extent, resolution, dtype=torch.float64)
     H, W = grid.shape
     P = grid.points.reshape(H, W, 2)
@@ -236,17 +238,40 @@ def _zero_set_samples(net, layer, unit, extent, resolution):
     for a, b, ha, hb in ((P[:, :-1], P[:, 1:], hv[:, :-1], hv[:, 1:]), (P[:-1], P[1:], hv[:-1], hv[1:])):
         m = (ha >= 0) != (hb >= 0)
         pairs.append((a[m], b[m]))
+    touching = _touching_samples(h, P, hv)
     lo = torch.cat([p[0] for p in pairs])
     hi = torch.cat([p[1] for p in pairs])
     if len(lo) == 0:
-        return plateau
+        return torch.cat([plateau, touching])
     s_lo = h(lo) >= 0
     for _ in range(40):
         mid = (lo + hi) / 2
         same = (h(mid) >= 0) == s_lo
         lo = torch.where(same[:, None], mid, lo)
         hi = torch.where(same[:, None], hi, mid)
-    return torch.cat([(lo + hi) / 2, plateau])
+    return torch.cat([(lo + hi) / 2, plateau, touching])
+
+
+@torch.no_grad()
+def _touching_samples(h, P, hv):
+    """Minima of |h| on the segment between the grid neighbours of a local minimum of |h| along a row
+    or column where h keeps its sign, by ternary search; those where |h| is 0 to rounding."""
+    ends = []
+    for a, m, b, ha, hm, hb in ((P[:, :-2], P[:, 1:-1], P[:, 2:], hv[:, :-2], hv[:, 1:-1], hv[:, 2:]),
+                                (P[:-2], P[1:-1], P[2:], hv[:-2], hv[1:-1], hv[2:])):
+        keep = (hm.abs() < ha.abs()) & (hm.abs() <= hb.abs()) & (hm != 0) & ((ha >= 0) == (hm >= 0)) \
+            & ((hb >= 0) == (hm >= 0))
+        ends.append((a[keep], b[keep]))
+    lo, hi = torch.cat([e[0] for e in ends]), torch.cat([e[1] for e in ends])
+    if len(lo) == 0:
+        return lo
+    for _ in range(80):
+        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        left = h(m1).abs() <= h(m2).abs()
+        hi = torch.where(left[:, None], m2, hi)
+        lo = torch.where(left[:, None], lo, m1)
+    x = (lo + hi) / 2
+    return x[h(x).abs() <= 1e-10 * max(1.0, float(hv.detach().abs().max()))]
 
 
 @settings(max_examples=12)
@@ -270,6 +295,15 @@ def test_folded_distance_is_zero_inside_a_region_where_the_unit_is_identically_z
         inside = part.centroids(1)[zero]
         assert net.preactivations(inside, "stored")[1][:, unit].abs().max() == 0
         assert part.folded_hyperplane_distance(inside, 2, unit).max() == 0
+        _check_folded_distance(net, seed, 2, unit)
+
+
+# found by HYPOTHESIS_PROFILE=thorough: h_2,1 = w |h_1,1| touches 0 along h_1,1 = 0 without changing sign;
+# that line is in F_2,1 (a facet with boundary False), and the brute force now samples it too
+@pytest.mark.parametrize("widths, seed", [([2, 1, 1], 0), ([2, 1, 1], 1), ([2, 2, 1], 1), ([2, 3, 2], 4)])
+def test_folded_distance_reaches_a_zero_set_that_only_touches_zero(widths, seed):
+    net = bnx.SplineMLP(widths, "abs", "zero_bias", seed=seed, dtype=torch.float64)
+    for unit in range(widths[2]):
         _check_folded_distance(net, seed, 2, unit)
 
 

@@ -88,21 +88,22 @@ class Ties:
     ``shift`` (a thousandth of a pixel, in a direction no zero set takes): the code of the region
     next to it. Where ``h`` is identically 0 on an area (a zero-bias ReLU unit behind a layer that
     is off), the moved point is 0 too and the area keeps the code 1, as ``Facets.boundary`` has it.
-    The network runs on the moved points once, and only if some ``h`` is exactly 0.
+    The network runs again only on the points where some ``h`` is exactly 0.
     """
 
     def __init__(self, network, points, step: tuple, dtype=torch.float64):
-        self.network, self.points, self.dtype, self._moved = network, points, dtype, None
+        self.network, self.points, self.dtype = network, points, dtype
         self.shift = torch.tensor([6e-4 * step[0], 8e-4 * step[1]], dtype=points.dtype, device=points.device)
 
     def signs(self, layer: int, h: torch.Tensor) -> torch.Tensor:
         """``h ≥ 0`` for the 0-based ``layer``'s pre-activations ``h`` ``(N, D)`` at the points."""
         s = h >= 0
         zero = h == 0
-        if bool(zero.any()):
-            if self._moved is None:
-                self._moved = self.network.preactivations(self.points + self.shift, dtype=self.dtype)
-            s = torch.where(zero, self._moved[layer] >= 0, s)
+        if not bool(zero.any()):
+            return s
+        rows = torch.nonzero(zero.any(1)).flatten()
+        moved = self.network.preactivations(self.points[rows] + self.shift, dtype=self.dtype)[layer]
+        s[rows] = torch.where(zero[rows], moved >= 0, s[rows])
         return s
 
 
