@@ -205,11 +205,11 @@ def report(name, title, repeats, befores=(), device=torch.device("cpu")):
             continue
         label = "exact_partition" if key == "exact" else f"before ({key})"
         print(f"{label:26s} median {med[key]:8.1f} ms, {what} {least[key]:.1f} ms -> "
-              f"{R / (med[key] / 1e3):,.0f} regions/s; ratio to grid: wall {med[key] / med['grid']:.3f}, "
-              f"{what.split()[1]} {least[key] / least['grid']:.3f}")
+              f"{R / (med[key] / 1e3):,.0f} regions/s; ratio to grid: median wall {med[key] / med['grid']:.3f}, "
+              f"{what} {least[key] / least['grid']:.3f}")
     for rev, _, _ in befores:
-        print(f"{'speed-up over ' + rev:26s} wall {med[rev] / med['exact']:.2f}x, "
-              f"{what.split()[1]} {least[rev] / least['exact']:.2f}x")
+        print(f"{'speed-up over ' + rev:26s} median wall {med[rev] / med['exact']:.2f}x, "
+              f"{what} {least[rev] / least['exact']:.2f}x")
     peaks = [f"+{peak_mib(name, device=device):.0f} MiB"]
     peaks += [f"before ({rev}): +{peak_mib(name, where, device):.0f} MiB" for rev, _, where in befores]
     print(f"peak memory                {'; '.join(peaks)} above the level before the call"
