@@ -210,9 +210,8 @@ def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
     if h.device.type != "cpu":
         return _pack(ties.signs(layer, h))
     a = h.numpy()
-    zero = a == 0
-    if zero.any():
-        rows = torch.from_numpy(np.flatnonzero(zero.any(1)))
+    if not a.all():                               # some h exactly 0 (one pass, no temporary)
+        rows = torch.from_numpy(np.flatnonzero((a == 0).any(1)))
         s = torch.from_numpy(a >= 0)
         few = Ties(ties.network, ties.points[rows], (0.0, 0.0), ties.dtype)
         few.shift = ties.shift
