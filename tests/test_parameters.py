@@ -1,10 +1,11 @@
 """Proposition 1: absorbing γ into the next layer keeps the function; refused where the identity fails."""
 import pytest
 import torch
-from hypothesis import assume, example, given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import bnexplained as bnx
+from conftest import fit_or_skip
 from strategies import activations, points, seeds
 
 
@@ -39,17 +40,6 @@ def _outputs_equal(a, b, X, statistics):
     torch.testing.assert_close(fb, fa, rtol=1e-12, atol=1e-12 * max(1.0, fa.abs().max().item()))
 
 
-def _fit_or_skip(net, X):
-    """Fit the statistics; a draw with a unit constant on X is skipped: σ = 0 (``fit_statistics`` rightly
-    refuses it) or σ at rounding level (BN would normalize rounding noise)."""
-    try:
-        net.fit_statistics(X)
-    except ValueError as err:
-        assert "σ = 0" in str(err)
-        assume(False)
-    assume(all(bool((s > 1e-9 * (m.abs() + s)).all()) for m, s in zip(net.mu, net.sigma)))
-
-
 @given(net=bn_networks(), seed=seeds, n=st.integers(2, 30))
 # found by HYPOTHESIS_PROFILE=thorough: both points of a batch of two dead after ReLU, so layer 2 is
 # constant on them (σ = 0)
@@ -57,7 +47,7 @@ def _fit_or_skip(net, X):
 def test_absorbing_positive_gamma_leaves_outputs_equal_to_float64_precision(net, seed, n):
     X = points(n, net.widths[0], seed)
     _random_affine(net, seed)
-    _fit_or_skip(net, X)
+    fit_or_skip(net, X)
     out = bnx.absorb_gamma(net)
     for statistics in ("batch", "stored"):
         _outputs_equal(net, out, X, statistics)
@@ -96,7 +86,7 @@ def test_negative_gamma_is_refused_for_relu_and_leaky_relu(net, seed):
 def test_absolute_value_absorbs_the_modulus_of_any_nonzero_gamma(net, seed):
     X = points(12, net.widths[0], seed)
     _random_affine(net, seed, negative=True)
-    _fit_or_skip(net, X)
+    fit_or_skip(net, X)
     out = bnx.absorb_gamma(net)
     for statistics in ("batch", "stored"):
         _outputs_equal(net, out, X, statistics)
