@@ -13,6 +13,7 @@ page, runs every WCAG 2.0/2.1 level A and AA rule and any violation fails; Tab m
 visible, enabled control without getting stuck; every picture in a chapter has alt text that is a
 description, not a file name.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -51,16 +52,25 @@ def from_notebook(page: str) -> bool:
     return (ROOT / page).with_suffix(".ipynb").exists()
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextlib.contextmanager
+def serving(root: pathlib.Path):
+    """``(server, browser)``: headless Chromium and a static server over ``root``, closed afterwards."""
     chromium = find_chromium()
     if chromium is None:
         pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
-    server, browser = StaticServer(HTML), Browser(chromium)
-    browser.base_url, browser.results = server.url, {}
-    yield browser
-    browser.close()
-    server.close()
+    server, browser = StaticServer(root), Browser(chromium)
+    try:
+        yield server, browser
+    finally:
+        browser.close()
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with serving(HTML) as (server, browser):
+        browser.base_url, browser.results = server.url, {}
+        yield browser
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "report.json").write_text(json.dumps(browser.results, indent=1))
 
@@ -198,16 +208,9 @@ def test_moving_controls_finds_a_dead_one(tmp_path):
         '\'data:image/png;base64,BBBB\' + this.value">'
         '<img id="p" src="data:image/png;base64,AAAA" alt="a moving picture">'
         '<input type="range" disabled min="0" max="3" value="1"></div></div></body></html>')
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
-    server, browser = StaticServer(tmp_path), Browser(chromium)
-    try:
+    with serving(tmp_path) as (server, browser):
         browser.visit(server.url + "controls.html", "controls.html")
         moved = move_every_control(browser, settle=0.5)
-    finally:
-        browser.close()
-        server.close()
     assert [(c["kind"], c["changed"]) for c in moved] == [("slider", False), ("slider", True)]
 
 
@@ -221,15 +224,8 @@ def test_the_inspection_catches_a_broken_page(tmp_path):
         '<div class="cell_output"><pre>&lt;Figure size 640x480 with 1 Axes&gt;</pre></div>'
         '<div class="cell"><div class="cell_input"><pre>fig = draw()\nplt.show()</pre></div></div>'
         '</article></body></html>')
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
-    server, browser = StaticServer(tmp_path), Browser(chromium)
-    try:
+    with serving(tmp_path) as (server, browser):
         r = browser.visit(server.url + "broken.html", "broken.html")
-    finally:
-        browser.close()
-        server.close()
     assert any("boom" in e for e in r.js_errors)
     assert r.dom["raw_tex"] and r.dom["math_untypeset"] == 1
     assert r.broken_images and "missing.png" in r.broken_images[0]
@@ -252,17 +248,10 @@ def test_the_audit_catches_an_inaccessible_page(tmp_path, axe_source):
         '<div class="jupyter-widgets"><input type="range" value="3"></div>'
         '<input aria-label="trap" onkeydown="if (event.key === \'Tab\') event.preventDefault()">'
         '</article></main></body></html>')
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail("no Chromium on this machine: `make browser-deps` installs Debian's chromium")
-    server, browser = StaticServer(tmp_path), Browser(chromium)
-    try:
+    with serving(tmp_path) as (server, browser):
         r = browser.visit(server.url + "bad.html", "bad.html")
         result = browser.axe(axe_source, [{"rule": "label", "within": ".jupyter-widgets"}])
         kb = browser.tab_through()
-    finally:
-        browser.close()
-        server.close()
     rules = {v["rule"]: v["nodes"] for v in result["violations"]}
     assert {"image-alt", "label", "color-contrast", "aria-deprecated-role"} <= set(rules), rules
     assert sorted(bool(n["expected"]) for n in rules["label"]) == [False, True]
