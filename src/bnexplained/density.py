@@ -212,11 +212,7 @@ def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
     a = h.numpy()
     if not a.all():                               # some h exactly 0 (one pass, no temporary)
         rows = torch.from_numpy(np.flatnonzero((a == 0).any(1)))
-        s = torch.from_numpy(a >= 0)
-        few = Ties(ties.network, ties.points[rows], (0.0, 0.0), ties.dtype)
-        few.shift = ties.shift
-        s[rows] = few.signs(layer, h[rows])
-        return _pack(s)
+        return _pack(ties.settle(layer, h, torch.from_numpy(a >= 0), rows))
     words = (h.shape[1] + 63) // 64
     packed = np.packbits(a >= 0, axis=1, bitorder="little")
     if packed.shape[1] != words * 8:

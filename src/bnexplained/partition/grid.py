@@ -101,9 +101,12 @@ class Ties:
         zero = h == 0
         if not bool(zero.any()):
             return s
-        rows = torch.nonzero(zero.any(1)).flatten()
+        return self.settle(layer, h, s, torch.nonzero(zero.any(1)).flatten())
+
+    def settle(self, layer: int, h: torch.Tensor, s: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """``s`` (the codes ``h ≥ 0``) with the exact zeros of the points ``rows`` settled, in place."""
         moved = self.network.preactivations(self.points[rows] + self.shift, dtype=self.dtype)[layer]
-        s[rows] = torch.where(zero[rows], moved >= 0, s[rows])
+        s[rows] = torch.where(h[rows] == 0, moved >= 0, s[rows])
         return s
 
 
@@ -151,13 +154,18 @@ def zero_set_lines(grid: Grid, values) -> list:
     area (a zero-bias ReLU unit behind a layer that is off there), that area counts with the
     positive side, and the line traced is its border with the negative side.
     """
+    return _zero_lines(grid, torch.as_tensor(values)[..., None])[0]
+
+
+def _zero_lines(grid: Grid, values: torch.Tensor) -> list:
+    """:func:`zero_set_lines` of every unit of ``values`` ``(H, W, D)``, converted for contourpy once."""
     import contourpy
 
-    z = torch.as_tensor(values).double().cpu()
+    xs, ys = grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy()
+    z = values.double().cpu()
     z = torch.where(z == 0, torch.finfo(torch.float64).tiny, z)                # h = 0 is on the h ≥ 0 side
-    gen = contourpy.contour_generator(grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy(),
-                                      z.numpy(), line_type="Separate")
-    return [seg for seg in gen.lines(0.0) if len(seg) > 1]
+    return [[seg for seg in contourpy.contour_generator(xs, ys, zk, line_type="Separate").lines(0.0)
+             if len(seg) > 1] for zk in z.permute(2, 0, 1).contiguous().numpy()]
 
 
 def folded_hyperplane_lines(net, extent, resolution: int = 200, *, batch=None) -> list:
@@ -166,17 +174,8 @@ def folded_hyperplane_lines(net, extent, resolution: int = 200, *, batch=None) -
     Returns ``lines[ℓ-1][k]``: a list of ``(M, 2)`` NumPy arrays for unit ``k`` of layer ℓ, traced
     by :func:`zero_set_lines` on a ``resolution × resolution`` grid over ``extent``.
     """
-    import contourpy
-
     grid, hs = grid_preactivations(net, extent, resolution, batch=batch)
-    xs, ys = grid.xs.double().cpu().numpy(), grid.ys.double().cpu().numpy()
-    lines = []
-    for h in hs:                      # as zero_set_lines does per unit, converted once per layer
-        z = h.double().cpu()
-        z = torch.where(z == 0, torch.finfo(torch.float64).tiny, z).permute(2, 0, 1).contiguous().numpy()
-        lines.append([[seg for seg in contourpy.contour_generator(xs, ys, zk, line_type="Separate").lines(0.0)
-                       if len(seg) > 1] for zk in z])
-    return lines
+    return [_zero_lines(grid, h) for h in hs]
 
 
 @torch.no_grad()
