@@ -131,7 +131,11 @@ def minibatch_statistics(net, X, batch_size: int, draws: int, *, virtual_batch_s
     ``([μ_1, ...], [σ_1, ...])``, one entry per BN layer in order (a ``SplineMLP``'s layers ``1..L``),
     each of shape ``(draws, D)``: row ``r`` of every layer, given to ``net.set_statistics``, is draw ``r``.
     """
-    network = _bn_network(net, X)
+    return _statistics(net, _bn_network(net, X), X, batch_size, draws, virtual_batch_size, seed)
+
+
+def _statistics(net, network, X, batch_size, draws, virtual_batch_size, seed) -> tuple[list, list]:
+    """:func:`minibatch_statistics` of ``net`` already read as ``network``."""
     noise = None if virtual_batch_size is None else StatisticNoise(virtual_batch_size, seed=seed + 1)
     if noise is not None and virtual_batch_size >= batch_size:
         raise ValueError(f"virtual_batch_size must be smaller than batch_size ({batch_size}), got {virtual_batch_size}")
@@ -155,7 +159,7 @@ def layer_statistic_variances(net, X, batch_size: int, draws: int = 2000, *, see
     from .batch_noise import statistic_variances
 
     network = _bn_network(net, X)
-    stats = minibatch_statistics(net, X, batch_size, draws, seed=seed)
+    stats = _statistics(net, network, X, batch_size, draws, None, seed)
     X = _batches(net, network, X, batch_size, 1, seed)[0]
     _, _, _, us = _walk(network, X[None], X.dtype, keep=True)     # whole-data statistics, layer by layer
     out = {"mu": [], "sigma2": [], "layers": _bn_names(network)}
@@ -227,7 +231,7 @@ def boundary_draws(net, X, batch_size: int, draws: int, extent, resolution: int 
     network = _bn_network(net, X)
     if isinstance(net, SplineMLP) and not net.statistics_set():
         raise ValueError("net has no stored statistics: call net.fit_statistics(X) first (the reference boundary)")
-    stats = minibatch_statistics(net, X, batch_size, draws, virtual_batch_size=virtual_batch_size, seed=seed)
+    stats = _statistics(net, network, X, batch_size, draws, virtual_batch_size, seed)
     dtype = _dtype(net, network)
     grid = make_grid(extent, resolution, dtype=dtype, device=network.device)
     if isinstance(net, SplineMLP):
