@@ -173,25 +173,137 @@ def _gather_rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return t.gather(1, idx)
 
 
-def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> tuple:
+class _TorchOps:
+    """The calls of the cut that NumPy spells differently, on torch tensors (any device)."""
+
+    where, stack, broadcast_to = staticmethod(torch.where), staticmethod(torch.stack), staticmethod(torch.broadcast_to)
+    bincount = staticmethod(torch.bincount)
+
+    def __init__(self, device):
+        self.device = device
+
+    def arange(self, n):
+        return torch.arange(n, device=self.device)
+
+    def zeros(self, shape, dtype=torch.long):
+        return torch.zeros(shape, dtype=dtype, device=self.device)
+
+    def ones(self, n, dtype=torch.bool):
+        return torch.ones(n, dtype=dtype, device=self.device)
+
+    @staticmethod
+    def take(t, idx):
+        """``t[idx]`` along the first axis, ``idx`` of any shape."""
+        return t.index_select(0, idx.reshape(-1)).view(*idx.shape, *t.shape[1:])
+
+    @staticmethod
+    def flatnonzero(m):
+        return torch.nonzero(m).flatten()
+
+    @staticmethod
+    def cat(ts):
+        return torch.cat(ts)
+
+    @staticmethod
+    def minmax(t):
+        return torch.aminmax(t, dim=1)
+
+    @staticmethod
+    def repeat(t, counts):
+        return torch.repeat_interleave(t, counts)
+
+    @staticmethod
+    def scatter(t, idx, values):
+        """``t[k, idx[k, j]] = values[k, j]`` in place."""
+        return t.scatter_(1, idx, values)
+
+    @staticmethod
+    def ends(m):
+        """The first and the last ``True`` of each row of ``m``."""
+        mi = m.int()
+        return mi.argmax(1), m.shape[1] - 1 - mi.flip(1).argmax(1)
+
+    @staticmethod
+    def asarray(t):
+        return t
+
+    tensor = asarray
+
+
+class _NumpyOps:
+    """The same calls on NumPy arrays: the cut's fast path on the CPU only (a NumPy call costs
+    ~1 µs there, a torch call 2–10 µs, and the cut is ~50 rounds of ~100 small calls). Only
+    element-wise arithmetic, gathers and exact integer reductions run here, so the results are
+    the bits torch computes."""
+
+    where, stack, broadcast_to = staticmethod(np.where), staticmethod(np.stack), staticmethod(np.broadcast_to)
+    bincount = staticmethod(np.bincount)
+    cat, repeat, flatnonzero = staticmethod(np.concatenate), staticmethod(np.repeat), staticmethod(np.flatnonzero)
+
+    def __init__(self, device=None):
+        self.device = device
+
+    @staticmethod
+    def arange(n):
+        return np.arange(n, dtype=np.int64)
+
+    @staticmethod
+    def zeros(shape, dtype=np.int64):
+        return np.zeros(shape, dtype=np.int64 if dtype is torch.long else dtype)
+
+    @staticmethod
+    def ones(n, dtype=bool):
+        return np.ones(n, dtype=bool if dtype is torch.bool else dtype)
+
+    @staticmethod
+    def take(t, idx):
+        return t.take(idx, 0)
+
+    @staticmethod
+    def minmax(t):
+        return t.min(1), t.max(1)
+
+    @staticmethod
+    def scatter(t, idx, values):
+        np.put_along_axis(t, idx, values, 1)
+        return t
+
+    @staticmethod
+    def ends(m):
+        return m.argmax(1), m.shape[1] - 1 - m[:, ::-1].argmax(1)
+
+    @staticmethod
+    def asarray(t):
+        return t.numpy()
+
+    @staticmethod
+    def tensor(a):
+        return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _ops(device):
+    """NumPy on the CPU, torch elsewhere (CUDA: the same code, no NumPy on the hot path)."""
+    return _NumpyOps() if device.type == "cpu" else _TorchOps(device)
+
+
+def _compact(points, keep, labels, xp) -> tuple:
     """Keep the flagged slots ``keep`` ``(K', S)`` of ``points`` ``(K, S, 2)`` in order (row ``i`` of
     ``keep`` and ``labels`` reads row ``i mod K`` of ``points``): polygons padded to the widest,
-    the padding repeating vertex 0."""
+    the padding repeating vertex 0. ``xp``: :class:`_TorchOps` or :class:`_NumpyOps`."""
     K2, S = keep.shape
+    kept = xp.flatnonzero(keep)                                                 # row by row, in order
     count = keep.sum(1)
     width = int(count.max())
-    target = torch.where(keep, keep.cumsum(1) - 1, S)                         # dropped slots go to column S
-    slot = torch.arange(S, device=keep.device).expand(K2, S)
-    src = torch.zeros(K2, S + 1, dtype=torch.long, device=keep.device).scatter_(1, target, slot)[:, :width]
-    valid = torch.arange(width, device=keep.device)[None] < count[:, None]
-    src = torch.where(valid, src, src[:, :1])                                   # pad with vertex 0
-    rows = torch.arange(K2, device=keep.device) % points.shape[0]
-    V = points.reshape(-1, 2).index_select(0, (src + (rows * S)[:, None]).view(-1)).view(K2, width, 2)
-    E = torch.where(valid, labels.gather(1, src), _PAD)
+    valid = xp.arange(width)[None] < count[:, None]
+    col = xp.where(valid, xp.arange(width)[None], 0)                            # pad with vertex 0
+    src = xp.take(kept, col + (count.cumsum(0) - count)[:, None])             # flat slot of row i: i S + slot
+    K = points.shape[0]
+    V = xp.take(points.reshape(-1, 2), src - (xp.arange(K2) // K * (K * S))[:, None])
+    E = xp.where(valid, xp.take(labels.reshape(-1), src), _PAD)
     return V, count, E
 
 
-def _clip(V, n, E, s, tol, label=None) -> tuple:
+def _clip(V, n, E, s, tol, label=None, xp=None) -> tuple:
     """The one clipping kernel: convex polygons ``V`` ``(K, M, 2)`` (counts ``n``, edge labels ``E``)
     against lines with values ``s`` ``(K, M)`` at the vertices (vectorized Sutherland–Hodgman).
 
@@ -200,37 +312,39 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
     each polygon (``(K, 2, 2)`` endpoints and ``(K, 2)`` labels of the edges they lie on,
     ``_VERTEX`` at a vertex), and, when ``label`` ``(K,)`` is given, the positive and the negative
     piece of every polygon ``(V, n, E)`` (padded to one width; their new edge is labelled ``label``).
+    ``xp``: the arrays' calls (:func:`_ops`; default torch's).
     """
+    xp = xp or _TorchOps(s.device)
     K, M = s.shape
-    j = torch.arange(M, device=s.device)
+    j = xp.arange(M)
     valid = j[None] < n[:, None]
-    nxt = torch.remainder(j[None] + 1, n[:, None])                             # padding slots: never used
+    nxt = (j[None] + 1) % n[:, None] + (xp.arange(K) * M)[:, None]               # flat index of the next vertex
     tol = tol[:, None]
     pos = (s > tol) & valid
     neg = (s < -tol) & valid
-    cross = (pos & neg.gather(1, nxt)) | (neg & pos.gather(1, nxt))
-    s1 = s.gather(1, nxt)
-    V1 = V.gather(1, nxt[..., None].expand(-1, -1, 2))
-    t = torch.where(cross, s / torch.where(cross, s - s1, 1.0), 0.0)
+    cross = (pos & xp.take(neg.reshape(-1), nxt)) | (neg & xp.take(pos.reshape(-1), nxt))
+    s1 = xp.take(s.reshape(-1), nxt)
+    V1 = xp.take(V.reshape(-1, 2), nxt)
+    t = xp.where(cross, s / xp.where(cross, s - s1, 1.0), 0.0)
     P = V + t[..., None] * (V1 - V)
-    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2)
+    points = xp.stack([V, P], 2).reshape(K, 2 * M, 2)
     if label is None:
         on = valid & ~pos & ~neg
-        slots = torch.stack([on, cross], 2).reshape(K, 2 * M)
-        first = slots.int().argmax(1)
-        last = 2 * M - 1 - slots.flip(1).int().argmax(1)
-        ends = torch.stack([first, last], 1)
-        chord = points.gather(1, ends[..., None].expand(-1, -1, 2))
-        edge = torch.where(ends % 2 == 1, E.gather(1, ends // 2), _VERTEX)
+        slots = xp.stack([on, cross], 2).reshape(K, 2 * M)
+        first, last = xp.ends(slots)
+        ends = xp.stack([first, last], 1)
+        chord = xp.take(points.reshape(-1, 2), ends + (xp.arange(K) * (2 * M))[:, None])
+        edge = xp.where(ends % 2 == 1, xp.take(E.reshape(-1), ends // 2 + (xp.arange(K) * M)[:, None]), _VERTEX)
         return chord, edge
-    keep_v = torch.stack([valid & ~neg, valid & ~pos])                            # positive side, negative side
-    keep_next = keep_v.gather(2, nxt.expand(2, K, M))
-    cross2, label2 = cross.expand(2, K, M), label.view(1, K, 1)
-    keep = torch.stack([keep_v, cross2], 3).reshape(2 * K, 2 * M)
-    lab_v = torch.where(cross2 | keep_next, E, label2)
-    lab_p = torch.where(keep_next, E, label2)
-    labels = torch.stack([lab_v, lab_p], 3).reshape(2 * K, 2 * M)
-    Vs, ns, Es = _compact(points, keep, labels)
+    keep_p, keep_n = valid & ~neg, valid & ~pos                                    # positive side, negative side
+    keep_v = xp.stack([keep_p, keep_n])
+    keep_next = xp.stack([xp.take(keep_p.reshape(-1), nxt), xp.take(keep_n.reshape(-1), nxt)])
+    cross2, label2 = xp.broadcast_to(cross, (2, K, M)), label.reshape(1, K, 1)
+    keep = xp.stack([keep_v, cross2], 3).reshape(2 * K, 2 * M)
+    lab_v = xp.where(cross2 | keep_next, E, label2)
+    lab_p = xp.where(keep_next, E, label2)
+    labels = xp.stack([lab_v, lab_p], 3).reshape(2 * K, 2 * M)
+    Vs, ns, Es = _compact(points, keep, labels, xp)
     return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
 
@@ -384,56 +498,61 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     """
     r, k, a, c, tol, s = crossing
     R0, dev = V0.shape[0], V0.device
-    count = torch.bincount(r, minlength=R0)
+    xp = _ops(dev)
+    kx, s, V0, n0, E0 = (xp.asarray(t) for t in (k, s, V0, n0, E0))
+    count = xp.bincount(xp.asarray(r), minlength=R0)
     first = count.cumsum(0) - count
     words = max(1, -(-int(count.max()) // 62)) if r.numel() else 1
-    active, idle = torch.nonzero(count > 0).flatten(), torch.nonzero(count == 0).flatten()
-    done = [(V0[idle], n0[idle], E0[idle], idle, torch.zeros(len(idle), words, dtype=torch.long, device=dev))]
-    V, n, E, anc = V0[active], n0[active], E0[active], active
-    mask = torch.zeros(len(active), words, dtype=torch.long, device=dev)
+    active, idle = xp.flatnonzero(count > 0), xp.flatnonzero(count == 0)
+    done = [tuple(xp.take(t, idle) for t in (V0, n0, E0)) + (idle, xp.zeros((len(idle), words)))]
+    V, n, E = (xp.take(t, active) for t in (V0, n0, E0))
+    anc = active
+    mask = xp.zeros((len(active), words))
     # pending (piece, crossing pair) tests, sorted by piece then unit
-    qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
-    qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
-    line = torch.stack([a[:, 0], a[:, 1], c, tol, -tol], 1)                  # one gather per round
-    tq = tol                                                                # the first round: every pair splits
-    while qi.numel():
+    qi = xp.repeat(xp.arange(len(active)), xp.take(count, active))
+    qp = xp.arange(r.numel())                                               # crossing is sorted by region
+    line = torch.stack([a[:, 0], a[:, 1], c, tol, -tol], 1)                 # one gather per round
+    linex = xp.asarray(line)
+    tq = linex[:, 3]                                                        # the first round: every pair splits
+    while qi.shape[0]:
         if s is None:
-            Vq, lq = V.index_select(0, qi), line.index_select(0, qp)
+            Vq, lq = xp.take(V, qi), xp.take(linex, qp)
             s = lq[:, 0, None] * Vq[..., 0] + lq[:, 1, None] * Vq[..., 1] + lq[:, 2, None]
-            lo, hi = torch.aminmax(s, dim=1)                                    # padding repeats vertex 0
-            split = torch.nonzero((hi > lq[:, 3]) & (lo < lq[:, 4])).flatten()
-            qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), lq[split, 3]
-        lead = torch.ones_like(qi, dtype=torch.bool)
+            lo, hi = xp.minmax(s)                                               # padding repeats vertex 0
+            split = xp.flatnonzero((hi > lq[:, 3]) & (lo < lq[:, 4]))
+            qi, qp, s, tq = xp.take(qi, split), xp.take(qp, split), xp.take(s, split), xp.take(lq[:, 3], split)
+        lead = xp.ones(qi.shape[0])
         lead[1:] = qi[1:] != qi[:-1]
-        li = torch.nonzero(lead).flatten()                                      # each piece's first split
-        cut = qi[li]
-        keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
+        li = xp.flatnonzero(lead)                                               # each piece's first split
+        cut = xp.take(qi, li)
+        keep = xp.ones(V.shape[0])
         keep[cut] = False
-        keep = torch.nonzero(keep).flatten()
-        if keep.numel():
-            done.append(tuple(t.index_select(0, keep) for t in (V, n, E, anc, mask)))
-        J = cut.numel()
+        keep = xp.flatnonzero(keep)
+        if keep.shape[0]:
+            done.append(tuple(xp.take(t, keep) for t in (V, n, E, anc, mask)))
+        J = cut.shape[0]
         if J == 0:
             break
-        p = qp[li]
-        pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s.index_select(0, li), tq[li],
-                         offset + k[p])
-        ac = anc[cut]
-        t = p - first[ac]
+        p = xp.take(qp, li)
+        pos, neg = _clip(xp.take(V, cut), xp.take(n, cut), xp.take(E, cut), xp.take(s, li), xp.take(tq, li),
+                         offset + xp.take(kx, p), xp)
+        ac = xp.take(anc, cut)
+        t = p - xp.take(first, ac)
         if words == 1:
-            bit = (torch.ones_like(t) << t)[:, None]
+            bit = (1 << t)[:, None]
         else:
-            bit = torch.zeros(J, words, dtype=torch.long, device=dev)
-            bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
-        V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
-        mc = mask[cut]
-        anc, mask = ac.repeat(2), torch.cat([mc, mc | bit])
-        ri = torch.nonzero(~lead).flatten()                                     # the other splits wait
-        j = (torch.cumsum(lead, 0) - 1)[ri]
-        qi, qp = torch.cat([j, j + J]), qp[ri].repeat(2)
+            bit = xp.scatter(xp.zeros((J, words)), (t // 62)[:, None], (1 << (t % 62))[:, None])
+        V, n, E = xp.cat([pos[0], neg[0]]), xp.cat([pos[1], neg[1]]), xp.cat([pos[2], neg[2]])
+        mc = xp.take(mask, cut)
+        anc, mask = xp.cat([ac, ac]), xp.cat([mc, mc | bit])
+        ri = xp.flatnonzero(~lead)                                              # the other splits wait
+        j = xp.take(lead.cumsum(0) - 1, ri)
+        qp = xp.take(qp, ri)
+        qi, qp = xp.cat([j, j + J]), xp.cat([qp, qp])
         s = None
     else:
         done.append((V, n, E, anc, mask))
+    done = [tuple(xp.tensor(t) for t in d) for d in done]
     n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
     M = int(n.max())
     V = torch.cat([_pad(d[0], M) for d in done])
