@@ -198,7 +198,7 @@ class _TorchOps:
 
     @staticmethod
     def flatnonzero(m):
-        return torch.nonzero(m).flatten()
+        return torch.nonzero(m.reshape(-1)).flatten()
 
     @staticmethod
     def cat(ts):
