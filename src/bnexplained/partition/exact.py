@@ -354,7 +354,7 @@ def _norm2(v: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> tuple:
+def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 2 ** 16) -> tuple:
     """Facets of one layer on the regions ``V0`` before it, and the (region, unit) pairs that cross.
 
     ``Gt`` ``(R, 2, D)`` (gradients, transposed) and ``g`` ``(R, D)``: the pre-activation maps on
@@ -364,13 +364,13 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
     ``crossing = (r, k, a (P, 2), c (P,), tol (P,), s (P, M))`` the crossing pairs sorted by
     region then unit, with the line, its on-line tolerance and its values at the region's
     vertices; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each region's vertex mean (the sign of
-    every unit that does not cross the region).
+    every unit that does not cross the region). ``centre``: the vertex means, when known.
     """
     R, M, _ = V0.shape
     D = Gt.shape[2]
     dev = V0.device
-    valid0 = torch.arange(M, device=dev)[None] < n0[:, None]
-    centre = (V0 * valid0[..., None]).sum(1) / n0[:, None]
+    if centre is None:
+        centre = _vertex_mean(V0, n0)
     half = (V0 - centre[:, None]).abs().amax(1)                                   # padding repeats vertex 0
     # |h(x) − h(centre)| ≤ |∂₁h| half₁ + |∂₂h| half₂ on the region; tolerance ≤ eps (‖∇h‖₁ scale + |g|)
     reach = half * (1 + 1e-9) + 2 * eps * scale
@@ -568,12 +568,19 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         per = kids[r]
         pair = torch.repeat_interleave(torch.arange(len(r), device=V.device), per)
         child = kid0[r][pair] + torch.arange(len(pair), device=V.device) - torch.repeat_interleave(per.cumsum(0) - per, per)
-        valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
-        centroid = (V * valid[..., None]).sum(1) / n[:, None]
+        centroid = _vertex_mean(V, n)
         x, lp = centroid.index_select(0, child), line.index_select(0, pair)
         h = lp[:, 0] * x[:, 0] + lp[:, 1] * x[:, 1] + lp[:, 2]
         signs.view(-1)[child * signs.shape[1] + k[pair]] = h >= 0
-    return V, n, E, anc, signs, (child, pair)
+    else:
+        centroid = None
+    return V, n, E, anc, signs, (child, pair), centroid
+
+
+def _vertex_mean(V, n):
+    """The mean of each padded polygon's vertices ``(R, 2)`` (where the codes are read)."""
+    valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
+    return (V * valid[..., None]).sum(1) / n[:, None]
 
 
 def _stable_argsort(t: torch.Tensor) -> torch.Tensor:
@@ -1013,6 +1020,7 @@ def _partition(steps, e, dev, tolerance) -> Partition:
     pre, facets, slopes, saved = [], [], [], []
     offset = 0
     i = 0
+    centre = None                                                             # of the regions V, when known
     while i < len(steps):
         s = steps[i]
         i += 1
@@ -1029,9 +1037,9 @@ def _partition(steps, e, dev, tolerance) -> Partition:
             At, B = At + As, B + Bs
         else:
             Gt, g = At, B
-            f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance)
+            f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance, centre)
             _touching_boundaries(f, V, n, steps, len(facets), scale, tolerance)
-            V, n, E, parent, signs, flips = _cut_layer(V, n, E, crossing, signs0, offset)
+            V, n, E, parent, signs, flips, centre = _cut_layer(V, n, E, crossing, signs0, offset)
             after = _affine_run(steps, i)
             if after is None or saved:
                 At, B = _coded_maps(Gt, g, s.slope, parent, signs)
@@ -1100,7 +1108,7 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
     R0, D = g.shape
     Dn = W.shape[0]
     inactive = torch.where(signs0, torch.ones_like(slope), slope)
-    q0 = inactive.index_put((r, k), slope[k])
+    q0 = inactive.view(-1).index_copy(0, r * D + k, slope.index_select(0, k)).view(R0, D)
     A0, B0 = Gt.new_empty(R0, 2, Dn), g.new_empty(R0, Dn)
     step = max(1, 2 ** 16 // D)                                                      # small temporaries
     for start in range(0, R0, step):
