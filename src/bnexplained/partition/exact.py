@@ -323,19 +323,22 @@ def _clip(V, n, E, s, tol, label=None, xp=None) -> tuple:
     pos = (s > tol) & valid
     neg = (s < -tol) & valid
     cross = (pos & xp.take(neg.reshape(-1), nxt)) | (neg & xp.take(pos.reshape(-1), nxt))
-    s1 = xp.take(s.reshape(-1), nxt)
-    V1 = xp.take(V.reshape(-1, 2), nxt)
-    t = xp.where(cross, s / xp.where(cross, s - s1, 1.0), 0.0)
-    P = V + t[..., None] * (V1 - V)
-    points = xp.stack([V, P], 2).reshape(K, 2 * M, 2)
-    if label is None:
+    sf, Vf = s.reshape(-1), V.reshape(-1, 2)
+    if label is None:                                   # the chord: crossing points only at its two ends
         on = valid & ~pos & ~neg
         slots = xp.stack([on, cross], 2).reshape(K, 2 * M)
         first, last = xp.ends(slots)
         ends = xp.stack([first, last], 1)
-        chord = xp.take(points.reshape(-1, 2), ends + (xp.arange(K) * (2 * M))[:, None])
-        edge = xp.where(ends % 2 == 1, xp.take(E.reshape(-1), ends // 2 + (xp.arange(K) * M)[:, None]), _VERTEX)
-        return chord, edge
+        at = ends // 2 + (xp.arange(K) * M)[:, None]                          # flat index of the end's vertex
+        s, V, cross = xp.take(sf, at), xp.take(Vf, at), ends % 2 == 1
+        nxt = xp.take(nxt.reshape(-1), at)
+    s1 = xp.take(sf, nxt)
+    V1 = xp.take(Vf, nxt)
+    t = xp.where(cross, s / xp.where(cross, s - s1, 1.0), 0.0)
+    P = V + t[..., None] * (V1 - V)
+    if label is None:
+        return xp.where(cross[..., None], P, V), xp.where(cross, xp.take(E.reshape(-1), at), _VERTEX)
+    points = xp.stack([V, P], 2).reshape(K, 2 * M, 2)
     keep_p, keep_n = valid & ~neg, valid & ~pos                                    # positive side, negative side
     keep_v = xp.stack([keep_p, keep_n])
     keep_next = xp.stack([xp.take(keep_p.reshape(-1), nxt), xp.take(keep_n.reshape(-1), nxt)])
@@ -401,7 +404,9 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 
     crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross], s[cross])
     keep = torch.nonzero(cross | touch).flatten()
     r, k, a, c = r[keep], k[keep], a[keep], c[keep]
-    seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
+    xp = _ops(dev)
+    seg, edge = _clip(*(xp.asarray(t) for t in (Vp[keep], n0[r], E0[r], s[keep], tp[keep])), xp=xp)
+    seg, edge = xp.tensor(seg), xp.tensor(edge)
     f = Facets(seg, k, r, a, c, edge, cross[keep])          # touching pieces: see _touching_boundaries
     order = _stable_argsort(f.unit * (R + 1) + f.region)
     return f.select(order), crossing, signs
