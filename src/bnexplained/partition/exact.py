@@ -201,8 +201,19 @@ class _TorchOps:
         return torch.nonzero(m.reshape(-1)).flatten()
 
     @staticmethod
-    def cat(ts):
-        return torch.cat(ts)
+    def cat(ts, axis=0):
+        return torch.cat(ts, axis)
+
+    def full(self, shape, value):
+        return torch.full(shape, value, dtype=torch.long, device=self.device)
+
+    @staticmethod
+    def lexsort(keys):
+        """Indices that sort by the last of ``keys`` (1-D integer tensors), then the one before, …"""
+        order = torch.arange(keys[0].shape[0], device=keys[0].device)
+        for key in keys:
+            order = order[torch.sort(key[order], stable=True).indices]
+        return order
 
     @staticmethod
     def minmax(t):
@@ -239,6 +250,11 @@ class _NumpyOps:
     where, stack, broadcast_to = staticmethod(np.where), staticmethod(np.stack), staticmethod(np.broadcast_to)
     bincount = staticmethod(np.bincount)
     cat, repeat, flatnonzero = staticmethod(np.concatenate), staticmethod(np.repeat), staticmethod(np.flatnonzero)
+    lexsort = staticmethod(np.lexsort)
+
+    @staticmethod
+    def full(shape, value):
+        return np.full(shape, value, dtype=np.int64)
 
     def __init__(self, device=None):
         self.device = device
@@ -465,25 +481,15 @@ def _touching_boundaries(f: Facets, V0, n0, steps, layer: int, scale: float, eps
         f.boundary[i] = bool(len(mine)) and bool((_norm2(mine - f.segments[i, 0]) <= tol).any())
 
 
-def _pad(t: torch.Tensor, M: int) -> torch.Tensor:
+def _pad(t, M: int, xp):
     """Padded polygon vertices ``(R, m, 2)`` (padding repeats vertex 0) or edge labels ``(R, m)``
     (padding ``_PAD``) at width ``M`` (every polygon has at most ``M`` vertices)."""
-    m = t.shape[1]
+    R, m = t.shape[:2]
     if m >= M:
         return t[:, :M]
     if t.ndim == 3:
-        return torch.cat([t, t[:, :1].expand(-1, M - m, -1)], 1)
-    return torch.cat([t, t.new_full((t.shape[0], M - m), _PAD)], 1)
-
-
-def _lexsort(keys: list) -> torch.Tensor:
-    """Indices that sort by the last of ``keys`` (1-D integer tensors), then the one before, …"""
-    if keys[0].device.type == "cpu":
-        return torch.from_numpy(np.lexsort([k.numpy() for k in keys]))
-    order = torch.arange(keys[0].shape[0], device=keys[0].device)
-    for key in keys:
-        order = order[torch.sort(key[order], stable=True).indices]
-    return order
+        return xp.cat([t, xp.broadcast_to(t[:, :1], (R, M - m, 2))], 1)
+    return xp.cat([t, xp.full((R, M - m), _PAD)], 1)
 
 
 def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
@@ -557,29 +563,29 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
         s = None
     else:
         done.append((V, n, E, anc, mask))
-    done = [tuple(xp.tensor(t) for t in d) for d in done]
-    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
+    n, anc, mask = (xp.cat([d[i] for d in done]) for i in (1, 3, 4))
     M = int(n.max())
-    V = torch.cat([_pad(d[0], M) for d in done])
-    E = torch.cat([_pad(d[2], M) for d in done])
-    order = _lexsort([*mask.T, anc])
-    V, n, E, anc = V.index_select(0, order), n[order], E.index_select(0, order), anc[order]
-    signs = signs0.index_select(0, anc)
-    child = pair = torch.zeros(0, dtype=torch.long, device=V.device)
+    V = xp.cat([_pad(d[0], M, xp) for d in done])
+    E = xp.cat([_pad(d[2], M, xp) for d in done])
+    order = xp.lexsort([*mask.T, anc])
+    V, n, E, anc = (xp.take(t, order) for t in (V, n, E, anc))
+    Vt, nt, Et, anct = (xp.tensor(t) for t in (V, n, E, anc))
+    signs = signs0.index_select(0, anct)
+    child = pair = xp.zeros(0)
+    centroid = None
     if r.numel():
         # every (new region, crossing unit of its parent): regions of one parent are contiguous
-        kids = torch.bincount(anc, minlength=R0)
+        rx = xp.asarray(r)
+        kids = xp.bincount(anc, minlength=R0)
         kid0 = kids.cumsum(0) - kids
-        per = kids[r]
-        pair = torch.repeat_interleave(torch.arange(len(r), device=V.device), per)
-        child = kid0[r][pair] + torch.arange(len(pair), device=V.device) - torch.repeat_interleave(per.cumsum(0) - per, per)
-        centroid = _vertex_mean(V, n)
-        x, lp = centroid.index_select(0, child), line.index_select(0, pair)
+        per = xp.take(kids, rx)
+        pair = xp.repeat(xp.arange(len(rx)), per)
+        child = xp.take(xp.take(kid0, rx), pair) + xp.arange(len(pair)) - xp.repeat(per.cumsum(0) - per, per)
+        centroid = _vertex_mean(Vt, nt)
+        x, lp = xp.take(xp.asarray(centroid), child), xp.take(linex[:, :3], pair)
         h = lp[:, 0] * x[:, 0] + lp[:, 1] * x[:, 1] + lp[:, 2]
-        signs.view(-1)[child * signs.shape[1] + k[pair]] = h >= 0
-    else:
-        centroid = None
-    return V, n, E, anc, signs, (child, pair), centroid
+        xp.asarray(signs).reshape(-1)[child * signs.shape[1] + xp.take(kx, pair)] = h >= 0
+    return Vt, nt, Et, anct, signs, (xp.tensor(child), xp.tensor(pair)), centroid
 
 
 def _vertex_mean(V, n):
