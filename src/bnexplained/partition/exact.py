@@ -220,6 +220,16 @@ class _TorchOps:
         return torch.aminmax(t, dim=1)
 
     @staticmethod
+    def count(m):
+        """The number of ``True`` in each row of ``m``."""
+        return m.sum(1)
+
+    @staticmethod
+    def interleave(V, P):
+        """``(K, 2M, 2)``: the points ``V``, ``P`` ``(K, M, 2)`` alternating."""
+        return torch.stack([V, P], 2).reshape(V.shape[0], -1, 2)
+
+    @staticmethod
     def repeat(t, counts):
         return torch.repeat_interleave(t, counts)
 
@@ -277,7 +287,19 @@ class _NumpyOps:
 
     @staticmethod
     def minmax(t):
-        return t.min(1), t.max(1)
+        t = np.ascontiguousarray(t.T)                                          # short rows: reduce down columns
+        return t.min(0), t.max(0)
+
+    @staticmethod
+    def count(m):
+        if m.shape[1] > 127:
+            return m.sum(1)
+        return np.einsum("ij->i", np.ascontiguousarray(m).view(np.int8)).astype(np.int64)  # 4× a bool row sum
+
+    @staticmethod
+    def interleave(V, P):
+        pair = lambda a: np.ascontiguousarray(a).view(np.complex128)[..., 0]   # a point as one 16-byte item
+        return np.stack([pair(V), pair(P)], 2).view(np.float64).reshape(V.shape[0], -1, 2)
 
     @staticmethod
     def scatter(t, idx, values):
@@ -308,7 +330,7 @@ def _compact(points, keep, labels, xp) -> tuple:
     the padding repeating vertex 0. ``xp``: :class:`_TorchOps` or :class:`_NumpyOps`."""
     K2, S = keep.shape
     kept = xp.flatnonzero(keep)                                                 # row by row, in order
-    count = keep.sum(1)
+    count = xp.count(keep)
     width = int(count.max())
     valid = xp.arange(width)[None] < count[:, None]
     col = xp.where(valid, xp.arange(width)[None], 0)                            # pad with vertex 0
@@ -354,7 +376,7 @@ def _clip(V, n, E, s, tol, label=None, xp=None) -> tuple:
     P = V + t[..., None] * (V1 - V)
     if label is None:
         return xp.where(cross[..., None], P, V), xp.where(cross, xp.take(E.reshape(-1), at), _VERTEX)
-    points = xp.stack([V, P], 2).reshape(K, 2 * M, 2)
+    points = xp.interleave(V, P)
     keep_p, keep_n = valid & ~neg, valid & ~pos                                    # positive side, negative side
     keep_v = xp.stack([keep_p, keep_n])
     keep_next = xp.stack([xp.take(keep_p.reshape(-1), nxt), xp.take(keep_n.reshape(-1), nxt)])
