@@ -245,6 +245,10 @@ class _TorchOps:
         return mi.argmax(1), m.shape[1] - 1 - mi.flip(1).argmax(1)
 
     @staticmethod
+    def stable_argsort(t):
+        return torch.sort(t, stable=True).indices
+
+    @staticmethod
     def asarray(t):
         return t
 
@@ -309,6 +313,10 @@ class _NumpyOps:
     @staticmethod
     def ends(m):
         return m.argmax(1), m.shape[1] - 1 - m[:, ::-1].argmax(1)
+
+    @staticmethod
+    def stable_argsort(t):
+        return np.argsort(t, kind="stable")
 
     @staticmethod
     def asarray(t):
@@ -416,7 +424,8 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 
     # |h(x) − h(centre)| ≤ |∂₁h| half₁ + |∂₂h| half₂ on the region; tolerance ≤ eps (‖∇h‖₁ scale + |g|)
     reach = half * (1 + 1e-9) + 2 * eps * scale
     signs = torch.empty(R, D, dtype=torch.bool, device=dev)
-    rs, ks = [], []
+    xp = _ops(dev)
+    pairs = [xp.zeros(0)]                                                           # flat indices r D + k
     step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
         sl = slice(start, start + step)
@@ -426,28 +435,25 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 
         Ga = Gt[sl].abs()
         bound = torch.addcmul(torch.mul(Ga[:, 0], reach[sl, 0, None]), Ga[:, 1], reach[sl, 1, None])
         near = h.abs_() <= bound.add_(gg.abs(), alpha=2 * eps)
-        r, k = torch.nonzero(near, as_tuple=True)
-        rs.append(r + start)
-        ks.append(k)
-    r, k = (torch.cat(rs), torch.cat(ks)) if rs else (torch.zeros(0, dtype=torch.long, device=dev),) * 2
+        pairs.append(xp.flatnonzero(xp.asarray(near)) + start * D)
+    rk = xp.cat(pairs)
+    r, k = rk // D, rk % D
     flat = r * (2 * D) + k                                                          # Gt[r, :, k] through a flat view
-    Gf = Gt.reshape(-1)
-    a, c = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1), g[r, k]
-    tp = eps * (_norm2(a) * scale + c.abs())
-    Vp = V0.index_select(0, r)
+    Gf = xp.asarray(Gt).reshape(-1)
+    a, c = xp.stack([xp.take(Gf, flat), xp.take(Gf, flat + D)], 1), xp.take(xp.asarray(g).reshape(-1), rk)
+    tp = xp.asarray(eps * (_norm2(xp.tensor(a)) * scale + xp.tensor(abs(c))))    # torch's hypot, as before
+    Vp = xp.take(xp.asarray(V0), r)
     s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]         # h at the vertices
-    hi, lo = s.amax(1), s.amin(1)                                                   # padding repeats vertex 0
+    lo, hi = xp.minmax(s)                                                           # padding repeats vertex 0
     cross = (hi > tp) & (lo < -tp)
-    touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((lo.abs() <= tp) | (hi.abs() <= tp))
-    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross], s[cross])
-    keep = torch.nonzero(cross | touch).flatten()
-    r, k, a, c = r[keep], k[keep], a[keep], c[keep]
-    xp = _ops(dev)
-    seg, edge = _clip(*(xp.asarray(t) for t in (Vp[keep], n0[r], E0[r], s[keep], tp[keep])), xp=xp)
-    seg, edge = xp.tensor(seg), xp.tensor(edge)
-    f = Facets(seg, k, r, a, c, edge, cross[keep])          # touching pieces: see _touching_boundaries
-    order = _stable_argsort(f.unit * (R + 1) + f.region)
-    return f.select(order), crossing, signs
+    touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((abs(lo) <= tp) | (abs(hi) <= tp))
+    crossing = tuple(xp.tensor(xp.take(t, xp.flatnonzero(cross))) for t in (r, k, a, c, tp, s))
+    keep = xp.flatnonzero(cross | touch)
+    r, k, a, c, Vp, s, tp, cross = (xp.take(t, keep) for t in (r, k, a, c, Vp, s, tp, cross))
+    seg, edge = _clip(Vp, xp.take(xp.asarray(n0), r), xp.take(xp.asarray(E0), r), s, tp, xp=xp)
+    order = xp.stable_argsort(k * (R + 1) + r)
+    f = Facets(*(xp.tensor(xp.take(t, order)) for t in (seg, k, r, a, c, edge, cross)))  # touching: _touching_boundaries
+    return f, crossing, signs
 
 
 def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
@@ -460,7 +466,7 @@ def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
     positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's
     (``boundary`` all ``True``: without the network the other side of a touching line is unknown).
     """
-    V, G, g = V.to(torch.float64), G.to(torch.float64), g.to(torch.float64)
+    V, G, g = (t.detach().to(torch.float64) for t in (V, G, g))
     scale = float(V.abs().max()) if V.numel() else 1.0
     f, _, _ = _layer_facets(V, n, E, G.transpose(1, 2), g, scale, eps)
     f = f.select(f.lengths > 0)
