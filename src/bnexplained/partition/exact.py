@@ -364,7 +364,7 @@ def _clip(V, n, E, s, tol, label=None, xp=None) -> tuple:
     K, M = s.shape
     j = xp.arange(M)
     valid = j[None] < n[:, None]
-    nxt = (j[None] + 1) % n[:, None] + (xp.arange(K) * M)[:, None]               # flat index of the next vertex
+    nxt = xp.where(j[None] + 1 < n[:, None], j[None] + 1, 0) + (xp.arange(K) * M)[:, None]  # flat: the next vertex
     tol = tol[:, None]
     pos = (s > tol) & valid
     neg = (s < -tol) & valid
@@ -1146,8 +1146,8 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
     r, k = crossing[0], crossing[1]
     R0, D = g.shape
     Dn = W.shape[0]
-    inactive = torch.where(signs0, torch.ones_like(slope), slope)
-    q0 = inactive.view(-1).index_copy(0, r * D + k, slope.index_select(0, k)).view(R0, D)
+    q0 = torch.where(signs0, torch.ones_like(slope), slope)
+    q0.view(-1).index_copy_(0, r * D + k, slope.index_select(0, k))
     A0, B0 = Gt.new_empty(R0, 2, Dn), g.new_empty(R0, Dn)
     step = max(1, 2 ** 16 // D)                                                      # small temporaries
     for start in range(0, R0, step):
