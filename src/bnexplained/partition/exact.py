@@ -225,6 +225,11 @@ class _TorchOps:
         return m.sum(1)
 
     @staticmethod
+    def reach(V, c):
+        """``max_m |V[:, m] − c|`` ``(R, 2)`` for points ``V`` ``(R, M, 2)`` and centres ``c`` ``(R, 2)``."""
+        return (V - c[:, None]).abs().amax(1)
+
+    @staticmethod
     def interleave(V, P):
         """``(K, 2M, 2)``: the points ``V``, ``P`` ``(K, M, 2)`` alternating."""
         return torch.stack([V, P], 2).reshape(V.shape[0], -1, 2)
@@ -299,6 +304,13 @@ class _NumpyOps:
         if m.shape[1] > 127:
             return m.sum(1)
         return np.einsum("ij->i", np.ascontiguousarray(m).view(np.int8)).astype(np.int64)  # 4× a bool row sum
+
+    @staticmethod
+    def reach(V, c):
+        out = np.abs(V[:, 0] - c)                                              # column by column: short rows
+        for m in range(1, V.shape[1]):
+            np.maximum(out, np.abs(V[:, m] - c), out=out)
+        return out
 
     @staticmethod
     def interleave(V, P):
@@ -420,11 +432,11 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 
     dev = V0.device
     if centre is None:
         centre = _vertex_mean(V0, n0)
-    half = (V0 - centre[:, None]).abs().amax(1)                                   # padding repeats vertex 0
+    xp = _ops(dev)
+    half = xp.tensor(xp.reach(xp.asarray(V0), xp.asarray(centre)))             # padding repeats vertex 0
     # |h(x) − h(centre)| ≤ |∂₁h| half₁ + |∂₂h| half₂ on the region; tolerance ≤ eps (‖∇h‖₁ scale + |g|)
     reach = half * (1 + 1e-9) + 2 * eps * scale
     signs = torch.empty(R, D, dtype=torch.bool, device=dev)
-    xp = _ops(dev)
     pairs = [xp.zeros(0)]                                                           # flat indices r D + k
     step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
