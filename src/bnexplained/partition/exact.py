@@ -1176,10 +1176,11 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
         torch.mm((Gt[sl] * q0[sl, None, :]).view(-1, D), W.T, out=A0[sl].view(-1, Dn))
         torch.addmm(b, g[sl] * q0[sl], W.T, out=B0[sl])
     At, B = A0.index_select(0, parent), B0.index_select(0, parent)
-    child, pair = flips
-    r, k = r[pair], k[pair]
-    on = torch.nonzero(signs[child, k]).flatten()
-    child, r, k = child[on], r[on], k[on]
+    xp = _ops(g.device)
+    child, pair, r, k = (xp.asarray(t) for t in (*flips, r, k))
+    r, k = xp.take(r, pair), xp.take(k, pair)
+    on = xp.flatnonzero(xp.take(xp.asarray(signs).reshape(-1), child * D + k))      # active on the new region
+    child, r, k = (xp.tensor(xp.take(t, on)) for t in (child, r, k))
     delta = 1 - slope[k]
     Gf, WT = Gt.reshape(-1), W.T.contiguous()
     step = max(1, chunk // max(1, Dn))
@@ -1190,7 +1191,7 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
         flat = rr * (2 * D) + kk                                                      # Gt[rr, :, kk]
         G = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1)
         At.index_add_(0, child[sl], (d[:, None] * G)[..., None] * w[:, None, :])
-        B.index_add_(0, child[sl], (d * g[rr, kk])[:, None] * w)
+        B.index_add_(0, child[sl], (d * g.reshape(-1).index_select(0, rr * D + kk))[:, None] * w)
     return At, B
 
 
