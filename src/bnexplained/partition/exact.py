@@ -182,7 +182,7 @@ class _TorchOps:
     """The calls of the cut that NumPy spells differently, on torch tensors (any device)."""
 
     where, stack, broadcast_to = staticmethod(torch.where), staticmethod(torch.stack), staticmethod(torch.broadcast_to)
-    bincount = staticmethod(torch.bincount)
+    bincount, greater_equal = staticmethod(torch.bincount), staticmethod(torch.ge)
 
     def __init__(self, device):
         self.device = device
@@ -272,6 +272,7 @@ class _NumpyOps:
     the bits torch computes."""
 
     where, broadcast_to, bincount = staticmethod(np.where), staticmethod(np.broadcast_to), staticmethod(np.bincount)
+    greater_equal = staticmethod(np.greater_equal)
     cat, repeat, flatnonzero = staticmethod(np.concatenate), staticmethod(np.repeat), staticmethod(np.flatnonzero)
     lexsort = staticmethod(np.lexsort)
 
@@ -446,17 +447,18 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 
     # |h(x) − h(centre)| ≤ |∂₁h| half₁ + |∂₂h| half₂ on the region; tolerance ≤ eps (‖∇h‖₁ scale + |g|)
     reach = half * (1 + 1e-9) + 2 * eps * scale
     signs = torch.empty(R, D, dtype=torch.bool, device=dev)
+    signs_x = xp.asarray(signs)
     pairs = [xp.zeros(0)]                                                           # flat indices r D + k
     step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
         sl = slice(start, start + step)
         G0, G1, gg = Gt[sl, 0], Gt[sl, 1], g[sl]
         h = torch.addcmul(torch.addcmul(gg, G0, centre[sl, 0, None]), G1, centre[sl, 1, None])
-        torch.ge(h, 0, out=signs[sl])
-        Ga = Gt[sl].abs()
+        xp.greater_equal(xp.asarray(h), 0, out=signs_x[sl])                         # comparisons: NumPy's are
+        Ga = Gt[sl].abs()                                                            # ~5x faster on the CPU
         bound = torch.addcmul(torch.mul(Ga[:, 0], reach[sl, 0, None]), Ga[:, 1], reach[sl, 1, None])
-        near = h.abs_() <= bound.add_(gg.abs(), alpha=2 * eps)
-        pairs.append(xp.flatnonzero(xp.asarray(near)) + start * D)
+        near = xp.asarray(h.abs_()) <= xp.asarray(bound.add_(gg.abs(), alpha=2 * eps))
+        pairs.append(xp.flatnonzero(near) + start * D)
     rk = xp.cat(pairs)
     r, k = rk // D, rk % D
     flat = r * (2 * D) + k                                                          # Gt[r, :, k] through a flat view
