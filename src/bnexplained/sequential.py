@@ -308,9 +308,11 @@ class _Builder:
 
 
 def _compose(steps: list, width: int, device) -> Affine:
-    W = torch.eye(width, dtype=torch.float64, device=device)
-    b = torch.zeros(width, dtype=torch.float64, device=device)
-    for s in steps:
+    if not steps:
+        return Affine(torch.eye(width, dtype=torch.float64, device=device),
+                      torch.zeros(width, dtype=torch.float64, device=device))
+    W, b = steps[0].weight.clone(), steps[0].bias.clone()     # not I·W: a product per layer for nothing
+    for s in steps[1:]:
         W, b = s.weight @ W, s.weight @ b + s.bias
     return Affine(W, b)
 
