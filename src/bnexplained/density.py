@@ -144,7 +144,8 @@ class SignMaps:
     ``h`` is exactly 0 takes the code of the region next to it, :class:`~bnexplained.partition.grid.Ties`).
 
     ``signs[j-1]`` has shape ``(H + 2 pad, W + 2 pad, ceil(D_j / 64))`` (int64 words, one bit per
-    unit); ``grid`` is the unpadded grid the counts refer to, ``step = (Δy, Δx)`` its spacing.
+    unit), or is ``None`` for a layer that was not asked for; ``grid`` is the unpadded grid the counts
+    refer to, ``step = (Δy, Δx)`` its spacing.
     """
 
     grid: Grid
@@ -163,25 +164,28 @@ class SignMaps:
 
     def concentration(self, eps: float, layers=None) -> "GridConcentration":
         """Per-pixel counts of the chosen layers (1-based; default all) for discs of radius ``eps``."""
-        with single_thread(enabled=self.signs[0].device.type == "cpu"):
+        device = next(s for s in self.signs if s is not None).device
+        with single_thread(enabled=device.type == "cpu"):
             return _concentration(self, eps, layers)
 
 
 @torch.no_grad()
 def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: int = 2 ** 24,
-              progress: bool = False, batch=None) -> SignMaps:
+              progress: bool = False, batch=None, layers=None) -> SignMaps:
     """Evaluate a 2-D network (a ``SplineMLP`` or a supported ``nn.Sequential``, BN from stored/running
     statistics or from ``batch``) on a ``resolution²`` grid over ``extent`` padded by ``pad`` pixels,
     in the network's own dtype, and bit-pack every unit's sign. Batched on the network's device, in
     bands of rows so that about ``max_floats`` pre-activations exist at once (an 11 × 1024 network fits
     on a laptop); the cost is one fused matrix product ``z Wᵀ + t`` per layer and band, plus ``O(N D)``
-    bit packing.
+    bit packing. ``layers`` (1-based; default all): only these layers' signs are packed (the others are
+    ``None``), and no layer after the deepest of them is evaluated.
     """
     network = as_network(net, batch, input_dim=2)
     if not isinstance(pad, int) or isinstance(pad, bool) or pad < 4:
         raise ValueError(f"pad must be an int ≥ 4, got {pad!r}")
+    layers = _check_layers(layers, network.depth)
     with single_thread(enabled=network.device.type == "cpu"):
-        return _sign_maps(network, extent, resolution, pad, max_floats, progress)
+        return _sign_maps(network, extent, resolution, pad, max_floats, progress, layers)
 
 
 def _on_cpu(net) -> bool:
@@ -223,7 +227,7 @@ def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
 def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We, network, step, dtype) -> None:
     """The bands of :func:`_sign_maps` on a CPU: NumPy compares into one reused boolean buffer and packs
     straight into the sign maps, fewer calls per band and layer (the same codes)."""
-    packed = [s.numpy().view(np.uint8).reshape(s.shape[0] * s.shape[1], -1) for s in signs]
+    packed = [None if s is None else s.numpy().view(np.uint8).reshape(s.shape[0] * s.shape[1], -1) for s in signs]
     bools = np.empty(buffers[0].numel(), dtype=np.bool_)
     arrays = [b.numpy() for b in buffers]
     last = len(layers) - 1
@@ -235,17 +239,18 @@ def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We
         for i, (wt, t, _) in enumerate(layers):
             d = wt.shape[1]
             h = torch.addmm(t, z, wt, out=buffers[i % 2][: n * d].view(n, d))
-            a = arrays[i % 2][: n * d].reshape(n, d)
-            b = np.greater_equal(a, 0, out=bools[: n * d].reshape(n, d))
-            if not a.all():                                        # some h exactly 0 (a few per grid)
-                ties.settle(i, h, torch.from_numpy(b), torch.from_numpy(np.flatnonzero((a == 0).any(1))))
-            p = np.packbits(b, axis=1, bitorder="little")
-            packed[i][lo:hi, : p.shape[1]] = p
+            if packed[i] is not None:
+                a = arrays[i % 2][: n * d].reshape(n, d)
+                b = np.greater_equal(a, 0, out=bools[: n * d].reshape(n, d))
+                if not a.all():                                    # some h exactly 0 (a few per grid)
+                    ties.settle(i, h, torch.from_numpy(b), torch.from_numpy(np.flatnonzero((a == 0).any(1))))
+                p = np.packbits(b, axis=1, bitorder="little")
+                packed[i][lo:hi, : p.shape[1]] = p
             if i < last:                                           # the last layer's output is not used
                 z = activations[i](h)
 
 
-def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMaps:
+def _sign_maps(network, extent, resolution, pad, max_floats, progress, wanted) -> SignMaps:
     dtype = network.dtype if network.dtype in (torch.float32, torch.float64) else torch.float64
     device = network.device
     grid = make_grid(extent, resolution, dtype=dtype, device=device)
@@ -254,9 +259,12 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
     idx = torch.arange(-pad, resolution + pad, dtype=dtype, device=device)
     xs, ys = grid.xs[0] + dx * idx, grid.ys[0] + dy * idx
     He = We = resolution + 2 * pad
+    depth = max(wanted)                                            # no layer after the deepest one asked for
     layers = _fused_layers(network, dtype)
+    layers = None if layers is None else layers[:depth]
     widths = network.widths[1:]
-    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
+    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) if j in wanted else None
+             for j, d in enumerate(widths, 1)]
     rows = _band_rows(network, We, He, max_floats)
     # two pre-activation buffers used in turn: a fresh tensor per product would cost as much in page
     # faults as a third of the product itself
@@ -277,11 +285,13 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
         ties = Ties(network, z, (dx, dy), dtype)                   # h exactly 0: the next region's code
         if layers is None:                                         # residual connections: run the steps
             for i, h in enumerate(network.preactivations(z, dtype=dtype)):
-                signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
+                if signs[i] is not None:
+                    signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
             continue
         for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt, out=buffers[i % 2][: z.shape[0] * wt.shape[1]].view(z.shape[0], -1))
-            signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
+            if signs[i] is not None:
+                signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
             z = activations[i](h) if i + 1 < len(layers) else None      # the last layer's output is not used
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
@@ -355,6 +365,9 @@ def _concentration(maps: SignMaps, eps, layers, shrink: float = 0.5) -> GridConc
     P = maps.pad
     inner = (slice(P, P + maps.grid.shape[0]), slice(P, P + maps.grid.shape[1]))
     counts = []
+    missing = [j for j in layers if maps.signs[j - 1] is None]
+    if missing:
+        raise ValueError(f"the sign maps of layers {missing} were not computed: pass them to sign_maps(layers=...)")
     for j in layers:
         S = maps.signs[j - 1]
         boundary = (S ^ _shift(S, 0, 1)) | (S ^ _shift(S, 1, 0)) | (S ^ _shift(S, 0, -1)) | (S ^ _shift(S, -1, 0))
@@ -385,7 +398,9 @@ def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int
         raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
     if pad > resolution:
         raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
-    maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress)
+    layers = _check_layers(layers, network.depth)
+    maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress,
+                     layers=layers)                            # only the layers counted
     return maps.concentration(eps, layers)
 
 
