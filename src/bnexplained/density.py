@@ -235,7 +235,6 @@ def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We
         lo, hi = start * We, min(points.shape[0], (start + rows) * We)
         z = points[lo:hi]
         n = hi - lo
-        ties = Ties(network, z, step, dtype)                       # h exactly 0: the next region's code
         for i, (wt, t, _) in enumerate(layers):
             d = wt.shape[1]
             h = torch.addmm(t, z, wt, out=buffers[i % 2][: n * d].view(n, d))
@@ -243,6 +242,7 @@ def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We
                 a = arrays[i % 2][: n * d].reshape(n, d)
                 b = np.greater_equal(a, 0, out=bools[: n * d].reshape(n, d))
                 if not a.all():                                    # some h exactly 0 (a few per grid)
+                    ties = Ties(network, points[lo:hi], step, dtype)   # there: the next region's code
                     ties.settle(i, h, torch.from_numpy(b), torch.from_numpy(np.flatnonzero((a == 0).any(1))))
                 p = np.packbits(b, axis=1, bitorder="little")
                 packed[i][lo:hi, : p.shape[1]] = p
