@@ -80,14 +80,6 @@ def _slices(n: int, d: int) -> tuple:
     return slice(max(0, -d), n - max(0, d)), slice(max(0, d), n - max(0, -d))
 
 
-def _shift(t: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
-    """``out[i, j] = t[i + dy, j + dx]`` on the two leading axes, zero outside."""
-    out = torch.zeros_like(t)
-    (ay, by), (ax, bx) = _slices(t.shape[0], dy), _slices(t.shape[1], dx)
-    out[ay, ax] = t[by, bx]
-    return out
-
-
 def _or_shifted(acc: torch.Tensor, t: torch.Tensor, dy: int, dx: int) -> None:
     """``acc[i, j] |= t[i + dy, j + dx]`` in place."""
     (ay, by), (ax, bx) = _slices(t.shape[0], dy), _slices(t.shape[1], dx)
@@ -225,22 +217,29 @@ def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
 
 
 def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We, network, step, dtype) -> None:
-    """The bands of :func:`_sign_maps` on a CPU: NumPy compares into one reused boolean buffer and packs
-    straight into the sign maps, fewer calls per band and layer (the same codes)."""
+    """The bands of :func:`_sign_maps` on a CPU, the same codes with fewer calls per band and layer: the
+    buffers' views made once per shape, NumPy comparing into one reused boolean buffer and packing
+    straight into the sign maps."""
     packed = [None if s is None else s.numpy().view(np.uint8).reshape(s.shape[0] * s.shape[1], -1) for s in signs]
     bools = np.empty(buffers[0].numel(), dtype=np.bool_)
     arrays = [b.numpy() for b in buffers]
+    views = {}
+
+    def view(n, d, k):                                             # (h, its array, its codes) in buffer k
+        if (n, d, k) not in views:
+            views[n, d, k] = buffers[k][: n * d].view(n, d), arrays[k][: n * d].reshape(n, d), bools[: n * d].reshape(n, d)
+        return views[n, d, k]
+
     last = len(layers) - 1
     for start in bands:
         lo, hi = start * We, min(points.shape[0], (start + rows) * We)
         z = points[lo:hi]
         n = hi - lo
         for i, (wt, t, _) in enumerate(layers):
-            d = wt.shape[1]
-            h = torch.addmm(t, z, wt, out=buffers[i % 2][: n * d].view(n, d))
+            h, a, b = view(n, wt.shape[1], i % 2)
+            torch.addmm(t, z, wt, out=h)
             if packed[i] is not None:
-                a = arrays[i % 2][: n * d].reshape(n, d)
-                b = np.greater_equal(a, 0, out=bools[: n * d].reshape(n, d))
+                np.greater_equal(a, 0, out=b)
                 if not a.all():                                    # some h exactly 0 (a few per grid)
                     ties = Ties(network, points[lo:hi], step, dtype)   # there: the next region's code
                     ties.settle(i, h, torch.from_numpy(b), torch.from_numpy(np.flatnonzero((a == 0).any(1))))
@@ -324,6 +323,18 @@ class GridConcentration:
         return self.counts[:, i, j].T
 
 
+def _boundary(S: torch.Tensor) -> torch.Tensor:
+    """Per unit, the pixels whose code differs from one of their 4 neighbours' (zero outside the grid)."""
+    B = torch.zeros_like(S)
+    for axis in (0, 1):
+        e = S.narrow(axis, 1, S.shape[axis] - 1) ^ S.narrow(axis, 0, S.shape[axis] - 1)
+        B.narrow(axis, 0, S.shape[axis] - 1).bitwise_or_(e)
+        B.narrow(axis, 1, S.shape[axis] - 1).bitwise_or_(e)
+        B.narrow(axis, 0, 1).bitwise_or_(S.narrow(axis, 0, 1))
+        B.narrow(axis, S.shape[axis] - 1, 1).bitwise_or_(S.narrow(axis, S.shape[axis] - 1, 1))
+    return B
+
+
 def _disc(eps: float, step: tuple) -> torch.Tensor:
     """Boolean ``(2 ry + 1, 2 rx + 1)`` mask of the offsets within ε (ellipse in pixels if Δx ≠ Δy)."""
     dy, dx = step
@@ -369,9 +380,7 @@ def _concentration(maps: SignMaps, eps, layers, shrink: float = 0.5) -> GridConc
     if missing:
         raise ValueError(f"the sign maps of layers {missing} were not computed: pass them to sign_maps(layers=...)")
     for j in layers:
-        S = maps.signs[j - 1]
-        boundary = (S ^ _shift(S, 0, 1)) | (S ^ _shift(S, 1, 0)) | (S ^ _shift(S, 0, -1)) | (S ^ _shift(S, -1, 0))
-        counts.append(_popcount(_dilate(boundary, disc))[inner])
+        counts.append(_popcount(_dilate(_boundary(maps.signs[j - 1]), disc)[inner]))
     return GridConcentration(maps.grid, eps, layers, torch.stack(counts))
 
 
