@@ -398,19 +398,21 @@ def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int
     earlier layers).
     """
     eps = _check_eps(eps)
-    with single_thread(enabled=_on_cpu(net)):            # reading the network is many tiny operations
+    # on a CPU all on one thread: reading the network is many tiny operations, the bands are cache-sized,
+    # and idle OpenMP workers between the steps would spin
+    with single_thread(enabled=_on_cpu(net)):
         network = as_network(net, batch, input_dim=2)
-    grid = make_grid(extent, resolution, dtype=torch.float64)
-    step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
-    pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
-    if eps < step:
-        raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
-    if pad > resolution:
-        raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
-    layers = _check_layers(layers, network.depth)
-    maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress,
-                     layers=layers)                            # only the layers counted
-    return maps.concentration(eps, layers)
+        grid = make_grid(extent, resolution, dtype=torch.float64)
+        step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
+        pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
+        if eps < step:
+            raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
+        if pad > resolution:
+            raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
+        layers = _check_layers(layers, network.depth)
+        maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress,
+                         layers=layers)                        # only the layers counted
+        return maps.concentration(eps, layers)
 
 
 # ---------------------------------------------------------------------------------------------- any dimension
