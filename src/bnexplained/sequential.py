@@ -208,9 +208,17 @@ class BNLayer:
         return self.mean - self.bias - self.std * self.beta / self.gamma
 
 
+def _finite(t: torch.Tensor) -> bool:
+    """Every entry of ``t`` is finite: its least and largest are (a NaN is both); one pass, no temporary."""
+    if t.numel() == 0:
+        return True
+    lo, hi = torch.aminmax(t)
+    return bool(torch.isfinite(lo) & torch.isfinite(hi))
+
+
 def _check_finite(step, where: str) -> None:
     tensors = [step.weight, step.bias] if isinstance(step, Affine) else [step.slope]
-    if not all(bool(torch.isfinite(t).all()) for t in tensors):
+    if not all(_finite(t) for t in tensors):
         raise NonFiniteNetwork(f"net: {where} has NaN or infinite weights, biases or slopes (a BatchNorm1d "
                                "with eps=0 and a zero variance divides by 0); the network's maps would not be "
                                "finite")
