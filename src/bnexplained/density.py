@@ -229,7 +229,8 @@ def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We
 
     def view(n, d, k):                                             # (h, its array, its codes) in buffer k
         if (n, d, k) not in views:
-            views[n, d, k] = buffers[k][: n * d].view(n, d), arrays[k][: n * d].reshape(n, d), bools[: n * d].reshape(n, d)
+            views[n, d, k] = (buffers[k][: n * d].view(n, d), arrays[k][: n * d].reshape(n, d),
+                              bools[: n * d].reshape(n, d))
         return views[n, d, k]
 
     last = len(layers) - 1
