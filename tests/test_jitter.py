@@ -1,4 +1,6 @@
 """Mini-batch jitter of a BN network (Figure 6), its dashboard, drawings and the margin experiment."""
+import copy
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -141,3 +143,40 @@ def test_margin_summary_is_mean_and_std_over_seeds_of_each_quantity():
     assert out[None]["p10"] == pytest.approx((2.0, 1.0))             # 10th percentiles 1 and 3
     assert out[4]["train_acc"] == pytest.approx((1.0, 0.0))
     assert "noisy m = 4" in bnx.recipes.margin_table({None: runs, 4: runs[:1]})
+
+
+@pytest.mark.parametrize("block", ["activation first", "BN first"])
+def test_boundary_draws_of_a_residual_network_are_torchs_training_step(block):
+    """Each draw's decision values on the grid equal torch's own forward pass with that draw's
+    batch statistics (train-mode BN on the mini-batch, its biased σ² set as running statistics),
+    on residual networks whose block starts with an activation or a BatchNorm1d right at the
+    saved state (what the walk must not overwrite in place)."""
+    from torch import nn
+
+    X, _ = bnx.data.moons(128, noise=0.15, seed=3, labels=True)
+    torch.manual_seed(4)
+    inner = (nn.Sequential(nn.LeakyReLU(0.2), nn.Linear(8, 8), nn.BatchNorm1d(8)) if block == "activation first"
+             else nn.Sequential(nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8)))
+    model = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), bnx.Residual(inner),
+                          nn.ReLU(), nn.Linear(8, 1)).double()
+    model.train()
+    model(X.double())
+    model.eval()
+    d = boundary_draws(model, X, 16, 3, 2.0, 12, seed=7)
+    idx = torch.rand(3, len(X), generator=torch.Generator().manual_seed(7)).argsort(1)[:, :16]
+    for r in range(3):
+        oracle = copy.deepcopy(model)
+        seen = []
+        hooks = [m.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
+                 for m in oracle.modules() if isinstance(m, nn.BatchNorm1d)]
+        oracle.train()
+        oracle(X.double()[idx[r]])                     # the training step's inputs to every BN layer
+        for h in hooks:
+            h.remove()
+        for m, u in zip([m for m in oracle.modules() if isinstance(m, nn.BatchNorm1d)], seen):
+            m.running_mean.copy_(u.mean(0))
+            m.running_var.copy_(u.var(0, unbiased=False))
+        oracle.eval()
+        grid = d.grid.points.double()
+        torch.testing.assert_close(d.values[r].reshape(-1).double(), oracle(grid)[:, 0])
+    assert d.values.shape == (3, 12, 12) and len(d.layers) == 2

@@ -54,6 +54,24 @@ def _bn_names(network: SplineNetwork) -> list:
     return [s.name for s in network.steps if isinstance(s, Normalize)]
 
 
+def _linear(z, s: Affine, dtype) -> torch.Tensor:
+    """``z Wᵀ + b``, the sum in place on the product (as ``z @ W.T + b`` rounds)."""
+    return (z @ s.weight.to(dtype).T).add_(s.bias.to(dtype))
+
+
+def _activate(z, slope, owned: bool) -> torch.Tensor:
+    """``z`` where ``z ≥ 0``, else ``slope · z``; one slope for all units takes one fused pass."""
+    first = slope[0]
+    if not bool((slope == first).all()):
+        return torch.where(z >= 0, z, slope * z)
+    a = float(first)
+    if a == 0:
+        return z.clamp_min_(0) if owned else z.clamp_min(0)
+    if a == -1:
+        return z.abs_() if owned else z.abs()
+    return torch.nn.functional.leaky_relu(z, a, inplace=owned)
+
+
 def _walk(network: SplineNetwork, z: torch.Tensor, dtype, *, stats=None, noise=None, keep: bool = False):
     """Run ``z`` ``(K, n, D_0)`` through the steps with every BN step normalizing by draw ``k``'s statistics.
 
@@ -64,9 +82,10 @@ def _walk(network: SplineNetwork, z: torch.Tensor, dtype, *, stats=None, noise=N
     """
     mus, sigmas, us, saved = [], [], [], []
     given = None if stats is None else (iter(stats[0]), iter(stats[1]))
+    owned = False                    # z was made here and nothing else holds it: it may be updated in place
     for s in network.steps:
         if isinstance(s, Normalize):
-            u = z if s.linear is None else z @ s.linear.weight.to(dtype).T + s.linear.bias.to(dtype)
+            u = z if s.linear is None else _linear(z, s.linear, dtype)
             if given is None:
                 mu = u.mean(1)
                 sigma = (u - mu[:, None]).pow(2).mean(1).sqrt()
@@ -85,18 +104,21 @@ def _walk(network: SplineNetwork, z: torch.Tensor, dtype, *, stats=None, noise=N
             if keep:
                 us.append(u)
             std = sigma if s.eps == 0 else (sigma.pow(2) + s.eps).sqrt()
-            z = s.gamma.to(dtype) * (u - mu[:, None]) / std[:, None] + s.beta.to(dtype)
+            # γ (u − μ) / std + β, operation by operation as written (the same rounding), in place
+            z = u - mu[:, None] if keep or s.linear is None else u.sub_(mu[:, None])
+            z = z.mul_(s.gamma.to(dtype)).div_(std[:, None]).add_(s.beta.to(dtype))
         elif isinstance(s, Affine):
-            z = z @ s.weight.to(dtype).T + s.bias.to(dtype)
+            z = _linear(z, s, dtype)
         elif isinstance(s, Activation):
-            z = torch.where(z >= 0, z, s.slope.to(dtype) * z)
+            z = _activate(z, s.slope.to(dtype), owned)
         elif isinstance(s, Save):
             saved.append(z)
         else:
             skip = saved.pop()
             if s.shortcut is not None:
-                skip = skip @ s.shortcut.weight.to(dtype).T + s.shortcut.bias.to(dtype)
+                skip = _linear(skip, s.shortcut, dtype)
             z = z + skip
+        owned = not isinstance(s, Save)
     return z, mus, sigmas, us
 
 

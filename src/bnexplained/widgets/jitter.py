@@ -48,20 +48,21 @@ class JitterExplorer(Dashboard):
                                          description="virtual batch"),
         }
         if precompute:
-            with single_thread():
-                for network in self.networks:
-                    for b in batch_sizes:
-                        for v in [OFF, *virtual_batch_sizes]:
-                            self.boundaries(network, b, self._setting(b, v)[0])
+            for network in self.networks:
+                for b in batch_sizes:
+                    for v in [OFF, *virtual_batch_sizes]:
+                        self.boundaries(network, b, self._setting(b, v)[0])
         super().__init__(controls, figsize=(4.4, 4.4), dpi=80)
 
     def boundaries(self, network: str, batch_size: int, virtual):
-        """The :class:`~bnexplained.jitter.BoundaryDraws` of one setting (computed once)."""
+        """The :class:`~bnexplained.jitter.BoundaryDraws` of one setting (computed once, on one thread:
+        the products are small, and a second thread only waits on a busy machine)."""
         key = (network, batch_size, virtual)
         if key not in self._cache:
             m = None if virtual == OFF else virtual
-            self._cache[key] = boundary_draws(self.networks[network], self.X, batch_size, self.draws, self.extent,
-                                              self.resolution, virtual_batch_size=m, seed=self.seed)
+            with single_thread():
+                self._cache[key] = boundary_draws(self.networks[network], self.X, batch_size, self.draws, self.extent,
+                                                  self.resolution, virtual_batch_size=m, seed=self.seed)
         return self._cache[key]
 
     @staticmethod
