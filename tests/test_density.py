@@ -54,6 +54,24 @@ def test_sign_maps_are_the_networks_own_signs(net, seed):
         start += width
 
 
+def test_sign_maps_of_some_layers_are_those_layers_own_signs():
+    """Only the layers asked for are packed (the others are None, and counting them is refused); the deepest
+    one asked for is the last evaluated."""
+    net = bnx.SplineMLP([2, 30, 70, 20, 10], "relu", "zero_bias", seed=2)
+    maps = D.sign_maps(net, 1.5, 20, pad=8, layers=[2, 3], max_floats=36 * 70 * 5)
+    idx = torch.arange(-8, 28, dtype=torch.float64) * (3.0 / 19) - 1.5
+    yy, xx = torch.meshgrid(idx, idx, indexing="ij")
+    s = net.signs(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1), "stored").split(net.widths[1:], 1)
+    assert maps.signs[0] is None and maps.signs[3] is None
+    for layer in (1, 2):
+        assert torch.equal(maps.signs[layer], D._pack(s[layer]).view(36, 36, -1))
+    with pytest.raises(ValueError, match=r"layers \[1\] were not computed"):
+        maps.concentration(0.2, [1, 2])
+    full = bnx.facet_concentration(net, 1.5, 0.3, resolution=40)
+    some = bnx.facet_concentration(net, 1.5, 0.3, resolution=40, layers=[3, 1])
+    assert some.layers == [1, 3] and torch.equal(some.counts, full.counts[[0, 2]])
+
+
 def test_bands_give_the_same_maps_as_one_pass():
     net = bnx.SplineMLP([2, 40, 40, 40], "leaky_relu", "bn", seed=3).fit_statistics(bnx.data.star(50))
     one = D.sign_maps(net, 1.5, 50, pad=6)
