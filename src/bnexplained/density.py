@@ -49,11 +49,17 @@ _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
 
 
 # ---------------------------------------------------------------------------------------------- bits
+def _host(device) -> bool:
+    """Whether the NumPy fast paths run (on a CPU); everywhere else the same codes come from torch calls
+    (a test turns this off to run the CUDA path on the CPU)."""
+    return device.type == "cpu"
+
+
 def _pack(bits: torch.Tensor) -> torch.Tensor:
     """``(n, D)`` booleans → ``(n, ceil(D/64))`` int64 words, one bit per unit (padding bits are 0)."""
     n, d = bits.shape
     words = (d + 63) // 64
-    if bits.device.type == "cpu":                                  # one pass in C instead of nine in torch
+    if _host(bits.device):                                         # one pass in C instead of nine in torch
         packed = np.packbits(bits.numpy(), axis=1, bitorder="little")
         if packed.shape[1] != words * 8:
             packed = np.pad(packed, ((0, 0), (0, words * 8 - packed.shape[1])))
@@ -278,7 +284,7 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress, wanted) -
     if progress:
         from tqdm.auto import tqdm
         bands = tqdm(bands, desc="sign maps", leave=False)
-    if layers is not None and device.type == "cpu":
+    if layers is not None and _host(device):
         _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We, network, (dx, dy), dtype)
         return SignMaps(grid, pad, (dy, dx), signs, list(widths))
     for start in bands:
