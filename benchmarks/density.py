@@ -2,7 +2,8 @@
 
 The computation is :func:`bnexplained.density.facet_concentration` for one network (BN, the worst case
 for nothing: every setting costs the same): an L × D leaky-ReLU network evaluated on a padded grid
-in bands of rows, every unit's sign bit-packed, then three layers' boundaries dilated and counted.
+in bands of rows, the signs of the three counted layers' units bit-packed, then their boundaries
+dilated and counted.
 Its FLOPs are those of the matrix products ``z Wᵀ + t``; the baseline runs exactly those products
 (same shapes, same bands, ``torch.addmm`` into a preallocated output, the library's thread
 policy) in the same process, interleaved with it so both see the same load. The ratio (baseline time / full time)

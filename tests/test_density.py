@@ -54,6 +54,24 @@ def test_sign_maps_are_the_networks_own_signs(net, seed):
         start += width
 
 
+def test_sign_maps_of_some_layers_are_those_layers_own_signs():
+    """Only the layers asked for are packed (the others are None, and counting them is refused); the deepest
+    one asked for is the last evaluated."""
+    net = bnx.SplineMLP([2, 30, 70, 20, 10], "relu", "zero_bias", seed=2)
+    maps = D.sign_maps(net, 1.5, 20, pad=8, layers=[2, 3], max_floats=36 * 70 * 5)
+    idx = torch.arange(-8, 28, dtype=torch.float64) * (3.0 / 19) - 1.5
+    yy, xx = torch.meshgrid(idx, idx, indexing="ij")
+    s = net.signs(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1), "stored").split(net.widths[1:], 1)
+    assert maps.signs[0] is None and maps.signs[3] is None
+    for layer in (1, 2):
+        assert torch.equal(maps.signs[layer], D._pack(s[layer]).view(36, 36, -1))
+    with pytest.raises(ValueError, match=r"layers \[1\] were not computed"):
+        maps.concentration(0.2, [1, 2])
+    full = bnx.facet_concentration(net, 1.5, 0.3, resolution=40)
+    some = bnx.facet_concentration(net, 1.5, 0.3, resolution=40, layers=[3, 1])
+    assert some.layers == [1, 3] and torch.equal(some.counts, full.counts[[0, 2]])
+
+
 def test_bands_give_the_same_maps_as_one_pass():
     net = bnx.SplineMLP([2, 40, 40, 40], "leaky_relu", "bn", seed=3).fit_statistics(bnx.data.star(50))
     one = D.sign_maps(net, 1.5, 50, pad=6)
@@ -408,3 +426,29 @@ def test_exact_concentration_is_pinned_by_forward_pass_samples_of_the_disc():
     assert bool((units <= hi_u).all())
     assert int(hi_f.sum()) >= 0.9 * int(facets.sum())
     assert int(facets.sum()) > int(units.sum()) > 0                  # not trivial: folded facets are counted
+
+
+@pytest.mark.parametrize("activation, mode", [("relu", "zero_bias"), ("leaky_relu", "bn"), ("abs", "random_bias")])
+def test_the_cuda_path_run_on_the_cpu_gives_the_networks_own_signs(monkeypatch, activation, mode):
+    """The device-generic band loop (what a GPU runs) and the CPU's NumPy loop both pack the network's own
+    signs (NumPy's packbits of ``net.signs`` as the oracle; a symmetric grid puts zero-bias ReLU points
+    exactly on zero sets, so ties are settled on both paths), in small bands, and count alike."""
+    net = bnx.SplineMLP([2, 20, 70, 9], activation, mode, seed=5)
+    if mode == "bn":
+        net.fit_statistics(bnx.data.star(40))
+    idx = torch.arange(-6, 27, dtype=torch.float64) * (3.0 / 20) - 1.5
+    yy, xx = torch.meshgrid(idx, idx, indexing="ij")
+    s = net.signs(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1), "stored").split(net.widths[1:], 1)
+    results = []
+    for host in (True, False):
+        monkeypatch.setattr(D, "_host", lambda device, host=host: host)
+        maps = D.sign_maps(net, 1.5, 21, pad=6, max_floats=33 * 70 * 4)
+        for layer, bits in enumerate(s):
+            if mode != "zero_bias":                  # (zero-bias ties take the next region's code instead)
+                want = np.packbits(bits.numpy(), axis=1, bitorder="little")
+                got = maps.signs[layer].reshape(33 * 33, -1).numpy().view(np.uint8)[:, : want.shape[1]]
+                assert np.array_equal(got, want)
+        results.append((maps.signs, bnx.facet_concentration(net, 1.5, 0.3, resolution=21).counts))
+    for a, b in zip(results[0][0], results[1][0]):
+        assert torch.equal(a, b)
+    assert torch.equal(results[0][1], results[1][1])

@@ -49,11 +49,17 @@ _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
 
 
 # ---------------------------------------------------------------------------------------------- bits
+def _host(device) -> bool:
+    """Whether the NumPy fast paths run (on a CPU); everywhere else the same codes come from torch calls
+    (a test turns this off to run the CUDA path on the CPU)."""
+    return device.type == "cpu"
+
+
 def _pack(bits: torch.Tensor) -> torch.Tensor:
     """``(n, D)`` booleans → ``(n, ceil(D/64))`` int64 words, one bit per unit (padding bits are 0)."""
     n, d = bits.shape
     words = (d + 63) // 64
-    if bits.device.type == "cpu":                                  # one pass in C instead of nine in torch
+    if _host(bits.device):                                         # one pass in C instead of nine in torch
         packed = np.packbits(bits.numpy(), axis=1, bitorder="little")
         if packed.shape[1] != words * 8:
             packed = np.pad(packed, ((0, 0), (0, words * 8 - packed.shape[1])))
@@ -78,14 +84,6 @@ def _popcount(x: torch.Tensor) -> torch.Tensor:
 def _slices(n: int, d: int) -> tuple:
     """Destination and source slices for ``out[i] = t[i + d]`` along an axis of length ``n``."""
     return slice(max(0, -d), n - max(0, d)), slice(max(0, d), n - max(0, -d))
-
-
-def _shift(t: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
-    """``out[i, j] = t[i + dy, j + dx]`` on the two leading axes, zero outside."""
-    out = torch.zeros_like(t)
-    (ay, by), (ax, bx) = _slices(t.shape[0], dy), _slices(t.shape[1], dx)
-    out[ay, ax] = t[by, bx]
-    return out
 
 
 def _or_shifted(acc: torch.Tensor, t: torch.Tensor, dy: int, dx: int) -> None:
@@ -144,7 +142,8 @@ class SignMaps:
     ``h`` is exactly 0 takes the code of the region next to it, :class:`~bnexplained.partition.grid.Ties`).
 
     ``signs[j-1]`` has shape ``(H + 2 pad, W + 2 pad, ceil(D_j / 64))`` (int64 words, one bit per
-    unit); ``grid`` is the unpadded grid the counts refer to, ``step = (Δy, Δx)`` its spacing.
+    unit), or is ``None`` for a layer that was not asked for; ``grid`` is the unpadded grid the counts
+    refer to, ``step = (Δy, Δx)`` its spacing.
     """
 
     grid: Grid
@@ -163,25 +162,28 @@ class SignMaps:
 
     def concentration(self, eps: float, layers=None) -> "GridConcentration":
         """Per-pixel counts of the chosen layers (1-based; default all) for discs of radius ``eps``."""
-        with single_thread(enabled=self.signs[0].device.type == "cpu"):
+        device = next(s for s in self.signs if s is not None).device
+        with single_thread(enabled=device.type == "cpu"):
             return _concentration(self, eps, layers)
 
 
 @torch.no_grad()
 def sign_maps(net, extent, resolution: int = 256, *, pad: int = 12, max_floats: int = 2 ** 24,
-              progress: bool = False, batch=None) -> SignMaps:
+              progress: bool = False, batch=None, layers=None) -> SignMaps:
     """Evaluate a 2-D network (a ``SplineMLP`` or a supported ``nn.Sequential``, BN from stored/running
     statistics or from ``batch``) on a ``resolution²`` grid over ``extent`` padded by ``pad`` pixels,
     in the network's own dtype, and bit-pack every unit's sign. Batched on the network's device, in
     bands of rows so that about ``max_floats`` pre-activations exist at once (an 11 × 1024 network fits
     on a laptop); the cost is one fused matrix product ``z Wᵀ + t`` per layer and band, plus ``O(N D)``
-    bit packing.
+    bit packing. ``layers`` (1-based; default all): only these layers' signs are packed (the others are
+    ``None``), and no layer after the deepest of them is evaluated.
     """
     network = as_network(net, batch, input_dim=2)
     if not isinstance(pad, int) or isinstance(pad, bool) or pad < 4:
         raise ValueError(f"pad must be an int ≥ 4, got {pad!r}")
+    layers = _check_layers(layers, network.depth)
     with single_thread(enabled=network.device.type == "cpu"):
-        return _sign_maps(network, extent, resolution, pad, max_floats, progress)
+        return _sign_maps(network, extent, resolution, pad, max_floats, progress, layers)
 
 
 def _on_cpu(net) -> bool:
@@ -192,7 +194,9 @@ def _on_cpu(net) -> bool:
     return p is None or p.device.type == "cpu"
 
 
-_CACHE_FLOATS = 2 ** 20             # CPU bands of about 4 MiB of float32: the elementwise work stays in cache
+# CPU bands of about 2 MiB of float32: the elementwise work stays in cache, and the one-thread products
+# were fastest at this size (2^18 to 2^21 tried, 2-core EPYC, 1 MiB L2 per core)
+_CACHE_FLOATS = 2 ** 19
 
 
 def _band_rows(network, We: int, He: int, max_floats: int) -> int:
@@ -220,7 +224,41 @@ def _signs_of(h: torch.Tensor, ties: Ties, layer: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(packed)).view(torch.int64)
 
 
-def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMaps:
+def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We, network, step, dtype) -> None:
+    """The bands of :func:`_sign_maps` on a CPU, the same codes with fewer calls per band and layer: the
+    buffers' views made once per shape, NumPy comparing into one reused boolean buffer and packing
+    straight into the sign maps."""
+    packed = [None if s is None else s.numpy().view(np.uint8).reshape(s.shape[0] * s.shape[1], -1) for s in signs]
+    bools = np.empty(buffers[0].numel(), dtype=np.bool_)
+    arrays = [b.numpy() for b in buffers]
+    views = {}
+
+    def view(n, d, k):                                             # (h, its array, its codes) in buffer k
+        if (n, d, k) not in views:
+            views[n, d, k] = (buffers[k][: n * d].view(n, d), arrays[k][: n * d].reshape(n, d),
+                              bools[: n * d].reshape(n, d))
+        return views[n, d, k]
+
+    last = len(layers) - 1
+    for start in bands:
+        lo, hi = start * We, min(points.shape[0], (start + rows) * We)
+        z = points[lo:hi]
+        n = hi - lo
+        for i, (wt, t, _) in enumerate(layers):
+            h, a, b = view(n, wt.shape[1], i % 2)
+            torch.addmm(t, z, wt, out=h)
+            if packed[i] is not None:
+                np.greater_equal(a, 0, out=b)
+                if not a.all():                                    # some h exactly 0 (a few per grid)
+                    ties = Ties(network, points[lo:hi], step, dtype)   # there: the next region's code
+                    ties.settle(i, h, torch.from_numpy(b), torch.from_numpy(np.flatnonzero((a == 0).any(1))))
+                p = np.packbits(b, axis=1, bitorder="little")
+                packed[i][lo:hi, : p.shape[1]] = p
+            if i < last:                                           # the last layer's output is not used
+                z = activations[i](h)
+
+
+def _sign_maps(network, extent, resolution, pad, max_floats, progress, wanted) -> SignMaps:
     dtype = network.dtype if network.dtype in (torch.float32, torch.float64) else torch.float64
     device = network.device
     grid = make_grid(extent, resolution, dtype=dtype, device=device)
@@ -229,30 +267,39 @@ def _sign_maps(network, extent, resolution, pad, max_floats, progress) -> SignMa
     idx = torch.arange(-pad, resolution + pad, dtype=dtype, device=device)
     xs, ys = grid.xs[0] + dx * idx, grid.ys[0] + dy * idx
     He = We = resolution + 2 * pad
+    depth = max(wanted)                                            # no layer after the deepest one asked for
     layers = _fused_layers(network, dtype)
+    layers = None if layers is None else layers[:depth]
     widths = network.widths[1:]
-    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) for d in widths]
+    signs = [torch.zeros(He, We, (d + 63) // 64, dtype=torch.int64, device=device) if j in wanted else None
+             for j, d in enumerate(widths, 1)]
     rows = _band_rows(network, We, He, max_floats)
     # two pre-activation buffers used in turn: a fresh tensor per product would cost as much in page
     # faults as a third of the product itself
     buffers = [torch.empty(rows * We * max(widths), dtype=dtype, device=device) for _ in range(2)]
     activations = [] if layers is None else [_activation(slope) for _, _, slope in layers]
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+    points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)      # the padded grid, row by row
     bands = range(0, He, rows)
     if progress:
         from tqdm.auto import tqdm
         bands = tqdm(bands, desc="sign maps", leave=False)
+    if layers is not None and _host(device):
+        _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We, network, (dx, dy), dtype)
+        return SignMaps(grid, pad, (dy, dx), signs, list(widths))
     for start in bands:
         stop = min(He, start + rows)
-        yy, xx = torch.meshgrid(ys[start:stop], xs, indexing="ij")
-        z = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+        z = points[start * We: stop * We]
         ties = Ties(network, z, (dx, dy), dtype)                   # h exactly 0: the next region's code
         if layers is None:                                         # residual connections: run the steps
             for i, h in enumerate(network.preactivations(z, dtype=dtype)):
-                signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
+                if signs[i] is not None:
+                    signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
             continue
         for i, (wt, t, slope) in enumerate(layers):
             h = torch.addmm(t, z, wt, out=buffers[i % 2][: z.shape[0] * wt.shape[1]].view(z.shape[0], -1))
-            signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
+            if signs[i] is not None:
+                signs[i][start:stop] = _signs_of(h, ties, i).view(stop - start, We, -1)
             z = activations[i](h) if i + 1 < len(layers) else None      # the last layer's output is not used
     return SignMaps(grid, pad, (dy, dx), signs, list(widths))
 
@@ -283,6 +330,18 @@ class GridConcentration:
         j = ((pts[:, 0] - xs[0]) / (xs[1] - xs[0])).round().long().clamp(0, len(xs) - 1)
         i = ((pts[:, 1] - ys[0]) / (ys[1] - ys[0])).round().long().clamp(0, len(ys) - 1)
         return self.counts[:, i, j].T
+
+
+def _boundary(S: torch.Tensor) -> torch.Tensor:
+    """Per unit, the pixels whose code differs from one of their 4 neighbours' (zero outside the grid)."""
+    B = torch.zeros_like(S)
+    for axis in (0, 1):
+        e = S.narrow(axis, 1, S.shape[axis] - 1) ^ S.narrow(axis, 0, S.shape[axis] - 1)
+        B.narrow(axis, 0, S.shape[axis] - 1).bitwise_or_(e)
+        B.narrow(axis, 1, S.shape[axis] - 1).bitwise_or_(e)
+        B.narrow(axis, 0, 1).bitwise_or_(S.narrow(axis, 0, 1))
+        B.narrow(axis, S.shape[axis] - 1, 1).bitwise_or_(S.narrow(axis, S.shape[axis] - 1, 1))
+    return B
 
 
 def _disc(eps: float, step: tuple) -> torch.Tensor:
@@ -326,10 +385,11 @@ def _concentration(maps: SignMaps, eps, layers, shrink: float = 0.5) -> GridConc
     P = maps.pad
     inner = (slice(P, P + maps.grid.shape[0]), slice(P, P + maps.grid.shape[1]))
     counts = []
+    missing = [j for j in layers if maps.signs[j - 1] is None]
+    if missing:
+        raise ValueError(f"the sign maps of layers {missing} were not computed: pass them to sign_maps(layers=...)")
     for j in layers:
-        S = maps.signs[j - 1]
-        boundary = (S ^ _shift(S, 0, 1)) | (S ^ _shift(S, 1, 0)) | (S ^ _shift(S, 0, -1)) | (S ^ _shift(S, -1, 0))
-        counts.append(_popcount(_dilate(boundary, disc))[inner])
+        counts.append(_popcount(_dilate(_boundary(maps.signs[j - 1]), disc)[inner]))
     return GridConcentration(maps.grid, eps, layers, torch.stack(counts))
 
 
@@ -347,17 +407,21 @@ def facet_concentration(net, extent, eps: float, *, layers=None, resolution: int
     earlier layers).
     """
     eps = _check_eps(eps)
-    with single_thread(enabled=_on_cpu(net)):            # reading the network is many tiny operations
+    # on a CPU all on one thread: reading the network is many tiny operations, the bands are cache-sized,
+    # and idle OpenMP workers between the steps would spin
+    with single_thread(enabled=_on_cpu(net)):
         network = as_network(net, batch, input_dim=2)
-    grid = make_grid(extent, resolution, dtype=torch.float64)
-    step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
-    pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
-    if eps < step:
-        raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
-    if pad > resolution:
-        raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
-    maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress)
-    return maps.concentration(eps, layers)
+        grid = make_grid(extent, resolution, dtype=torch.float64)
+        step = max((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item())
+        pad = int(math.ceil(eps / min((grid.xs[1] - grid.xs[0]).item(), (grid.ys[1] - grid.ys[0]).item()))) + 5
+        if eps < step:
+            raise ValueError(f"eps = {eps:.3g} is below the grid spacing {step:.3g}: raise the resolution")
+        if pad > resolution:
+            raise ValueError(f"eps = {eps:.3g} spans more than the grid ({resolution} pixels): lower the resolution")
+        layers = _check_layers(layers, network.depth)
+        maps = sign_maps(network, extent, resolution, pad=pad, max_floats=max_floats, progress=progress,
+                         layers=layers)                        # only the layers counted
+        return maps.concentration(eps, layers)
 
 
 # ---------------------------------------------------------------------------------------------- any dimension

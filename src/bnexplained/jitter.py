@@ -74,6 +74,8 @@ def _activate(z, slope, owned: bool) -> torch.Tensor:
 
 def _walk(network: SplineNetwork, z: torch.Tensor, dtype, *, stats=None, noise=None, keep: bool = False):
     """Run ``z`` ``(K, n, D_0)`` through the steps with every BN step normalizing by draw ``k``'s statistics.
+    (With ``stats`` given, ``z`` may be ``(n, D_0)``, the same points for every draw: the steps before
+    the first BN step then run once, not ``K`` times.)
 
     ``stats=None``: each draw's own batch statistics (eq. 3), computed layer by layer on the inputs
     the earlier layers produce with those same statistics (with ``noise``, noise-controlled BN's,
@@ -105,7 +107,7 @@ def _walk(network: SplineNetwork, z: torch.Tensor, dtype, *, stats=None, noise=N
                 us.append(u)
             std = sigma if s.eps == 0 else (sigma.pow(2) + s.eps).sqrt()
             # γ (u − μ) / std + β, operation by operation as written (the same rounding), in place
-            z = u - mu[:, None] if keep or s.linear is None else u.sub_(mu[:, None])
+            z = u - mu[:, None] if keep or s.linear is None or u.dim() == 2 else u.sub_(mu[:, None])
             z = z.mul_(s.gamma.to(dtype)).div_(std[:, None]).add_(s.beta.to(dtype))
         elif isinstance(s, Affine):
             z = _linear(z, s, dtype)
@@ -260,6 +262,6 @@ def boundary_draws(net, X, batch_size: int, draws: int, extent, resolution: int 
         ref = decision_function(net, grid.points)
     else:                                     # the running statistics (refused when there are none)
         ref = binary_decision(as_network(net)(grid.points, dtype=dtype))
-    out = _walk(network, grid.points.expand(draws, *grid.points.shape), dtype, stats=stats)[0]
+    out = _walk(network, grid.points, dtype, stats=stats)[0]          # the same grid under every draw
     values = binary_decision(out.reshape(-1, out.shape[-1])).reshape(draws, *grid.shape)
     return BoundaryDraws(grid, values.cpu(), ref.reshape(grid.shape).cpu(), tuple(_bn_names(network)))

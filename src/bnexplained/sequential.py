@@ -208,9 +208,17 @@ class BNLayer:
         return self.mean - self.bias - self.std * self.beta / self.gamma
 
 
+def _finite(t: torch.Tensor) -> bool:
+    """Every entry of ``t`` is finite: its least and largest are (a NaN is both); one pass, no temporary."""
+    if t.numel() == 0:
+        return True
+    lo, hi = torch.aminmax(t)
+    return bool(torch.isfinite(lo) & torch.isfinite(hi))
+
+
 def _check_finite(step, where: str) -> None:
     tensors = [step.weight, step.bias] if isinstance(step, Affine) else [step.slope]
-    if not all(bool(torch.isfinite(t).all()) for t in tensors):
+    if not all(_finite(t) for t in tensors):
         raise NonFiniteNetwork(f"net: {where} has NaN or infinite weights, biases or slopes (a BatchNorm1d "
                                "with eps=0 and a zero variance divides by 0); the network's maps would not be "
                                "finite")
@@ -308,9 +316,11 @@ class _Builder:
 
 
 def _compose(steps: list, width: int, device) -> Affine:
-    W = torch.eye(width, dtype=torch.float64, device=device)
-    b = torch.zeros(width, dtype=torch.float64, device=device)
-    for s in steps:
+    if not steps:
+        return Affine(torch.eye(width, dtype=torch.float64, device=device),
+                      torch.zeros(width, dtype=torch.float64, device=device))
+    W, b = steps[0].weight.clone(), steps[0].bias.clone()     # not I·W: a product per layer for nothing
+    for s in steps[1:]:
         W, b = s.weight @ W, s.weight @ b + s.bias
     return Affine(W, b)
 
