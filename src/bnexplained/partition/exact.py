@@ -268,8 +268,8 @@ class _TorchOps:
 class _NumpyOps:
     """The same calls on NumPy arrays: the cut's fast path on the CPU only (a NumPy call costs
     ~1 µs there, a torch call 2–10 µs, and the cut is ~50 rounds of ~100 small calls). Only
-    element-wise arithmetic, gathers and exact integer reductions run here, so the results are
-    the bits torch computes."""
+    element-wise arithmetic, comparisons, gathers and exact reductions (counts, min, max) run
+    here; sums and matrix products stay in torch, so the results are the bits torch computes."""
 
     where, broadcast_to, bincount = staticmethod(np.where), staticmethod(np.broadcast_to), staticmethod(np.bincount)
     greater_equal = staticmethod(np.greater_equal)
