@@ -834,3 +834,30 @@ def test_many_lines_keep_the_order_of_cutting_piece_by_piece(D, seed):
     assert len(polys) == len(ref) > 2 * D
     for P, Q in zip(polys, ref):
         assert P.shape == Q.shape and np.allclose(P, Q, atol=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "abs"])
+def test_the_torch_calls_that_cuda_runs_give_the_oracles_answers_on_the_cpu(activation, monkeypatch):
+    """On the CPU the cut runs on NumPy arrays; elsewhere (CUDA) the same code runs on torch tensors.
+    Forced onto the torch calls here, the partition still matches the plain cut, region by region
+    and in order, and each region's code and map are the network's own at points inside it."""
+    from bnexplained.partition import exact
+
+    monkeypatch.setattr(exact, "_ops", exact._TorchOps)
+    test_many_lines_keep_the_order_of_cutting_piece_by_piece(70, 0)
+    net = fitted(bnx.SplineMLP([2, 7, 7, 1], activation, seed=3, dtype=torch.float64), 3)
+    part = bnx.exact_partition(net, 2.0)
+    assert part.num_regions[-1] > 20
+    x = _interior_samples(part, 4, 0)
+    region = torch.arange(len(part)).repeat_interleave(4)
+    assert torch.equal(net.signs(x, "stored"), part.signs()[region])
+    A, B = part.affine_maps()
+    f = net(x, "stored")
+    assert ((A[region] @ x[..., None]).squeeze(-1) + B[region] - f).abs().max() <= 1e-9 * max(1.0, f.abs().max().item())
+    assert torch.isclose(part.areas().sum(), torch.tensor(16.0, dtype=torch.float64))
+    for layer in range(1, net.depth + 1):                 # facet ends on their unit's zero set (the network's)
+        f = part.facets(layer)
+        ends = f.segments.reshape(-1, 2)
+        pre = net.preactivations(ends, "stored")[layer - 1]
+        h = pre.gather(1, f.unit.repeat_interleave(2)[:, None]).squeeze(1)
+        assert len(f) > 0 and (h.abs() <= 1e-8 * max(1.0, pre.abs().max().item())).all()

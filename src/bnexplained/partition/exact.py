@@ -14,6 +14,11 @@ as lying on it: it goes to both sides and never creates a sliver, so parallel li
 through vertices and three lines through one point (BN's central arrangement, Corollary 2)
 cut cleanly.
 
+The cut is some fifty rounds of small array calls; on the CPU they run on NumPy arrays (a call
+costs ~1 µs there against torch's 2–10 µs), elsewhere on torch tensors, through one code
+(:func:`_ops`). Only element-wise arithmetic, gathers and exact reductions move to NumPy; sums
+and matrix products stay in torch, so both give the same bits.
+
 ``exact_partition(net, extent)`` accepts a :class:`~bnexplained.networks.SplineMLP` or a
 ``torch.nn.Sequential`` of supported modules (see :mod:`bnexplained.sequential`), with BN
 from stored/running statistics or from a given mini-batch (``batch=``).
@@ -173,25 +178,200 @@ def _gather_rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return t.gather(1, idx)
 
 
-def _compact(points: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor) -> tuple:
+class _TorchOps:
+    """The calls of the cut that NumPy spells differently, on torch tensors (any device)."""
+
+    where, stack, broadcast_to = staticmethod(torch.where), staticmethod(torch.stack), staticmethod(torch.broadcast_to)
+    bincount, greater_equal = staticmethod(torch.bincount), staticmethod(torch.ge)
+
+    def __init__(self, device):
+        self.device = device
+
+    def arange(self, n):
+        return torch.arange(n, device=self.device)
+
+    def zeros(self, shape, dtype=torch.long):
+        return torch.zeros(shape, dtype=dtype, device=self.device)
+
+    def ones(self, n, dtype=torch.bool):
+        return torch.ones(n, dtype=dtype, device=self.device)
+
+    @staticmethod
+    def take(t, idx):
+        """``t[idx]`` along the first axis, ``idx`` of any shape."""
+        return t.index_select(0, idx.reshape(-1)).view(*idx.shape, *t.shape[1:])
+
+    @staticmethod
+    def flatnonzero(m):
+        return torch.nonzero(m.reshape(-1)).flatten()
+
+    @staticmethod
+    def cat(ts, axis=0):
+        return torch.cat(ts, axis)
+
+    def full(self, shape, value):
+        return torch.full(shape, value, dtype=torch.long, device=self.device)
+
+    @staticmethod
+    def lexsort(keys):
+        """Indices that sort by the last of ``keys`` (1-D integer tensors), then the one before, …"""
+        order = torch.arange(keys[0].shape[0], device=keys[0].device)
+        for key in keys:
+            order = order[torch.sort(key[order], stable=True).indices]
+        return order
+
+    @staticmethod
+    def minmax(t):
+        return torch.aminmax(t, dim=1)
+
+    @staticmethod
+    def count(m):
+        """The number of ``True`` in each row of ``m``."""
+        return m.sum(1)
+
+    @staticmethod
+    def reach(V, c):
+        """``max_m |V[:, m] − c|`` ``(R, 2)`` for points ``V`` ``(R, M, 2)`` and centres ``c`` ``(R, 2)``."""
+        return (V - c[:, None]).abs().amax(1)
+
+    @staticmethod
+    def interleave(V, P):
+        """``(K, 2M, 2)``: the points ``V``, ``P`` ``(K, M, 2)`` alternating."""
+        return torch.stack([V, P], 2).reshape(V.shape[0], -1, 2)
+
+    @staticmethod
+    def repeat(t, counts):
+        return torch.repeat_interleave(t, counts)
+
+    @staticmethod
+    def scatter(t, idx, values):
+        """``t[k, idx[k, j]] = values[k, j]`` in place."""
+        return t.scatter_(1, idx, values)
+
+    @staticmethod
+    def ends(m):
+        """The first and the last ``True`` of each row of ``m``."""
+        mi = m.int()
+        return mi.argmax(1), m.shape[1] - 1 - mi.flip(1).argmax(1)
+
+    @staticmethod
+    def stable_argsort(t):
+        return torch.sort(t, stable=True).indices
+
+    @staticmethod
+    def asarray(t):
+        return t
+
+    tensor = asarray
+
+
+class _NumpyOps:
+    """The same calls on NumPy arrays: the cut's fast path on the CPU only (a NumPy call costs
+    ~1 µs there, a torch call 2–10 µs, and the cut is ~50 rounds of ~100 small calls). Only
+    element-wise arithmetic, comparisons, gathers and exact reductions (counts, min, max) run
+    here; sums and matrix products stay in torch, so the results are the bits torch computes."""
+
+    where, broadcast_to, bincount = staticmethod(np.where), staticmethod(np.broadcast_to), staticmethod(np.bincount)
+    greater_equal = staticmethod(np.greater_equal)
+    cat, repeat, flatnonzero = staticmethod(np.concatenate), staticmethod(np.repeat), staticmethod(np.flatnonzero)
+    lexsort = staticmethod(np.lexsort)
+
+    def __init__(self, device=None):
+        self.device = device
+
+    @staticmethod
+    def full(shape, value):
+        return np.full(shape, value, dtype=np.int64)
+
+    @staticmethod
+    def stack(arrays, axis=0):
+        at = (slice(None),) * axis + (None,)                                  # np.stack's checks cost 5 µs a call
+        return np.concatenate([a[at] for a in arrays], axis)
+
+    @staticmethod
+    def arange(n):
+        return np.arange(n, dtype=np.int64)
+
+    @staticmethod
+    def zeros(shape, dtype=np.int64):
+        return np.zeros(shape, dtype=np.int64 if dtype is torch.long else dtype)
+
+    @staticmethod
+    def ones(n, dtype=bool):
+        return np.ones(n, dtype=bool if dtype is torch.bool else dtype)
+
+    @staticmethod
+    def take(t, idx):
+        return t.take(idx, 0)
+
+    @staticmethod
+    def minmax(t):
+        t = np.ascontiguousarray(t.T)                                          # short rows: reduce down columns
+        return t.min(0), t.max(0)
+
+    @staticmethod
+    def count(m):
+        if m.shape[1] > 127:
+            return m.sum(1)
+        return np.einsum("ij->i", np.ascontiguousarray(m).view(np.int8)).astype(np.int64)  # 4× a bool row sum
+
+    @staticmethod
+    def reach(V, c):
+        out = np.abs(V[:, 0] - c)                                              # column by column: short rows
+        for m in range(1, V.shape[1]):
+            np.maximum(out, np.abs(V[:, m] - c), out=out)
+        return out
+
+    @staticmethod
+    def interleave(V, P):
+        pair = lambda a: np.ascontiguousarray(a).view(np.complex128)[..., 0]   # a point as one 16-byte item
+        return np.stack([pair(V), pair(P)], 2).view(np.float64).reshape(V.shape[0], -1, 2)
+
+    @staticmethod
+    def scatter(t, idx, values):
+        np.put_along_axis(t, idx, values, 1)
+        return t
+
+    @staticmethod
+    def ends(m):
+        return m.argmax(1), m.shape[1] - 1 - m[:, ::-1].argmax(1)
+
+    @staticmethod
+    def stable_argsort(t):
+        return np.argsort(t, kind="stable")
+
+    @staticmethod
+    def asarray(t):
+        return t.numpy()
+
+    @staticmethod
+    def tensor(a):
+        return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _ops(device):
+    """NumPy on the CPU, torch elsewhere (CUDA: the same code, no NumPy on the hot path)."""
+    return _NumpyOps() if device.type == "cpu" else _TorchOps(device)
+
+
+def _compact(points, keep, labels, xp) -> tuple:
     """Keep the flagged slots ``keep`` ``(K', S)`` of ``points`` ``(K, S, 2)`` in order (row ``i`` of
     ``keep`` and ``labels`` reads row ``i mod K`` of ``points``): polygons padded to the widest,
-    the padding repeating vertex 0."""
+    the padding repeating vertex 0. ``xp``: :class:`_TorchOps` or :class:`_NumpyOps`."""
     K2, S = keep.shape
-    count = keep.sum(1)
+    kept = xp.flatnonzero(keep)                                                 # row by row, in order
+    count = xp.count(keep)
     width = int(count.max())
-    target = torch.where(keep, keep.cumsum(1) - 1, S)                         # dropped slots go to column S
-    slot = torch.arange(S, device=keep.device).expand(K2, S)
-    src = torch.zeros(K2, S + 1, dtype=torch.long, device=keep.device).scatter_(1, target, slot)[:, :width]
-    valid = torch.arange(width, device=keep.device)[None] < count[:, None]
-    src = torch.where(valid, src, src[:, :1])                                   # pad with vertex 0
-    rows = torch.arange(K2, device=keep.device) % points.shape[0]
-    V = points.reshape(-1, 2).index_select(0, (src + (rows * S)[:, None]).view(-1)).view(K2, width, 2)
-    E = torch.where(valid, labels.gather(1, src), _PAD)
+    valid = xp.arange(width)[None] < count[:, None]
+    col = xp.where(valid, xp.arange(width)[None], 0)                            # pad with vertex 0
+    src = xp.take(kept, col + (count.cumsum(0) - count)[:, None])             # flat slot of row i: i S + slot
+    K = points.shape[0]
+    V = xp.take(points.reshape(-1, 2), src - (xp.arange(K2) // K * (K * S))[:, None])
+    E = xp.where(valid, xp.take(labels.reshape(-1), src), _PAD)
     return V, count, E
 
 
-def _clip(V, n, E, s, tol, label=None) -> tuple:
+def _clip(V, n, E, s, tol, label=None, xp=None) -> tuple:
     """The one clipping kernel: convex polygons ``V`` ``(K, M, 2)`` (counts ``n``, edge labels ``E``)
     against lines with values ``s`` ``(K, M)`` at the vertices (vectorized Sutherland–Hodgman).
 
@@ -200,37 +380,42 @@ def _clip(V, n, E, s, tol, label=None) -> tuple:
     each polygon (``(K, 2, 2)`` endpoints and ``(K, 2)`` labels of the edges they lie on,
     ``_VERTEX`` at a vertex), and, when ``label`` ``(K,)`` is given, the positive and the negative
     piece of every polygon ``(V, n, E)`` (padded to one width; their new edge is labelled ``label``).
+    ``xp``: the arrays' calls (:func:`_ops`; default torch's).
     """
+    xp = xp or _TorchOps(s.device)
     K, M = s.shape
-    j = torch.arange(M, device=s.device)
+    j = xp.arange(M)
     valid = j[None] < n[:, None]
-    nxt = torch.remainder(j[None] + 1, n[:, None])                             # padding slots: never used
+    nxt = xp.where(j[None] + 1 < n[:, None], j[None] + 1, 0) + (xp.arange(K) * M)[:, None]  # flat: the next vertex
     tol = tol[:, None]
     pos = (s > tol) & valid
     neg = (s < -tol) & valid
-    cross = (pos & neg.gather(1, nxt)) | (neg & pos.gather(1, nxt))
-    s1 = s.gather(1, nxt)
-    V1 = V.gather(1, nxt[..., None].expand(-1, -1, 2))
-    t = torch.where(cross, s / torch.where(cross, s - s1, 1.0), 0.0)
-    P = V + t[..., None] * (V1 - V)
-    points = torch.stack([V, P], 2).reshape(K, 2 * M, 2)
-    if label is None:
+    cross = (pos & xp.take(neg.reshape(-1), nxt)) | (neg & xp.take(pos.reshape(-1), nxt))
+    sf, Vf = s.reshape(-1), V.reshape(-1, 2)
+    if label is None:                                   # the chord: crossing points only at its two ends
         on = valid & ~pos & ~neg
-        slots = torch.stack([on, cross], 2).reshape(K, 2 * M)
-        first = slots.int().argmax(1)
-        last = 2 * M - 1 - slots.flip(1).int().argmax(1)
-        ends = torch.stack([first, last], 1)
-        chord = points.gather(1, ends[..., None].expand(-1, -1, 2))
-        edge = torch.where(ends % 2 == 1, E.gather(1, ends // 2), _VERTEX)
-        return chord, edge
-    keep_v = torch.stack([valid & ~neg, valid & ~pos])                            # positive side, negative side
-    keep_next = keep_v.gather(2, nxt.expand(2, K, M))
-    cross2, label2 = cross.expand(2, K, M), label.view(1, K, 1)
-    keep = torch.stack([keep_v, cross2], 3).reshape(2 * K, 2 * M)
-    lab_v = torch.where(cross2 | keep_next, E, label2)
-    lab_p = torch.where(keep_next, E, label2)
-    labels = torch.stack([lab_v, lab_p], 3).reshape(2 * K, 2 * M)
-    Vs, ns, Es = _compact(points, keep, labels)
+        slots = xp.stack([on, cross], 2).reshape(K, 2 * M)
+        first, last = xp.ends(slots)
+        ends = xp.stack([first, last], 1)
+        at = ends // 2 + (xp.arange(K) * M)[:, None]                          # flat index of the end's vertex
+        s, V, cross = xp.take(sf, at), xp.take(Vf, at), ends % 2 == 1
+        nxt = xp.take(nxt.reshape(-1), at)
+    s1 = xp.take(sf, nxt)
+    V1 = xp.take(Vf, nxt)
+    t = xp.where(cross, s / xp.where(cross, s - s1, 1.0), 0.0)
+    P = V + t[..., None] * (V1 - V)
+    if label is None:
+        return xp.where(cross[..., None], P, V), xp.where(cross, xp.take(E.reshape(-1), at), _VERTEX)
+    points = xp.interleave(V, P)
+    keep_p, keep_n = valid & ~neg, valid & ~pos                                    # positive side, negative side
+    keep_v = xp.stack([keep_p, keep_n])
+    keep_next = xp.stack([xp.take(keep_p.reshape(-1), nxt), xp.take(keep_n.reshape(-1), nxt)])
+    cross2, label2 = xp.broadcast_to(cross, (2, K, M)), label.reshape(1, K, 1)
+    keep = xp.stack([keep_v, cross2], 3).reshape(2 * K, 2 * M)
+    lab_v = xp.where(cross | keep_next, E, label2)
+    lab_p = xp.where(keep_next, E, label2)
+    labels = xp.stack([lab_v, lab_p], 3).reshape(2 * K, 2 * M)
+    Vs, ns, Es = _compact(points, keep, labels, xp)
     return (Vs[:K], ns[:K], Es[:K]), (Vs[K:], ns[K:], Es[K:])
 
 
@@ -240,7 +425,7 @@ def _norm2(v: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- one layer
-def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> tuple:
+def _layer_facets(V0, n0, E0, Gt, g, scale, eps, centre=None, max_floats: int = 2 ** 16) -> tuple:
     """Facets of one layer on the regions ``V0`` before it, and the (region, unit) pairs that cross.
 
     ``Gt`` ``(R, 2, D)`` (gradients, transposed) and ``g`` ``(R, D)``: the pre-activation maps on
@@ -250,47 +435,48 @@ def _layer_facets(V0, n0, E0, Gt, g, scale, eps, max_floats: int = 2 ** 16) -> t
     ``crossing = (r, k, a (P, 2), c (P,), tol (P,), s (P, M))`` the crossing pairs sorted by
     region then unit, with the line, its on-line tolerance and its values at the region's
     vertices; ``signs`` ``(R, D)`` bool, ``h ≥ 0`` at each region's vertex mean (the sign of
-    every unit that does not cross the region).
+    every unit that does not cross the region). ``centre``: the vertex means, when known.
     """
     R, M, _ = V0.shape
     D = Gt.shape[2]
     dev = V0.device
-    valid0 = torch.arange(M, device=dev)[None] < n0[:, None]
-    centre = (V0 * valid0[..., None]).sum(1) / n0[:, None]
-    half = (V0 - centre[:, None]).abs().amax(1)                                   # padding repeats vertex 0
+    if centre is None:
+        centre = _vertex_mean(V0, n0)
+    xp = _ops(dev)
+    half = xp.tensor(xp.reach(xp.asarray(V0), xp.asarray(centre)))             # padding repeats vertex 0
     # |h(x) − h(centre)| ≤ |∂₁h| half₁ + |∂₂h| half₂ on the region; tolerance ≤ eps (‖∇h‖₁ scale + |g|)
     reach = half * (1 + 1e-9) + 2 * eps * scale
     signs = torch.empty(R, D, dtype=torch.bool, device=dev)
-    rs, ks = [], []
+    signs_x = xp.asarray(signs)
+    pairs = [xp.zeros(0)]                                                           # flat indices r D + k
     step = max(1, max_floats // max(1, D))
     for start in range(0, R, step):
         sl = slice(start, start + step)
         G0, G1, gg = Gt[sl, 0], Gt[sl, 1], g[sl]
         h = torch.addcmul(torch.addcmul(gg, G0, centre[sl, 0, None]), G1, centre[sl, 1, None])
-        torch.ge(h, 0, out=signs[sl])
-        Ga = Gt[sl].abs()
+        xp.greater_equal(xp.asarray(h), 0, out=signs_x[sl])                         # comparisons: NumPy's are
+        Ga = Gt[sl].abs()                                                            # ~5x faster on the CPU
         bound = torch.addcmul(torch.mul(Ga[:, 0], reach[sl, 0, None]), Ga[:, 1], reach[sl, 1, None])
-        near = h.abs_() <= bound.add_(gg.abs(), alpha=2 * eps)
-        r, k = torch.nonzero(near, as_tuple=True)
-        rs.append(r + start)
-        ks.append(k)
-    r, k = (torch.cat(rs), torch.cat(ks)) if rs else (torch.zeros(0, dtype=torch.long, device=dev),) * 2
+        near = xp.asarray(h.abs_()) <= xp.asarray(bound.add_(gg.abs(), alpha=2 * eps))
+        pairs.append(xp.flatnonzero(near) + start * D)
+    rk = xp.cat(pairs)
+    r, k = rk // D, rk % D
     flat = r * (2 * D) + k                                                          # Gt[r, :, k] through a flat view
-    Gf = Gt.reshape(-1)
-    a, c = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1), g[r, k]
-    tp = eps * (_norm2(a) * scale + c.abs())
-    Vp = V0.index_select(0, r)
+    Gf = xp.asarray(Gt).reshape(-1)
+    a, c = xp.stack([xp.take(Gf, flat), xp.take(Gf, flat + D)], 1), xp.take(xp.asarray(g).reshape(-1), rk)
+    tp = xp.asarray(eps * (_norm2(xp.tensor(a)) * scale + xp.tensor(abs(c))))    # torch's hypot, as before
+    Vp = xp.take(xp.asarray(V0), r)
     s = a[:, None, 0] * Vp[..., 0] + a[:, None, 1] * Vp[..., 1] + c[:, None]         # h at the vertices
-    hi, lo = s.amax(1), s.amin(1)                                                   # padding repeats vertex 0
+    lo, hi = xp.minmax(s)                                                           # padding repeats vertex 0
     cross = (hi > tp) & (lo < -tp)
-    touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((lo.abs() <= tp) | (hi.abs() <= tp))
-    crossing = (r[cross], k[cross], a[cross], c[cross], tp[cross], s[cross])
-    keep = torch.nonzero(cross | touch).flatten()
-    r, k, a, c = r[keep], k[keep], a[keep], c[keep]
-    seg, edge = _clip(Vp[keep], n0[r], E0[r], s[keep], tp[keep])
-    f = Facets(seg, k, r, a, c, edge, cross[keep])          # touching pieces: see _touching_boundaries
-    order = _stable_argsort(f.unit * (R + 1) + f.region)
-    return f.select(order), crossing, signs
+    touch = ~cross & ((a[:, 0] != 0) | (a[:, 1] != 0)) & ((abs(lo) <= tp) | (abs(hi) <= tp))
+    crossing = tuple(xp.tensor(xp.take(t, xp.flatnonzero(cross))) for t in (r, k, a, c, tp, s))
+    keep = xp.flatnonzero(cross | touch)
+    r, k, a, c, Vp, s, tp, cross = (xp.take(t, keep) for t in (r, k, a, c, Vp, s, tp, cross))
+    seg, edge = _clip(Vp, xp.take(xp.asarray(n0), r), xp.take(xp.asarray(E0), r), s, tp, xp=xp)
+    order = xp.stable_argsort(k * (R + 1) + r)
+    f = Facets(*(xp.tensor(xp.take(t, order)) for t in (seg, k, r, a, c, edge, cross)))
+    return f, crossing, signs
 
 
 def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
@@ -303,7 +489,7 @@ def clip_lines(V, n, E, G, g, *, eps: float = 1e-10) -> "Facets":
     positive length whose ``unit`` is the function's index ``m`` and ``region`` the polygon's
     (``boundary`` all ``True``: without the network the other side of a touching line is unknown).
     """
-    V, G, g = V.to(torch.float64), G.to(torch.float64), g.to(torch.float64)
+    V, G, g = (t.detach().to(torch.float64) for t in (V, G, g))
     scale = float(V.abs().max()) if V.numel() else 1.0
     f, _, _ = _layer_facets(V, n, E, G.transpose(1, 2), g, scale, eps)
     f = f.select(f.lengths > 0)
@@ -346,33 +532,23 @@ def _touching_boundaries(f: Facets, V0, n0, steps, layer: int, scale: float, eps
         f.boundary[i] = bool(len(mine)) and bool((_norm2(mine - f.segments[i, 0]) <= tol).any())
 
 
-def _pad(t: torch.Tensor, M: int) -> torch.Tensor:
+def _pad(t, M: int, xp):
     """Padded polygon vertices ``(R, m, 2)`` (padding repeats vertex 0) or edge labels ``(R, m)``
     (padding ``_PAD``) at width ``M`` (every polygon has at most ``M`` vertices)."""
-    m = t.shape[1]
+    R, m = t.shape[:2]
     if m >= M:
         return t[:, :M]
     if t.ndim == 3:
-        return torch.cat([t, t[:, :1].expand(-1, M - m, -1)], 1)
-    return torch.cat([t, t.new_full((t.shape[0], M - m), _PAD)], 1)
-
-
-def _lexsort(keys: list) -> torch.Tensor:
-    """Indices that sort by the last of ``keys`` (1-D integer tensors), then the one before, …"""
-    if keys[0].device.type == "cpu":
-        return torch.from_numpy(np.lexsort([k.numpy() for k in keys]))
-    order = torch.arange(keys[0].shape[0], device=keys[0].device)
-    for key in keys:
-        order = order[torch.sort(key[order], stable=True).indices]
-    return order
+        return xp.cat([t, xp.broadcast_to(t[:, :1], (R, M - m, 2))], 1)
+    return xp.cat([t, xp.full((R, M - m), _PAD)], 1)
 
 
 def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     """Cut every region of ``V0`` by each unit of the layer that crosses it (``crossing`` from
     :func:`_layer_facets`); return the new regions ``(V, n, E, parent)`` sorted by parent, and
     their sign pattern ``(R, D)``: the parent's for the units that do not cross it (``signs0``),
-    evaluated at the new region's vertex mean for those that do; and those (new region, index into
-    ``crossing``) pairs.
+    evaluated at the new region's vertex mean for those that do; those (new region, index into
+    ``crossing``) pairs; and the vertex means (``None`` when no unit crosses).
 
     Each region is cut by its crossing units in increasing order, one unit per piece and round;
     a piece only tests the units that split the piece it was cut from (a unit that misses a
@@ -380,88 +556,93 @@ def _cut_layer(V0, n0, E0, crossing, signs0, offset: int) -> tuple:
     rounds number the depth of the cutting tree, not the units. Within a parent the pieces keep
     the order of cutting all pieces by unit 1, then unit 2, … (a cut keeps the positive piece in
     place and appends the negative one): the chain of units that created a piece, as a bit set,
-    sorts them so.
+    sorts them so. On the CPU the rounds run on NumPy arrays (:func:`_ops`).
     """
     r, k, a, c, tol, s = crossing
     R0, dev = V0.shape[0], V0.device
-    count = torch.bincount(r, minlength=R0)
+    xp = _ops(dev)
+    kx, s, V0, n0, E0 = (xp.asarray(t) for t in (k, s, V0, n0, E0))
+    count = xp.bincount(xp.asarray(r), minlength=R0)
     first = count.cumsum(0) - count
     words = max(1, -(-int(count.max()) // 62)) if r.numel() else 1
-    active, idle = torch.nonzero(count > 0).flatten(), torch.nonzero(count == 0).flatten()
-    done = [(V0[idle], n0[idle], E0[idle], idle, torch.zeros(len(idle), words, dtype=torch.long, device=dev))]
-    V, n, E, anc = V0[active], n0[active], E0[active], active
-    mask = torch.zeros(len(active), words, dtype=torch.long, device=dev)
+    active, idle = xp.flatnonzero(count > 0), xp.flatnonzero(count == 0)
+    done = [tuple(xp.take(t, idle) for t in (V0, n0, E0)) + (idle, xp.zeros((len(idle), words)))]
+    V, n, E = (xp.take(t, active) for t in (V0, n0, E0))
+    anc = active
+    mask = xp.zeros((len(active), words))
     # pending (piece, crossing pair) tests, sorted by piece then unit
-    qi = torch.repeat_interleave(torch.arange(len(active), device=dev), count[active])
-    qp = torch.arange(r.numel(), device=dev)                                # crossing is sorted by region
-    line = torch.stack([a[:, 0], a[:, 1], c, tol, -tol], 1)                  # one gather per round
-    tq = tol                                                                # the first round: every pair splits
-    while qi.numel():
+    qi = xp.repeat(xp.arange(len(active)), xp.take(count, active))
+    qp = xp.arange(r.numel())                                               # crossing is sorted by region
+    line = torch.stack([a[:, 0], a[:, 1], c, tol, -tol], 1)                 # one gather per round
+    linex = xp.asarray(line)
+    tq = linex[:, 3]                                                        # the first round: every pair splits
+    while qi.shape[0]:
         if s is None:
-            Vq, lq = V.index_select(0, qi), line.index_select(0, qp)
+            Vq, lq = xp.take(V, qi), xp.take(linex, qp)
             s = lq[:, 0, None] * Vq[..., 0] + lq[:, 1, None] * Vq[..., 1] + lq[:, 2, None]
-            lo, hi = torch.aminmax(s, dim=1)                                    # padding repeats vertex 0
-            split = torch.nonzero((hi > lq[:, 3]) & (lo < lq[:, 4])).flatten()
-            qi, qp, s, tq = qi[split], qp[split], s.index_select(0, split), lq[split, 3]
-        lead = torch.ones_like(qi, dtype=torch.bool)
+            lo, hi = xp.minmax(s)                                               # padding repeats vertex 0
+            split = xp.flatnonzero((hi > lq[:, 3]) & (lo < lq[:, 4]))
+            qi, qp, s, tq = xp.take(qi, split), xp.take(qp, split), xp.take(s, split), xp.take(lq[:, 3], split)
+        lead = xp.ones(qi.shape[0])
         lead[1:] = qi[1:] != qi[:-1]
-        li = torch.nonzero(lead).flatten()                                      # each piece's first split
-        cut = qi[li]
-        keep = torch.ones(V.shape[0], dtype=torch.bool, device=dev)
+        li = xp.flatnonzero(lead)                                               # each piece's first split
+        cut = xp.take(qi, li)
+        keep = xp.ones(V.shape[0])
         keep[cut] = False
-        keep = torch.nonzero(keep).flatten()
-        if keep.numel():
-            done.append(tuple(t.index_select(0, keep) for t in (V, n, E, anc, mask)))
-        J = cut.numel()
+        keep = xp.flatnonzero(keep)
+        if keep.shape[0]:
+            done.append(tuple(xp.take(t, keep) for t in (V, n, E, anc, mask)))
+        J = cut.shape[0]
         if J == 0:
             break
-        p = qp[li]
-        pos, neg = _clip(V.index_select(0, cut), n[cut], E.index_select(0, cut), s.index_select(0, li), tq[li],
-                         offset + k[p])
-        ac = anc[cut]
-        t = p - first[ac]
+        p = xp.take(qp, li)
+        pos, neg = _clip(xp.take(V, cut), xp.take(n, cut), xp.take(E, cut), xp.take(s, li), xp.take(tq, li),
+                         offset + xp.take(kx, p), xp)
+        ac = xp.take(anc, cut)
+        t = p - xp.take(first, ac)
         if words == 1:
-            bit = (torch.ones_like(t) << t)[:, None]
+            bit = (1 << t)[:, None]
         else:
-            bit = torch.zeros(J, words, dtype=torch.long, device=dev)
-            bit.scatter_(1, (t // 62)[:, None], (torch.ones_like(t) << (t % 62))[:, None])
-        V, n, E = torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]]), torch.cat([pos[2], neg[2]])
-        mc = mask[cut]
-        anc, mask = ac.repeat(2), torch.cat([mc, mc | bit])
-        ri = torch.nonzero(~lead).flatten()                                     # the other splits wait
-        j = (torch.cumsum(lead, 0) - 1)[ri]
-        qi, qp = torch.cat([j, j + J]), qp[ri].repeat(2)
+            bit = xp.scatter(xp.zeros((J, words)), (t // 62)[:, None], (1 << (t % 62))[:, None])
+        V, n, E = xp.cat([pos[0], neg[0]]), xp.cat([pos[1], neg[1]]), xp.cat([pos[2], neg[2]])
+        mc = xp.take(mask, cut)
+        anc, mask = xp.cat([ac, ac]), xp.cat([mc, mc | bit])
+        ri = xp.flatnonzero(~lead)                                              # the other splits wait
+        j = xp.take(lead.cumsum(0) - 1, ri)
+        qp = xp.take(qp, ri)
+        qi, qp = xp.cat([j, j + J]), xp.cat([qp, qp])
         s = None
     else:
         done.append((V, n, E, anc, mask))
-    n, anc, mask = (torch.cat([d[i] for d in done]) for i in (1, 3, 4))
+    n, anc, mask = (xp.cat([d[i] for d in done]) for i in (1, 3, 4))
     M = int(n.max())
-    V = torch.cat([_pad(d[0], M) for d in done])
-    E = torch.cat([_pad(d[2], M) for d in done])
-    order = _lexsort([*mask.T, anc])
-    V, n, E, anc = V.index_select(0, order), n[order], E.index_select(0, order), anc[order]
-    signs = signs0.index_select(0, anc)
-    child = pair = torch.zeros(0, dtype=torch.long, device=V.device)
+    V = xp.cat([_pad(d[0], M, xp) for d in done])
+    E = xp.cat([_pad(d[2], M, xp) for d in done])
+    order = xp.lexsort([*mask.T, anc])
+    V, n, E, anc = (xp.take(t, order) for t in (V, n, E, anc))
+    Vt, nt, Et, anct = (xp.tensor(t) for t in (V, n, E, anc))
+    signs = signs0.index_select(0, anct)
+    child = pair = xp.zeros(0)
+    centroid = None
     if r.numel():
         # every (new region, crossing unit of its parent): regions of one parent are contiguous
-        kids = torch.bincount(anc, minlength=R0)
+        rx = xp.asarray(r)
+        kids = xp.bincount(anc, minlength=R0)
         kid0 = kids.cumsum(0) - kids
-        per = kids[r]
-        pair = torch.repeat_interleave(torch.arange(len(r), device=V.device), per)
-        child = kid0[r][pair] + torch.arange(len(pair), device=V.device) - torch.repeat_interleave(per.cumsum(0) - per, per)
-        valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
-        centroid = (V * valid[..., None]).sum(1) / n[:, None]
-        x, lp = centroid.index_select(0, child), line.index_select(0, pair)
+        per = xp.take(kids, rx)
+        pair = xp.repeat(xp.arange(len(rx)), per)
+        child = xp.take(xp.take(kid0, rx), pair) + xp.arange(len(pair)) - xp.repeat(per.cumsum(0) - per, per)
+        centroid = _vertex_mean(Vt, nt)
+        x, lp = xp.take(xp.asarray(centroid), child), xp.take(linex[:, :3], pair)
         h = lp[:, 0] * x[:, 0] + lp[:, 1] * x[:, 1] + lp[:, 2]
-        signs.view(-1)[child * signs.shape[1] + k[pair]] = h >= 0
-    return V, n, E, anc, signs, (child, pair)
+        xp.asarray(signs).reshape(-1)[child * signs.shape[1] + xp.take(kx, pair)] = h >= 0
+    return Vt, nt, Et, anct, signs, (xp.tensor(child), xp.tensor(pair)), centroid
 
 
-def _stable_argsort(t: torch.Tensor) -> torch.Tensor:
-    """Stable ``argsort`` of a 1-D integer tensor (on the CPU through NumPy; see :func:`_inverse`)."""
-    if t.device.type == "cpu":
-        return torch.from_numpy(np.argsort(t.numpy(), kind="stable"))
-    return torch.sort(t, stable=True).indices
+def _vertex_mean(V, n):
+    """The mean of each padded polygon's vertices ``(R, 2)`` (where the codes are read)."""
+    valid = torch.arange(V.shape[1], device=V.device)[None] < n[:, None]
+    return (V * valid[..., None]).sum(1) / n[:, None]
 
 
 # ---------------------------------------------------------------------------------- the partition
@@ -894,6 +1075,7 @@ def _partition(steps, e, dev, tolerance) -> Partition:
     pre, facets, slopes, saved = [], [], [], []
     offset = 0
     i = 0
+    centre = None                                                             # of the regions V, when known
     while i < len(steps):
         s = steps[i]
         i += 1
@@ -910,9 +1092,9 @@ def _partition(steps, e, dev, tolerance) -> Partition:
             At, B = At + As, B + Bs
         else:
             Gt, g = At, B
-            f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance)
+            f, crossing, signs0 = _layer_facets(V, n, E, Gt, g, scale, tolerance, centre)
             _touching_boundaries(f, V, n, steps, len(facets), scale, tolerance)
-            V, n, E, parent, signs, flips = _cut_layer(V, n, E, crossing, signs0, offset)
+            V, n, E, parent, signs, flips, centre = _cut_layer(V, n, E, crossing, signs0, offset)
             after = _affine_run(steps, i)
             if after is None or saved:
                 At, B = _coded_maps(Gt, g, s.slope, parent, signs)
@@ -941,10 +1123,10 @@ def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 1
     At = Gt.new_empty(R, 2, Dn)
     B = g.new_empty(R, Dn)
     step = max(1, chunk // max(1, D))
-    one = torch.ones_like(slope)
+    one, relu = torch.ones_like(slope), _is_relu(slope)
     for start in range(0, R, step):
         sl = slice(start, start + step)
-        q = torch.where(signs[sl], one, slope)
+        q = signs[sl] if relu else torch.where(signs[sl], one, slope)
         p = parent[sl]
         a, c = Gt.index_select(0, p).mul_(q[:, None, :]), g.index_select(0, p).mul_(q)
         if W is None:
@@ -953,6 +1135,12 @@ def _coded_maps(Gt, g, slope, parent, signs, W=None, b=None, chunk: int = 2 ** 1
             torch.mm(a.view(-1, D), W.T, out=At[sl].view(-1, Dn))                   # one flat product: faster
             torch.addmm(b, c, W.T, out=B[sl])
     return At, B
+
+
+def _is_relu(slope) -> bool:
+    """Every slope is +0.0: then ``q ⊙ h`` is ``h`` times the bool code (the same bits, twice as fast
+    as building ``q``)."""
+    return bool((slope == 0).all() and not torch.signbit(slope).any())
 
 
 def _affine_run(steps, i: int):
@@ -980,8 +1168,11 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
     r, k = crossing[0], crossing[1]
     R0, D = g.shape
     Dn = W.shape[0]
-    inactive = torch.where(signs0, torch.ones_like(slope), slope)
-    q0 = inactive.index_put((r, k), slope[k])
+    if _is_relu(slope):
+        q0 = signs0.clone()
+    else:
+        q0 = torch.where(signs0, torch.ones_like(slope), slope)
+    q0.view(-1).index_copy_(0, r * D + k, slope.index_select(0, k).to(q0.dtype))
     A0, B0 = Gt.new_empty(R0, 2, Dn), g.new_empty(R0, Dn)
     step = max(1, 2 ** 16 // D)                                                      # small temporaries
     for start in range(0, R0, step):
@@ -989,10 +1180,11 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
         torch.mm((Gt[sl] * q0[sl, None, :]).view(-1, D), W.T, out=A0[sl].view(-1, Dn))
         torch.addmm(b, g[sl] * q0[sl], W.T, out=B0[sl])
     At, B = A0.index_select(0, parent), B0.index_select(0, parent)
-    child, pair = flips
-    r, k = r[pair], k[pair]
-    on = torch.nonzero(signs[child, k]).flatten()
-    child, r, k = child[on], r[on], k[on]
+    xp = _ops(g.device)
+    child, pair, r, k = (xp.asarray(t) for t in (*flips, r, k))
+    r, k = xp.take(r, pair), xp.take(k, pair)
+    on = xp.flatnonzero(xp.take(xp.asarray(signs).reshape(-1), child * D + k))      # active on the new region
+    child, r, k = (xp.tensor(xp.take(t, on)) for t in (child, r, k))
     delta = 1 - slope[k]
     Gf, WT = Gt.reshape(-1), W.T.contiguous()
     step = max(1, chunk // max(1, Dn))
@@ -1003,7 +1195,7 @@ def _next_maps(Gt, g, slope, signs0, parent, signs, crossing, flips, W, b, chunk
         flat = rr * (2 * D) + kk                                                      # Gt[rr, :, kk]
         G = torch.stack([Gf.index_select(0, flat), Gf.index_select(0, flat + D)], 1)
         At.index_add_(0, child[sl], (d[:, None] * G)[..., None] * w[:, None, :])
-        B.index_add_(0, child[sl], (d * g[rr, kk])[:, None] * w)
+        B.index_add_(0, child[sl], (d * g.reshape(-1).index_select(0, rr * D + kk))[:, None] * w)
     return At, B
 
 
