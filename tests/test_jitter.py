@@ -76,6 +76,19 @@ def test_bad_arguments_raise_clear_errors(moons):
         minibatch_statistics(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()), X, 16, 2)
     with pytest.raises(ValueError, match="stored statistics"):
         boundary_draws(bnx.SplineMLP([2, 3], out_features=1), X, 16, 2, 2.0)
+    ref = boundary_draws(net, X, 16, 2, 2.0, 20).reference
+    with pytest.raises(ValueError, match="reference must be .* shape \\(30, 30\\)"):
+        boundary_draws(net, X, 16, 2, 2.0, 30, reference=ref)
+
+
+def test_a_reused_reference_is_the_one_computed(moons):
+    """A dashboard passes one setting's reference to the next: the result is what a fresh call gives."""
+    X, _, net = moons
+    first = boundary_draws(net, X, 16, 3, 2.0, 25, seed=1)
+    again = boundary_draws(net, X, 64, 3, 2.0, 25, seed=2, virtual_batch_size=8, reference=first.reference)
+    fresh = boundary_draws(net, X, 64, 3, 2.0, 25, seed=2, virtual_batch_size=8)
+    assert torch.equal(again.values, fresh.values) and torch.equal(again.reference, fresh.reference)
+    assert again.mean_flip_share == fresh.mean_flip_share
 
 
 def test_jitter_explorer_redraws_and_caches(moons):

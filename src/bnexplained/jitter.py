@@ -244,13 +244,15 @@ class BoundaryDraws:
 
 @torch.no_grad()
 def boundary_draws(net, X, batch_size: int, draws: int, extent, resolution: int = 120, *,
-                   virtual_batch_size: int | None = None, seed: int = 0) -> BoundaryDraws:
+                   virtual_batch_size: int | None = None, seed: int = 0, reference=None) -> BoundaryDraws:
     """Figure 6: the decision function of ``net`` on a grid under ``draws`` mini-batches' statistics.
 
     ``net`` is a 2-D binary BN classifier: a ``SplineMLP`` whose stored statistics (the reference,
     e.g. fitted on all of ``X``) are set, or a supported ``nn.Sequential`` with ``BatchNorm1d``
     layers, whose running statistics are the reference. The network itself is left unchanged;
-    ``layers`` of the result names the BN layers whose statistics were drawn.
+    ``layers`` of the result names the BN layers whose statistics were drawn. ``reference``: the
+    ``reference`` of an earlier result for the same network, extent and resolution (a dashboard
+    reuses it across settings instead of recomputing it).
     """
     network = _bn_network(net, X)
     if isinstance(net, SplineMLP) and not net.statistics_set():
@@ -258,7 +260,12 @@ def boundary_draws(net, X, batch_size: int, draws: int, extent, resolution: int 
     stats = _statistics(net, network, X, batch_size, draws, virtual_batch_size, seed)
     dtype = _dtype(net, network)
     grid = make_grid(extent, resolution, dtype=dtype, device=network.device)
-    if isinstance(net, SplineMLP):
+    if reference is not None:
+        if not isinstance(reference, torch.Tensor) or reference.shape != grid.shape:
+            raise ValueError(f"reference must be an earlier result's reference of shape {tuple(grid.shape)} "
+                             f"(the same resolution), got {getattr(reference, 'shape', type(reference).__name__)}")
+        ref = reference
+    elif isinstance(net, SplineMLP):
         ref = decision_function(net, grid.points)
     else:                                     # the running statistics (refused when there are none)
         ref = binary_decision(as_network(net)(grid.points, dtype=dtype))

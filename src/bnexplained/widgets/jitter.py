@@ -38,7 +38,7 @@ class JitterExplorer(Dashboard):
         self.networks, self.X, self.y = dict(networks), X, y
         self.extent = data_extent(X)
         self.draws, self.resolution, self.seed = draws, resolution, seed
-        self._cache = {}
+        self._cache, self._references = {}, {}
         controls = {
             "network": W.ToggleButtons(options=list(self.networks), value=list(self.networks)[0],
                                        description="network"),
@@ -61,8 +61,11 @@ class JitterExplorer(Dashboard):
         if key not in self._cache:
             m = None if virtual == OFF else virtual
             with single_thread():
-                self._cache[key] = boundary_draws(self.networks[network], self.X, batch_size, self.draws, self.extent,
-                                                  self.resolution, virtual_batch_size=m, seed=self.seed)
+                d = boundary_draws(self.networks[network], self.X, batch_size, self.draws, self.extent,
+                                   self.resolution, virtual_batch_size=m, seed=self.seed,
+                                   reference=self._references.get(network))
+            self._cache[key] = d
+            self._references[network] = d.reference       # the same for every setting of that network
         return self._cache[key]
 
     @staticmethod
