@@ -22,9 +22,9 @@ class JitterExplorer(Dashboard):
     statistics: the dashed reference). Each setting draws ``draws`` random mini-batches of ``X``
     and shows the boundary under each one's statistics (noise-controlled at the virtual batch
     when one is chosen); results are cached per setting. With ``precompute`` (the default) every
-    setting the controls can reach is computed up front (about 50 settings, a few seconds), so no
-    move computes draws. On the website the network and the batch size work (precomputed without
-    noise control).
+    setting the controls can reach is computed up front (54 by default, about a second on a 2-core
+    CPU), so no move computes draws. On the website the network and the batch size work
+    (precomputed without noise control).
     """
 
     website = ("network", "batch_size")
