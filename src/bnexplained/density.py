@@ -244,13 +244,15 @@ def _sign_bands_cpu(layers, activations, points, signs, buffers, bands, rows, We
         lo, hi = start * We, min(points.shape[0], (start + rows) * We)
         z = points[lo:hi]
         n = hi - lo
+        ties = None                                                # one per band, made only if needed
         for i, (wt, t, _) in enumerate(layers):
             h, a, b = view(n, wt.shape[1], i % 2)
             torch.addmm(t, z, wt, out=h)
             if packed[i] is not None:
                 np.greater_equal(a, 0, out=b)
                 if not a.all():                                    # some h exactly 0 (a few per grid)
-                    ties = Ties(network, points[lo:hi], step, dtype)   # there: the next region's code
+                    if ties is None:                               # there: the next region's code
+                        ties = Ties(network, points[lo:hi], step, dtype)
                     ties.settle(i, h, torch.from_numpy(b), torch.from_numpy(np.flatnonzero((a == 0).any(1))))
                 p = np.packbits(b, axis=1, bitorder="little")
                 packed[i][lo:hi, : p.shape[1]] = p
